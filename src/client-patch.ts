@@ -1,0 +1,154 @@
+import jsonpatch from 'fast-json-patch'
+import type { Operation as FastJsonPatchOperation } from 'fast-json-patch'
+import { ForbiddenWriteError, InvalidValueError } from './errors'
+import { type Limits, checkValue, isPlainObject, jsonEqual } from './json'
+import { RESERVED_NAMES, nameProblem } from './param'
+import type { Namespace, Namespaces } from './session'
+import type { Write } from './wave'
+import { describe } from './wave'
+import { own } from './draft'
+
+/** Most operations accepted in one JSON Patch. */
+export const MAX_PATCH_OPS = 1_000
+
+const OPS = new Set(['add', 'remove', 'replace', 'move', 'copy', 'test'])
+
+interface CheckedOp {
+  op: string
+  path: string
+  from?: string
+  value?: unknown
+}
+
+/**
+ * Checks a client's RFC 6902 JSON Patch (shape, pointers, reserved names, writable namespaces,
+ * values) before anything is applied. Every path — `test` and `from` included — must lie in a
+ * writable namespace, so a client cannot probe host-owned params with `test` either.
+ */
+export function checkJsonPatch(ops: unknown, writable: ReadonlySet<string>, limits: Limits): CheckedOp[] {
+  if (!Array.isArray(ops)) throw new InvalidValueError(`a JSON Patch must be an array of operations, got ${describe(ops)}`)
+  if (ops.length > MAX_PATCH_OPS) throw new InvalidValueError(`a JSON Patch may hold at most ${MAX_PATCH_OPS} operations`)
+  const forbidden: string[] = []
+  const checked = ops.map((raw: unknown, i): CheckedOp => {
+    const where = `operation ${i}`
+    if (!isPlainObject(raw)) throw new InvalidValueError(`${where} must be an object`)
+    const op = ownValue(raw, 'op', where)
+    if (typeof op !== 'string' || !OPS.has(op)) throw new InvalidValueError(`${where} has an unknown op ${JSON.stringify(op)}`)
+    const path = ownValue(raw, 'path', where)
+    const out: CheckedOp = { op, path: checkPointer(path, where, writable, forbidden) }
+    if (op === 'move' || op === 'copy') out.from = checkPointer(ownValue(raw, 'from', where), where, writable, forbidden)
+    if (op === 'add' || op === 'replace' || op === 'test') {
+      const value = ownValue(raw, 'value', where)
+      if (value === undefined) throw new InvalidValueError(`${where} (${op}) needs a value`, out.path)
+      // a mutable copy: later operations of the same patch may write inside this value
+      out.value = JSON.parse(JSON.stringify(checkValue(value, out.path, limits).value))
+    }
+    return out
+  })
+  if (forbidden.length > 0) throw new ForbiddenWriteError([...new Set(forbidden)], [...writable])
+  return checked
+}
+
+function ownValue(obj: Record<string, unknown>, key: string, where: string): unknown {
+  const d = Object.getOwnPropertyDescriptor(obj, key)
+  if (d === undefined) return undefined
+  if (!('value' in d)) throw new InvalidValueError(`${where}: accessor property "${key}"`)
+  return d.value
+}
+
+function checkPointer(pointer: unknown, where: string, writable: ReadonlySet<string>, forbidden: string[]): string {
+  if (typeof pointer !== 'string') throw new InvalidValueError(`${where}: path must be a string`)
+  if (pointer.length > 4_096) throw new InvalidValueError(`${where}: path too long`)
+  if (pointer === '' || pointer[0] !== '/') {
+    throw new InvalidValueError(`${where}: path must start with "/<namespace>" (the whole document cannot be written)`, pointer)
+  }
+  const tokens = pointer
+    .slice(1)
+    .split('/')
+    .map((raw) => {
+      if (/~[^01]|~$/.test(raw)) throw new InvalidValueError(`${where}: bad "~" escape`, pointer)
+      const token = raw.replace(/~1/g, '/').replace(/~0/g, '~')
+      if (RESERVED_NAMES.has(token)) throw new InvalidValueError(`${where}: "${token}" is a reserved name`, pointer)
+      return token
+    })
+  const namespace = tokens[0]!
+  const problem = nameProblem(namespace)
+  if (problem !== undefined) throw new InvalidValueError(`${where}: namespace ${problem}`, pointer)
+  if (tokens.length > 1 && nameProblem(tokens[1]) !== undefined && !(tokens.length === 2 && tokens[1] === '-')) {
+    throw new InvalidValueError(`${where}: key ${nameProblem(tokens[1])}`, pointer)
+  }
+  if (!writable.has(namespace)) forbidden.push(pointer)
+  return pointer
+}
+
+/**
+ * Applies a checked JSON Patch to the writable namespaces it touches and returns the resulting
+ * param writes. RFC 6902: the patch applies whole or not at all (a failed `test` refuses it).
+ */
+export function applyClientPatch(ops: CheckedOp[], namespaces: Namespaces, limits: Limits): Write[] {
+  const touched = new Set<string>()
+  for (const op of ops) {
+    touched.add(namespaceOf(op.path))
+    if (op.from !== undefined) touched.add(namespaceOf(op.from))
+  }
+  const doc: Record<string, Namespace> = {}
+  for (const ns of touched) doc[ns] = own(namespaces, ns) ?? {}
+  let result: Record<string, unknown>
+  try {
+    result = jsonpatch.applyPatch(doc, ops as FastJsonPatchOperation[], true, false, true).newDocument as Record<string, unknown>
+  } catch (error) {
+    const e = error as { name?: string; index?: number; message?: string; operation?: { path?: string } }
+    throw new InvalidValueError(
+      `JSON Patch refused${e.index === undefined ? '' : ` at operation ${e.index}`}: ${e.name ?? 'error'}: ${(e.message ?? '').split('\n')[0]}`,
+      e.operation?.path,
+      { cause: error },
+    )
+  }
+  const writes: Write[] = []
+  for (const ns of touched) {
+    const after = own(result, ns) ?? {}
+    if (!isPlainObject(after)) throw new InvalidValueError('a namespace must stay an object', `/${ns}`)
+    writes.push(...diffNamespace(ns, own(namespaces, ns), after, limits))
+  }
+  return writes
+}
+
+/** Writes that turn namespace `before` into `after` (values checked). */
+export function diffNamespace(
+  namespace: string,
+  before: Namespace | undefined,
+  after: Record<string, unknown>,
+  limits: Limits,
+): Write[] {
+  const writes: Write[] = []
+  const keys = Reflect.ownKeys(after)
+  if (keys.length > limits.maxKeysPerNamespace) throw new InvalidValueError(`more than ${limits.maxKeysPerNamespace} params`, namespace)
+  for (const key of keys) {
+    if (typeof key !== 'string') throw new InvalidValueError('symbol key', namespace)
+    const problem = nameProblem(key)
+    if (problem !== undefined) throw new InvalidValueError(`key ${problem}`, `${namespace}.${key.slice(0, 200)}`)
+    const value = after[key]
+    const old = own(before, key)
+    if (value === old) continue
+    const param = `${namespace}.${key}`
+    if (value === undefined) {
+      if (old !== undefined) writes.push({ namespace, key, value: undefined })
+      continue
+    }
+    const checked = checkValue(value, param, limits).value
+    if (!jsonEqual(old, checked)) writes.push({ namespace, key, value: checked })
+  }
+  if (before !== undefined) {
+    for (const key of Object.keys(before)) {
+      if (!Object.hasOwn(after, key)) writes.push({ namespace, key, value: undefined })
+    }
+  }
+  return writes
+}
+
+function namespaceOf(pointer: string): string {
+  const end = pointer.indexOf('/', 1)
+  const raw = end < 0 ? pointer.slice(1) : pointer.slice(1, end)
+  return raw.replace(/~1/g, '/').replace(/~0/g, '~')
+}
+

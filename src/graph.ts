@@ -1,0 +1,35 @@
+import { type AppConfig, type CompiledApp, compileApp } from './app'
+import { ConfigError } from './errors'
+
+/**
+ * The app graph, indexed once at construction so that a wave costs in proportion to the apps it
+ * triggers, never to the number of apps registered.
+ */
+export interface AppGraph {
+  readonly apps: readonly CompiledApp[]
+  /** namespace -> key -> indexes of the apps monitoring that param, ascending. */
+  readonly monitors: ReadonlyMap<string, ReadonlyMap<string, readonly number[]>>
+  /** Indexes of the `runOnCreate` apps, ascending. */
+  readonly onCreate: readonly number[]
+}
+
+/** Compiles and indexes the apps; throws `ConfigError` on duplicates or a bad app. */
+export function buildGraph(configs: readonly AppConfig[], defaultTimeoutMs?: number): AppGraph {
+  if (!Array.isArray(configs)) throw new ConfigError('apps must be an array')
+  const names = new Set<string>()
+  const monitors = new Map<string, Map<string, number[]>>()
+  const apps = configs.map((config, index) => {
+    const app = compileApp(config, index, defaultTimeoutMs)
+    if (names.has(app.name)) throw new ConfigError('duplicate app name', app.name)
+    names.add(app.name)
+    for (const [ns, key] of app.inputs) {
+      let keys = monitors.get(ns)
+      if (keys === undefined) monitors.set(ns, (keys = new Map()))
+      let list = keys.get(key)
+      if (list === undefined) keys.set(key, (list = []))
+      list.push(index)
+    }
+    return app
+  })
+  return { apps, monitors, onCreate: apps.filter((a) => a.runOnCreate).map((a) => a.index) }
+}

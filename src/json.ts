@@ -1,0 +1,187 @@
+import { InvalidValueError } from './errors'
+import { RESERVED_NAMES } from './param'
+import type { JsonValue } from './session'
+
+/** Size limits applied to everything written into a session. */
+export interface Limits {
+  /** Approximate JSON size of a whole session's namespaces, in UTF-16 code units. Default 65,536. */
+  maxSessionBytes: number
+  /** Deepest nesting of a param value (a scalar is depth 0). Default 32, at most 1,000. */
+  maxDepth: number
+  /** Most params in one namespace. Default 1,000. */
+  maxKeysPerNamespace: number
+  /** Longest string (values and object keys inside values). Default 16,384. */
+  maxStringLength: number
+  /** Most namespaces in a session. Default 64. */
+  maxNamespaces: number
+}
+
+/** The limits used when the engine is given none; they fit real sessions (a few KB) with wide headroom. */
+export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
+  maxSessionBytes: 65_536,
+  maxDepth: 32,
+  maxKeysPerNamespace: 1_000,
+  maxStringLength: 16_384,
+  maxNamespaces: 64,
+})
+
+/** A validated, normalized (`-0` -> `0`), deeply frozen copy of a value and its approximate JSON size. */
+export interface CheckedValue {
+  value: JsonValue
+  size: number
+}
+
+/**
+ * Validates that `input` is plain JSON within `limits` and returns a frozen copy. The copy is what
+ * gets stored, so a caller (or transform) that keeps a reference and mutates it later cannot reach
+ * the session, and getters run at most once. Throws `InvalidValueError` naming `path`.
+ */
+export function checkValue(input: unknown, path: string, limits: Limits): CheckedValue {
+  // scalars first: most params are scalars, and they need no walk
+  switch (typeof input) {
+    case 'string':
+      if (input.length > limits.maxStringLength) throw tooLong(path, limits)
+      return { value: input, size: input.length + 2 }
+    case 'number':
+      if (!Number.isFinite(input)) throw new InvalidValueError(`${input} is not a finite number`, path)
+      return input === 0 ? { value: 0, size: 1 } : { value: input, size: String(input).length }
+    case 'boolean':
+      return { value: input, size: input ? 4 : 5 }
+    case 'object':
+      if (input === null) return { value: null, size: 4 }
+      break
+    default:
+      throw new InvalidValueError(`${typeof input} is not a JSON value`, path)
+  }
+  const walker = { size: 0, ancestors: new Set<object>(), limits }
+  const value = copy(walker, input, path, 1)
+  return { value, size: walker.size }
+}
+
+interface Walker {
+  size: number
+  ancestors: Set<object>
+  limits: Limits
+}
+
+function copy(w: Walker, input: unknown, path: string, depth: number): JsonValue {
+  switch (typeof input) {
+    case 'string':
+      if (input.length > w.limits.maxStringLength) throw tooLong(path, w.limits)
+      w.size += input.length + 2
+      return input
+    case 'number':
+      if (!Number.isFinite(input)) throw new InvalidValueError(`${input} is not a finite number`, path)
+      w.size += input === 0 ? 1 : String(input).length
+      return input === 0 ? 0 : input
+    case 'boolean':
+      w.size += input ? 4 : 5
+      return input
+    case 'object':
+      if (input === null) {
+        w.size += 4
+        return null
+      }
+      break
+    default:
+      throw new InvalidValueError(`${typeof input} is not a JSON value`, path)
+  }
+  const object = input as object
+  // checked before descending so that 100k-deep input is a typed error, never a stack overflow
+  if (depth > w.limits.maxDepth) throw new InvalidValueError(`nesting deeper than ${w.limits.maxDepth}`, path)
+  if (w.ancestors.has(object)) throw new InvalidValueError('cyclic structure', path)
+  w.ancestors.add(object)
+  let out: JsonValue
+  if (Array.isArray(object)) {
+    if (Object.getPrototypeOf(object) !== Array.prototype) throw new InvalidValueError('array subclass is not JSON', path)
+    const keys = Reflect.ownKeys(object)
+    if (keys.length !== object.length + 1) {
+      throw new InvalidValueError('sparse array or array with extra properties is not JSON', path)
+    }
+    const arr: JsonValue[] = new Array(object.length)
+    w.size += 2 + Math.max(0, object.length - 1)
+    for (let i = 0; i < object.length; i++) {
+      const d = Object.getOwnPropertyDescriptor(object, i)
+      if (d === undefined) throw new InvalidValueError('sparse array is not JSON', `${path}/${i}`)
+      if (!('value' in d)) throw new InvalidValueError('accessor property is not JSON', `${path}/${i}`)
+      if (d.value === undefined) throw new InvalidValueError('undefined is not a JSON value', `${path}/${i}`)
+      arr[i] = copy(w, d.value, `${path}/${i}`, depth + 1)
+    }
+    out = Object.freeze(arr)
+  } else {
+    const proto = Object.getPrototypeOf(object)
+    if (proto !== Object.prototype && proto !== null) {
+      const name = (object as { constructor?: { name?: unknown } }).constructor?.name
+      throw new InvalidValueError(`${typeof name === 'string' && name ? name : 'non-plain object'} is not a JSON value`, path)
+    }
+    const keys = Reflect.ownKeys(object)
+    const obj: Record<string, JsonValue> = {}
+    w.size += 2 + Math.max(0, keys.length - 1)
+    for (const key of keys) {
+      if (typeof key !== 'string') throw new InvalidValueError('symbol keys are not JSON', path)
+      if (RESERVED_NAMES.has(key)) throw new InvalidValueError(`"${key}" is a reserved name`, `${path}/${key}`)
+      if (key.length > w.limits.maxStringLength) throw tooLong(path, w.limits)
+      const d = Object.getOwnPropertyDescriptor(object, key)!
+      if (!('value' in d)) throw new InvalidValueError('accessor property is not JSON', `${path}/${key}`)
+      if (!d.enumerable) throw new InvalidValueError('non-enumerable property is not JSON', `${path}/${key}`)
+      // undefined members are dropped by JSON.stringify; refusing them keeps a value and its JSON form equal
+      if (d.value === undefined) throw new InvalidValueError('undefined is not a JSON value', `${path}/${key}`)
+      w.size += key.length + 3
+      obj[key] = copy(w, d.value, `${path}/${key}`, depth + 1)
+    }
+    out = Object.freeze(obj)
+  }
+  w.ancestors.delete(object)
+  return out
+}
+
+function tooLong(path: string, limits: Limits): InvalidValueError {
+  return new InvalidValueError(`string longer than ${limits.maxStringLength}`, path)
+}
+
+/** Approximate JSON size of an already valid value, computed the same way as {@link checkValue}. */
+export function sizeOf(value: JsonValue): number {
+  switch (typeof value) {
+    case 'string':
+      return value.length + 2
+    case 'number':
+      return value === 0 ? 1 : String(value).length
+    case 'boolean':
+      return value ? 4 : 5
+  }
+  if (value === null) return 4
+  if (Array.isArray(value)) {
+    let size = 2 + Math.max(0, value.length - 1)
+    for (const item of value) size += sizeOf(item)
+    return size
+  }
+  const keys = Object.keys(value)
+  let size = 2 + Math.max(0, keys.length - 1)
+  for (const key of keys) size += key.length + 3 + sizeOf((value as Record<string, JsonValue>)[key]!)
+  return size
+}
+
+/** Deep equality of two valid JSON values (sessions compare by value). */
+export function jsonEqual(a: JsonValue | undefined, b: JsonValue | undefined): boolean {
+  if (a === b) return true
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false
+    for (let i = 0; i < a.length; i++) if (!jsonEqual(a[i], b[i])) return false
+    return true
+  }
+  if (Array.isArray(b)) return false
+  const ka = Object.keys(a)
+  if (ka.length !== Object.keys(b).length) return false
+  const ra = a as Record<string, JsonValue>
+  const rb = b as Record<string, JsonValue>
+  for (const k of ka) if (!Object.hasOwn(rb, k) || !jsonEqual(ra[k], rb[k])) return false
+  return true
+}
+
+/** Whether `value` is a plain object (prototype `Object.prototype` or `null`), not an array. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
+  const proto = Object.getPrototypeOf(value)
+  return proto === Object.prototype || proto === null
+}

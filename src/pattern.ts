@@ -1,0 +1,50 @@
+import { InvalidValueError } from './errors'
+import { nameProblem } from './param'
+
+/**
+ * A compiled param pattern: `*` (everything), `ns.*` (a namespace), `ns.key` (one param) or
+ * `ns.prefix*` (keys starting with prefix, e.g. `public.utm_*`).
+ */
+export interface ParamPattern {
+  /** The pattern as written. */
+  readonly source: string
+  /** Whether the param `namespace.key` matches. */
+  matches(namespace: string, key: string): boolean
+  /** Whether some key of `namespace` can match (lets callers skip whole namespaces). */
+  coversNamespace(namespace: string): boolean
+}
+
+/** Compiles one pattern; throws `InvalidValueError` when it is malformed. */
+export function compilePattern(source: unknown): ParamPattern {
+  if (typeof source !== 'string') throw new InvalidValueError(`a param pattern must be a string, got ${typeof source}`)
+  if (source === '*') return { source, matches: () => true, coversNamespace: () => true }
+  const dot = source.indexOf('.')
+  const namespace = dot < 0 ? source : source.slice(0, dot)
+  const problem = nameProblem(namespace)
+  if (dot < 0 || problem !== undefined) {
+    throw new InvalidValueError(`param pattern "${source.slice(0, 200)}" must be "*", "ns.*", "ns.key" or "ns.prefix*"`)
+  }
+  const key = source.slice(dot + 1)
+  const coversNamespace = (ns: string) => ns === namespace
+  if (key === '*') return { source, matches: coversNamespace, coversNamespace }
+  const star = key.endsWith('*')
+  const name = star ? key.slice(0, -1) : key
+  if (nameProblem(name) !== undefined) {
+    throw new InvalidValueError(`param pattern "${source.slice(0, 200)}" has an invalid key part`)
+  }
+  return star
+    ? { source, matches: (ns, k) => ns === namespace && k.startsWith(name), coversNamespace }
+    : { source, matches: (ns, k) => ns === namespace && k === name, coversNamespace }
+}
+
+/** Compiles a list of patterns into one matcher; throws `InvalidValueError` on a malformed list. */
+export function compilePatterns(sources: unknown, maxPatterns = 256): ParamPattern {
+  if (!Array.isArray(sources)) throw new InvalidValueError('param patterns must be an array of strings')
+  if (sources.length > maxPatterns) throw new InvalidValueError(`at most ${maxPatterns} param patterns are accepted`)
+  const patterns = sources.map(compilePattern)
+  return {
+    source: patterns.map((p) => p.source).join(','),
+    matches: (ns, k) => patterns.some((p) => p.matches(ns, k)),
+    coversNamespace: (ns) => patterns.some((p) => p.coversNamespace(ns)),
+  }
+}

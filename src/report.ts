@@ -1,0 +1,83 @@
+import type { Operation } from './jsonpatch-types'
+
+/** Why an app's output was dropped. */
+export type AppFailureKind = 'threw' | 'rejected' | 'invalid-output' | 'timeout'
+
+/** One app run within a wave. */
+export interface AppRunReport {
+  /** The app's name. */
+  readonly app: string
+  /** `'ok'`: output merged (possibly with undeclared writes dropped); `'failed'`: output dropped. */
+  readonly status: 'ok' | 'failed'
+  /** Wall time from start to settle (or to the timeout), ms. */
+  readonly durationMs: number
+  /** Params this app wrote with a value other than the wave's snapshot (`ns.key`). */
+  readonly changed: readonly string[]
+  /** Writes outside the app's `output` declaration; they never land. */
+  readonly undeclared?: readonly string[]
+  /** What went wrong, when `status` is `'failed'`. */
+  readonly error?: { readonly kind: AppFailureKind; readonly message: string; readonly cause?: unknown }
+}
+
+/** Two or more apps of one wave wrote different values to one param; the later app in `apps` order won. */
+export interface WriteConflict {
+  readonly param: string
+  /** Writers in engine `apps` order. */
+  readonly apps: readonly string[]
+  /** The app whose value landed (the last writer in `apps` order). */
+  readonly winner: string
+}
+
+/** One wave of a cycle. */
+export interface WaveReport {
+  /** 1-based wave number within the cycle. */
+  readonly wave: number
+  /** `'create'` for the create wave, `'changes'` for a wave triggered by changed params. */
+  readonly kind: 'create' | 'changes'
+  /** The monitored params whose change triggered this wave (empty for the create wave). */
+  readonly trigger: readonly string[]
+  /** The apps that ran, in engine `apps` order. */
+  readonly apps: readonly AppRunReport[]
+  /** Params whose value the wave changed. */
+  readonly changed: readonly string[]
+  /** Params written with different values by several apps. */
+  readonly conflicts: readonly WriteConflict[]
+  /** Wall time of the wave, ms. */
+  readonly durationMs: number
+}
+
+/** What a call did: its waves and their apps, and what changed overall. */
+export interface CycleReport {
+  /** Which call produced it. */
+  readonly kind: 'create' | 'patch' | 'transform'
+  /** Params the call's own changes (initial params, client or host changes) changed. */
+  readonly trigger: readonly string[]
+  /** The waves, in order. */
+  readonly waves: readonly WaveReport[]
+  /** Every param whose value differs between the previous and the new namespaces. */
+  readonly changed: readonly string[]
+  /** Wall time of the cycle, ms. */
+  readonly durationMs: number
+  /** Stateful calls: how many times the cycle ran (more than 1 after compare-and-set conflicts). */
+  readonly attempts: number
+}
+
+/** Result of the pure API (`runCreate`, `runTransform`). */
+export interface PureResult<N = import('./session').Namespaces> {
+  /** The new namespaces, deeply frozen. */
+  readonly namespaces: N
+  /** RFC 6902 patch from the previous namespaces to the new ones. */
+  readonly patch: readonly Operation[]
+  /** What the cycle did. */
+  readonly report: CycleReport
+}
+
+/** Result of a stateful call (`create`, `patch`, `applyJsonPatch`). */
+export interface SessionResult<S = import('./session').Session> {
+  /** The saved session (or the unchanged one when nothing changed). */
+  readonly session: S
+  /** RFC 6902 patch from the previous namespaces to the new ones. */
+  readonly patch: readonly Operation[]
+  /** What the cycle did. */
+  readonly report: CycleReport
+}

@@ -1,0 +1,180 @@
+import type { CompiledApp, TransformContext } from './app'
+import { InvalidValueError } from './errors'
+import { type Limits, checkValue, isPlainObject } from './json'
+import type { AppFailureKind } from './report'
+import type { JsonValue } from './session'
+
+/** One checked write of an app's output: `value` undefined deletes the param. */
+export interface Write {
+  readonly namespace: string
+  readonly key: string
+  readonly value: JsonValue | undefined
+}
+
+/** How one app run ended. */
+export interface Settled {
+  readonly app: CompiledApp
+  readonly durationMs: number
+  readonly writes: readonly Write[]
+  readonly undeclared: readonly string[] | undefined
+  readonly error: { readonly kind: AppFailureKind; readonly message: string; readonly cause?: unknown } | undefined
+}
+
+let neverAborted: AbortSignal | undefined
+
+const NO_WRITES: readonly Write[] = Object.freeze([])
+
+/**
+ * Runs one transform. Returns synchronously when the transform is synchronous, so a wave of
+ * sync apps never pays for promises; otherwise a promise that always resolves (failures are
+ * data, not rejections) so `Promise.all` over a wave waits for every app.
+ */
+export function runApp(
+  app: CompiledApp,
+  input: unknown,
+  sessionId: string | undefined,
+  wave: number,
+  limits: Limits,
+): Settled | Promise<Settled> {
+  const start = performance.now()
+  const timeoutMs = app.timeoutMs
+  const controller = timeoutMs === undefined ? undefined : new AbortController()
+  const ctx: TransformContext = {
+    signal: controller?.signal ?? (neverAborted ??= new AbortController().signal),
+    sessionId,
+    app: app.name,
+    wave,
+  }
+  let result: unknown
+  let thenable = false
+  try {
+    result = app.transform(input as never, ctx)
+    thenable = typeof result === 'object' && result !== null && typeof (result as PromiseLike<unknown>).then === 'function'
+  } catch (error) {
+    return failed(app, start, 'threw', error)
+  }
+  if (!thenable) {
+    // a synchronous transform cannot be interrupted, but one that overran is treated like an async one that timed out
+    if (timeoutMs !== undefined && performance.now() - start > timeoutMs) {
+      controller!.abort(timeoutReason(app))
+      return failed(app, start, 'timeout', undefined)
+    }
+    return settle(app, start, result, limits)
+  }
+  return new Promise<Settled>((resolve) => {
+    let done = false
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            done = true
+            controller!.abort(timeoutReason(app))
+            resolve(failed(app, start, 'timeout', undefined))
+          }, timeoutMs)
+    Promise.resolve(result as PromiseLike<unknown>).then(
+      (value) => {
+        if (done) return // arrived after the timeout: ignored
+        done = true
+        clearTimeout(timer)
+        resolve(settle(app, start, value, limits))
+      },
+      (error: unknown) => {
+        if (done) return
+        done = true
+        clearTimeout(timer)
+        resolve(failed(app, start, 'rejected', error))
+      },
+    )
+  })
+}
+
+function timeoutReason(app: CompiledApp): Error {
+  return new DOMException(`app "${app.name}" exceeded its timeout of ${app.timeoutMs} ms`, 'TimeoutError')
+}
+
+function failed(app: CompiledApp, start: number, kind: AppFailureKind, cause: unknown): Settled {
+  const message =
+    kind === 'timeout'
+      ? `exceeded timeoutMs (${app.timeoutMs} ms)`
+      : cause instanceof Error
+        ? cause.message
+        : safeString(cause)
+  return {
+    app,
+    durationMs: performance.now() - start,
+    writes: NO_WRITES,
+    undeclared: undefined,
+    error: { kind, message, cause },
+  }
+}
+
+function safeString(value: unknown): string {
+  try {
+    return String(value)
+  } catch {
+    return typeof value
+  }
+}
+
+function settle(app: CompiledApp, start: number, result: unknown, limits: Limits): Settled {
+  try {
+    const { writes, undeclared } = readOutput(app, result, limits)
+    return { app, durationMs: performance.now() - start, writes, undeclared, error: undefined }
+  } catch (error) {
+    return failed(app, start, 'invalid-output', error)
+  }
+}
+
+/**
+ * Checks a transform's result and turns it into writes, copying and freezing values at once so a
+ * transform that keeps a reference cannot change them later. Undeclared params are set aside;
+ * anything malformed throws, which isolates the app like a throw.
+ */
+export function readOutput(
+  app: CompiledApp,
+  result: unknown,
+  limits: Limits,
+): { writes: readonly Write[]; undeclared: string[] | undefined } {
+  if (result === undefined) return { writes: NO_WRITES, undeclared: undefined }
+  if (!isPlainObject(result)) {
+    throw new InvalidValueError(`transform must return a plain object or undefined, got ${describe(result)}`)
+  }
+  const writes: Write[] = []
+  let undeclared: string[] | undefined
+  for (const namespace of Reflect.ownKeys(result)) {
+    if (typeof namespace !== 'string') throw new InvalidValueError('output has a symbol key')
+    const nsValue = plainProperty(result, namespace, namespace)
+    if (nsValue === undefined) continue
+    const declared = app.outputs.get(namespace)
+    if (declared === undefined) throw new InvalidValueError(`writes namespace "${namespace}", which is not in its output`)
+    if (!isPlainObject(nsValue)) throw new InvalidValueError(`must be a plain object, got ${describe(nsValue)}`, namespace)
+    for (const key of Reflect.ownKeys(nsValue)) {
+      if (typeof key !== 'string') throw new InvalidValueError('output has a symbol key', namespace)
+      const param = `${namespace}.${key}`
+      if (!declared.has(key)) {
+        ;(undeclared ??= []).push(param)
+        continue
+      }
+      const value = plainProperty(nsValue, key, param)
+      writes.push({ namespace, key, value: value === undefined ? undefined : checkValue(value, param, limits).value })
+    }
+  }
+  return { writes, undeclared }
+}
+
+function plainProperty(obj: object, key: string, path: string): unknown {
+  const d = Object.getOwnPropertyDescriptor(obj, key)!
+  if (!('value' in d)) throw new InvalidValueError('accessor property is not JSON', path)
+  return d.value
+}
+
+/** Short description of a value's type for error messages. */
+export function describe(value: unknown): string {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  if (typeof value === 'object') {
+    const name = (Object.getPrototypeOf(value) as { constructor?: { name?: string } } | null)?.constructor?.name
+    return name ? `a ${name}` : 'an object'
+  }
+  return typeof value
+}
