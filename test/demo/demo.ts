@@ -1,0 +1,97 @@
+/**
+ * `npm run demo`: the engine on the realistic commerce graph with the in-memory store. Creates a
+ * session, logs a visitor in (a host write to the cookie namespace), changes the postal code, and
+ * shows a loop being caught — printing, per wave, which apps ran, what changed and how long it took.
+ */
+import { type CycleReport, SessionEngine, TransformLoopError, defineApp } from '../../src/index'
+import { commerceApps } from '../fixtures/commerce'
+
+const color = process.stdout.isTTY && !process.env.NO_COLOR
+const paint = (code: number) => (text: string) => (color ? `\x1b[${code}m${text}\x1b[0m` : text)
+const bold = paint(1)
+const dim = paint(2)
+const green = paint(32)
+const red = paint(31)
+const cyan = paint(36)
+
+function printReport(title: string, report: CycleReport): void {
+  console.log(`\n${bold(title)}  ${dim(`(${report.waves.length} waves, ${report.durationMs.toFixed(2)} ms)`)}`)
+  if (report.trigger.length > 0) console.log(`  changes: ${cyan(report.trigger.join(', '))}`)
+  for (const wave of report.waves) {
+    const why = wave.kind === 'create' ? 'create wave' : `triggered by ${wave.trigger.join(', ')}`
+    console.log(`  ${bold(`wave ${wave.wave}`)} ${dim(`${why} — ${wave.durationMs.toFixed(2)} ms`)}`)
+    for (const run of wave.apps) {
+      const what =
+        run.status === 'failed'
+          ? red(`failed (${run.error?.kind}: ${run.error?.message})`)
+          : run.changed.length > 0
+            ? green(`changed ${run.changed.join(', ')}`)
+            : dim('no change')
+      console.log(`    ${run.app.padEnd(16)} ${what} ${dim(`${run.durationMs.toFixed(2)} ms`)}`)
+    }
+    for (const conflict of wave.conflicts) {
+      console.log(`    ${red('conflict')} ${conflict.param}: ${conflict.apps.join(' vs ')}, ${conflict.winner} won`)
+    }
+  }
+}
+
+function show(label: string, value: unknown): void {
+  console.log(`  ${dim(label)} ${JSON.stringify(value)}`)
+}
+
+async function main(): Promise<void> {
+  const engine = new SessionEngine({ apps: commerceApps })
+  console.log(bold('sessionflow demo — the commerce graph on the in-memory store'))
+  console.log(dim(`apps: ${commerceApps.map((a) => a.name).join(', ')}; clients may write: ${engine.writableNamespaces.join(', ')}`))
+
+  // 1. A visitor arrives from a newsletter link; the host copies query params into `public`.
+  const created = await engine.create({ public: { country: 'DE', utm_source: 'newsletter', utm_campaign: 'autumn' } })
+  const id = created.session.id
+  printReport(`1. create  (session ${id})`, created.report)
+  show('session', created.session.namespaces)
+
+  // 2. The visitor logs in: the host writes the namespace it owns, explicitly.
+  const login = await engine.patch(id, { cookie: { authToken: 'user:42:ann@example.com' } }, { allow: ['cookie'] })
+  printReport('2. login (host writes cookie.authToken)', login.report)
+  show('profile', login.session.namespaces.profile)
+  show('campaigns', login.session.namespaces.campaigns)
+
+  // 3. The client changes its postal code.
+  const moved = await engine.patch(id, { public: { country: 'GB', postalCode: 'SW1A 1AA' } })
+  printReport('3. postal code change (client patch)', moved.report)
+  show('JSON Patch', moved.patch)
+  show('version', moved.session.version)
+
+  // 4. Two misconfigured apps fight over a param; the engine stops the loop and saves nothing.
+  const banner = defineApp({
+    name: 'consent-banner',
+    input: { public: ['consent'] },
+    output: { public: ['bannerShown'] },
+    transform: (input) => ({ public: { bannerShown: input.public.consent !== true } }),
+  })
+  const consent = defineApp({
+    name: 'consent-default',
+    input: { public: ['bannerShown'] },
+    output: { public: ['consent'] },
+    transform: (input) => ({ public: { consent: input.public.bannerShown === true } }),
+  })
+  const looping = new SessionEngine({ apps: [...commerceApps, banner, consent], maxWaves: 25 })
+  const session = (await looping.create({ public: { country: 'DE' } })).session
+  try {
+    await looping.patch(session.id, { public: { consent: false } })
+    console.log(red('\n4. expected a loop error'))
+    process.exitCode = 1
+  } catch (error) {
+    if (!(error instanceof TransformLoopError)) throw error
+    console.log(`\n${bold('4. a loop is caught')}  ${red(error.code)}`)
+    console.log(`  ${error.message}`)
+    console.log(`  ${dim(`reason: ${error.reason}; apps: ${error.apps.join(', ')}; params: ${error.params.join(', ')}`)}`)
+    const after = await looping.get(session.id)
+    show('stored version is still', after?.version)
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error)
+  process.exitCode = 1
+})
