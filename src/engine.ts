@@ -170,7 +170,7 @@ export class SessionEngine {
    * the cycle. `changes` is `{ ns: { key: value } }` (a value of `undefined` deletes the param) or
    * an immer recipe `(draft) => void` over the writable namespaces.
    */
-  patch(id: string, changes: Changes | Recipe, options: WriteOptions = {}): Promise<SessionResult> {
+  async patch(id: string, changes: Changes | Recipe, options: WriteOptions = {}): Promise<SessionResult> {
     assertId(id)
     const writable = this.#writableFor(options)
     if (typeof changes === 'function') {
@@ -182,14 +182,14 @@ export class SessionEngine {
   }
 
   /** Applies an RFC 6902 JSON Patch (paths like `/public/key`) to the writable namespaces, whole or not at all. */
-  applyJsonPatch(id: string, ops: readonly unknown[], options: WriteOptions = {}): Promise<SessionResult> {
+  async applyJsonPatch(id: string, ops: readonly unknown[], options: WriteOptions = {}): Promise<SessionResult> {
     assertId(id)
     const checked = checkJsonPatch(ops, this.#writableFor(options), this.#settings.limits)
     return this.#mutate(id, (session) => applyClientPatch(checked, session.namespaces, this.#settings.limits))
   }
 
   /** Removes the session. No error when it does not exist. */
-  delete(id: string): Promise<void> {
+  async delete(id: string): Promise<void> {
     assertId(id)
     return this.#queue.run(id, async () => {
       try {
@@ -201,7 +201,7 @@ export class SessionEngine {
   }
 
   /** Renews `expiresAt` (and `updatedAt`) without running a cycle; `version` stays. */
-  touch(id: string): Promise<Session> {
+  async touch(id: string): Promise<Session> {
     assertId(id)
     return this.#queue.run(id, async () => {
       for (let attempt = 1; ; attempt++) {
