@@ -1,6 +1,8 @@
 import { ConfigError } from './errors'
 import { nameProblem } from './param'
-import type { JsonValue } from './session'
+import type { StandardSchemaV1 } from './schema'
+import type { JsonValue, Namespaces } from './session'
+import type { SessionSchema, ValueOf } from './typed'
 
 /** Declared params: namespace -> keys, e.g. `{ public: ['country', 'postalCode'] }`. */
 export type ParamDeclaration = { readonly [namespace: string]: readonly string[] }
@@ -19,22 +21,50 @@ export interface TransformContext {
 
 /**
  * The input a transform receives: every declared namespace is present (possibly empty), and
- * each declared param that is set in the session. Frozen.
+ * each declared param that is set in the session. Frozen. Reading a param that is not declared
+ * is a type error; values take their type from the session schema `S` when one is given.
  */
-export type AppInput<I extends ParamDeclaration> = {
-  readonly [N in keyof I]: { readonly [K in I[N][number]]?: JsonValue }
+export type AppInput<I extends ParamDeclaration, S = Namespaces> = {
+  readonly [N in keyof I]: { readonly [K in I[N][number]]?: ValueOf<S, N, K> }
 }
 
 /**
  * What a transform may return: a partial object of its declared outputs. A param set to
  * `undefined` is deleted. Returning `undefined` (or `{}`) writes nothing.
  */
-export type AppOutput<O extends ParamDeclaration> = {
-  [N in keyof O]?: { [K in O[N][number]]?: JsonValue | undefined }
+export type AppOutput<O extends ParamDeclaration, S = Namespaces> = {
+  [N in keyof O]?: { [K in O[N][number]]?: ValueOf<S, N, K> | undefined }
 }
 
+/** Everything a transform may return: its output, nothing, or a promise of either. */
+export type AppResult<O extends ParamDeclaration, S = Namespaces> =
+  | AppOutput<O, S>
+  | undefined
+  | void
+  | Promise<AppOutput<O, S> | undefined | void>
+
+/**
+ * Maps every key of a returned object that `O` does not declare to `never`. WHY: TypeScript does
+ * not run excess-property checks on the nested object literals a function returns, so without
+ * this `{ checkout: { regionId, nope: 1 } }` would type-check and the write would only be dropped
+ * (and reported as undeclared) at runtime.
+ */
+export type ExactOutput<R, O extends ParamDeclaration> =
+  R extends PromiseLike<infer P>
+    ? PromiseLike<ExactOutput<P, O>>
+    : R extends object
+      ? { [N in keyof R]: string extends N ? R[N] : N extends keyof O ? ExactParams<R[N], O[N][number]> : never }
+      : R
+
+// a computed key (`{ [name]: v }`) has type `string`: it cannot be checked statically, so it is let through
+type ExactParams<T, Keys> = T extends object ? { [K in keyof T]: string extends K ? T[K] : K extends Keys ? T[K] : never } : T
+
 /** An app's configuration, as given to {@link defineApp}. */
-export interface AppConfig<I extends ParamDeclaration = ParamDeclaration, O extends ParamDeclaration = ParamDeclaration> {
+export interface AppConfig<
+  I extends ParamDeclaration = ParamDeclaration,
+  O extends ParamDeclaration = ParamDeclaration,
+  S = Namespaces,
+> {
   /** Unique name, used in reports and errors. */
   readonly name: string
   /** Params the app monitors: when one changes, the app runs. */
@@ -47,27 +77,59 @@ export interface AppConfig<I extends ParamDeclaration = ParamDeclaration, O exte
   readonly timeoutMs?: number
   /** A failure fails the whole call (`TransformFailedError`) instead of being isolated. Default `false`. */
   readonly critical?: boolean
-  /** Computes outputs from inputs; sync or async. */
-  readonly transform: (
-    input: AppInput<I>,
-    ctx: TransformContext,
-  ) => AppOutput<O> | undefined | void | Promise<AppOutput<O> | undefined | void>
+  /**
+   * Computes outputs from inputs; sync or async. (Method syntax on purpose: it makes any app
+   * assignable to a plain `App`, so lists of different apps type-check.)
+   */
+  transform(input: AppInput<I, S>, ctx: TransformContext): AppResult<O, S>
 }
 
 /** An app as {@link defineApp} returns it: its configuration, checked and frozen. */
-export type App<I extends ParamDeclaration = ParamDeclaration, O extends ParamDeclaration = ParamDeclaration> = Readonly<
-  AppConfig<I, O>
+export type App<I extends ParamDeclaration = ParamDeclaration, O extends ParamDeclaration = ParamDeclaration, S = Namespaces> = Readonly<
+  AppConfig<I, O, S>
 >
 
 /**
- * Declares an app. Checks the configuration (throws `ConfigError` naming the app and the problem)
- * and infers the transform's input and output types from `input` and `output`.
+ * What {@link defineApp} accepts: an {@link AppConfig} whose transform's return type `R` is
+ * inferred and checked key by key against `output` ({@link ExactOutput}).
  */
-export function defineApp<const I extends ParamDeclaration = {}, const O extends ParamDeclaration = {}>(
-  config: AppConfig<I, O>,
-): App<I, O> {
+export type StrictAppConfig<I extends ParamDeclaration, O extends ParamDeclaration, S, R> = Omit<
+  AppConfig<I, O, S>,
+  'transform'
+> & {
+  /** Computes outputs from inputs; sync or async. Returning an undeclared param is a type error. */
+  readonly transform: (input: AppInput<I, S>, ctx: TransformContext) => R & ExactOutput<R, O>
+}
+
+/** The signature of {@link defineApp} for a session schema `S` (see {@link defineAppFor}). */
+export type DefineApp<S = Namespaces> = <
+  const I extends ParamDeclaration = {},
+  const O extends ParamDeclaration = {},
+  R extends AppResult<O, S> = AppResult<O, S>,
+>(
+  config: StrictAppConfig<I, O, S, R>,
+) => App<I, O, S>
+
+/**
+ * Declares an app. Checks the configuration (throws `ConfigError` naming the app and the problem)
+ * and infers the transform's input and output types from `input` and `output`: reading an
+ * undeclared param or returning one is a type error.
+ */
+export const defineApp: DefineApp = (config) => {
   compileApp(config as unknown as AppConfig, 0)
-  return Object.freeze({ ...config })
+  return Object.freeze({ ...config }) as never
+}
+
+/**
+ * `defineApp` for a session schema `S` (a type such as `{ public: { country: 'DE' | 'US' } }`,
+ * or `InferSchema<typeof validators>`): inputs and outputs take their value types from `S`.
+ *
+ * ```ts
+ * const defineApp = defineAppFor<MySchema>()
+ * ```
+ */
+export function defineAppFor<S extends SessionSchema>(): DefineApp<S> {
+  return defineApp as unknown as DefineApp<S>
 }
 
 /** The engine's internal form of an app: indexes and flags resolved once at construction. */
@@ -83,12 +145,19 @@ export interface CompiledApp {
   readonly transform: AppConfig['transform']
   /** Shared frozen input for the create wave: declared namespaces, no params. */
   readonly emptyInput: Readonly<Record<string, Readonly<Record<string, JsonValue>>>>
+  /** Validators of the app's output params (`ns.key` -> validator); absent when none applies. */
+  readonly validators: ReadonlyMap<string, StandardSchemaV1> | undefined
 }
 
 const KNOWN_KEYS = new Set(['name', 'input', 'output', 'runOnCreate', 'timeoutMs', 'critical', 'transform'])
 
 /** Checks one app's configuration and resolves it; throws `ConfigError`. */
-export function compileApp(config: AppConfig, index: number, defaultTimeoutMs?: number): CompiledApp {
+export function compileApp(
+  config: AppConfig,
+  index: number,
+  defaultTimeoutMs?: number,
+  validators?: ReadonlyMap<string, StandardSchemaV1>,
+): CompiledApp {
   if (typeof config !== 'object' || config === null) throw new ConfigError(`app #${index} must be an object`)
   const name = config.name
   if (typeof name !== 'string' || name.length === 0) throw new ConfigError(`app #${index} needs a non-empty string name`)
@@ -110,8 +179,21 @@ export function compileApp(config: AppConfig, index: number, defaultTimeoutMs?: 
     if (keys === undefined) outputs.set(ns, (keys = new Set()))
     keys.add(key)
   }
-  const inputNamespaces = [...new Set(inputs.map(([ns]) => ns))]
+  // a namespace declared with no keys is still declared: writes into it are undeclared writes, not invalid output
+  for (const ns of Object.keys(config.output ?? {})) if (!outputs.has(ns)) outputs.set(ns, new Set())
+  // every declared namespace, even one listing no keys: the input type promises it is present
+  const inputNamespaces = config.input === undefined ? [] : Object.keys(config.input)
   const emptyInput = Object.freeze(Object.fromEntries(inputNamespaces.map((ns) => [ns, Object.freeze({})])))
+  // only the validators of this app's outputs, so apps without validated outputs skip the check entirely
+  let own: Map<string, StandardSchemaV1> | undefined
+  if (validators !== undefined && validators.size > 0) {
+    for (const [ns, keys] of outputs) {
+      for (const key of keys) {
+        const validator = validators.get(`${ns}.${key}`)
+        if (validator !== undefined) (own ??= new Map()).set(`${ns}.${key}`, validator)
+      }
+    }
+  }
   return {
     index,
     name,
@@ -123,6 +205,7 @@ export function compileApp(config: AppConfig, index: number, defaultTimeoutMs?: 
     critical: config.critical === true,
     transform: config.transform,
     emptyInput,
+    validators: own,
   }
 }
 

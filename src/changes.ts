@@ -1,5 +1,5 @@
-import { ForbiddenWriteError, InvalidValueError } from './errors'
-import { type Limits, checkValue, isPlainObject } from './json'
+import { ForbiddenWriteError, InvalidValueError, SessionflowError } from './errors'
+import { type Limits, asInvalidValue, checkValue, isPlainObject } from './json'
 import { nameProblem } from './param'
 import type { JsonValue } from './session'
 import type { Write } from './wave'
@@ -16,6 +16,15 @@ export type Changes = { readonly [namespace: string]: { readonly [key: string]: 
  * `ForbiddenWriteError` before anything is applied, so a refused call changes nothing.
  */
 export function readChanges(changes: unknown, limits: Limits, writable?: ReadonlySet<string>): Write[] {
+  try {
+    return collectWrites(changes, limits, writable)
+  } catch (error) {
+    // an exotic object (a proxy whose traps throw) is bad input too: always a typed error
+    throw error instanceof SessionflowError ? error : asInvalidValue(error, undefined)
+  }
+}
+
+function collectWrites(changes: unknown, limits: Limits, writable: ReadonlySet<string> | undefined): Write[] {
   if (!isPlainObject(changes)) throw new InvalidValueError('changes must be a plain object of namespace -> { key: value }')
   const writes: Write[] = []
   const forbidden: string[] = []

@@ -29,7 +29,8 @@ export function checkJsonPatch(ops: unknown, writable: ReadonlySet<string>, limi
   if (!Array.isArray(ops)) throw new InvalidValueError(`a JSON Patch must be an array of operations, got ${describe(ops)}`)
   if (ops.length > MAX_PATCH_OPS) throw new InvalidValueError(`a JSON Patch may hold at most ${MAX_PATCH_OPS} operations`)
   const forbidden: string[] = []
-  const checked = ops.map((raw: unknown, i): CheckedOp => {
+  // Array.from, not map: map skips holes, and a hole must be refused like any non-object op
+  const checked = Array.from(ops, (raw: unknown, i): CheckedOp => {
     const where = `operation ${i}`
     if (!isPlainObject(raw)) throw new InvalidValueError(`${where} must be an object`)
     const op = ownValue(raw, 'op', where)
@@ -40,8 +41,8 @@ export function checkJsonPatch(ops: unknown, writable: ReadonlySet<string>, limi
     if (op === 'add' || op === 'replace' || op === 'test') {
       const value = ownValue(raw, 'value', where)
       if (value === undefined) throw new InvalidValueError(`${where} (${op}) needs a value`, out.path)
-      // a mutable copy: later operations of the same patch may write inside this value
-      out.value = JSON.parse(JSON.stringify(checkValue(value, out.path, limits).value))
+      // checked and frozen here; applyClientPatch hands fast-json-patch a fresh mutable copy each time
+      out.value = checkValue(value, out.path, limits).value
     }
     return out
   })
@@ -93,9 +94,15 @@ export function applyClientPatch(ops: CheckedOp[], namespaces: Namespaces, limit
   }
   const doc: Record<string, Namespace> = {}
   for (const ns of touched) doc[ns] = own(namespaces, ns) ?? {}
+  // fast-json-patch inserts op values by reference and later ops of the same patch may write inside
+  // them: give it fresh copies on every application, so a patch re-applied after a compare-and-set
+  // conflict is applied to the new session exactly as the first time (not to the first attempt's edits)
+  const fresh = ops.map((op) =>
+    typeof op.value === 'object' && op.value !== null ? { ...op, value: JSON.parse(JSON.stringify(op.value)) as unknown } : op,
+  )
   let result: Record<string, unknown>
   try {
-    result = jsonpatch.applyPatch(doc, ops as FastJsonPatchOperation[], true, false, true).newDocument as Record<string, unknown>
+    result = jsonpatch.applyPatch(doc, fresh as FastJsonPatchOperation[], true, false, true).newDocument as Record<string, unknown>
   } catch (error) {
     const e = error as { name?: string; index?: number; message?: string; operation?: { path?: string } }
     throw new InvalidValueError(

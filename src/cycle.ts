@@ -6,6 +6,7 @@ import { type Limits, jsonEqual } from './json'
 import type { Operation } from './jsonpatch-types'
 import type { AppRunReport, CycleReport, WaveReport, WriteConflict } from './report'
 import type { JsonValue, Namespaces } from './session'
+import { type Inspector, waveAborted, waveEnded } from './inspect'
 import { type Settled, type Write, runApp } from './wave'
 
 /** Everything a cycle needs besides the session: the pure function's fixed arguments. */
@@ -13,13 +14,15 @@ export interface CycleSettings {
   readonly graph: AppGraph
   readonly limits: Limits
   readonly maxWaves: number
+  /** The engine's `inspect` option (wrapped so it cannot throw); `undefined` costs nothing. */
+  readonly inspect?: Inspector | undefined
 }
 
 /** A cycle's outcome, before anything is saved. */
 export interface CycleOutcome {
   readonly namespaces: Namespaces
   readonly patch: Operation[]
-  readonly report: Omit<CycleReport, 'attempts'>
+  readonly report: Omit<CycleReport, 'attempts' | 'segmentChanged'>
   /** Change in approximate JSON size of the namespaces. */
   readonly sizeDelta: number
   /** Most keys in a namespace the cycle changed (for the keys-per-namespace limit). */
@@ -65,7 +68,9 @@ export async function runCycle(
   if (kind === 'create' && graph.onCreate.length > 0) {
     const { report, changes } = await runWave(settings, draft, graph.onCreate, 'create', [], 1, sessionId)
     waves.push(report)
-    pending = pending.concat(changes)
+    // a param both the initial params and the create wave changed triggers (and is listed) once
+    const initial = new Set(pending.map((c) => c.param))
+    pending = pending.concat(changes.filter((c) => !initial.has(c.param)))
   }
   // loop detection: (trigger set, state) pairs seen at the start of each counted wave
   const history: WaveRecord[] = []
@@ -160,11 +165,14 @@ async function runWave(
 ): Promise<{ report: WaveReport; changes: Change[] }> {
   const started = performance.now()
   const { apps } = settings.graph
+  const inspect = settings.inspect
+  if (inspect) inspect({ type: 'wave:start', sessionId, wave, kind, trigger, apps: appIndexes.map((i) => apps[i]!.name) })
   const runs: Array<Settled | Promise<Settled>> = new Array(appIndexes.length)
   let async = false
   for (let i = 0; i < appIndexes.length; i++) {
     const app = apps[appIndexes[i]!]!
     const input = kind === 'create' ? app.emptyInput : inputOf(app, draft)
+    if (inspect) inspect({ type: 'app:start', sessionId, wave, app: app.name })
     const run = runApp(app, input, sessionId, wave, settings.limits)
     if (run instanceof Promise) async = true
     runs[i] = run
@@ -172,6 +180,7 @@ async function runWave(
   const settled = async ? await Promise.all(runs) : (runs as Settled[])
   for (const run of settled) {
     if (run.error !== undefined && run.app.critical) {
+      if (inspect) waveAborted(inspect, sessionId, wave, settled)
       throw new TransformFailedError(run.app.name, `${run.error.kind}: ${run.error.message}`, run.error.cause)
     }
   }
@@ -180,8 +189,8 @@ async function runWave(
   for (let i = 0; i < settled.length; i++) {
     const run = settled[i]!
     const changed: string[] = []
-    for (const { namespace, key, value } of run.writes) {
-      const param = `${namespace}.${key}`
+    for (const { namespace, key, value, param: known } of run.writes) {
+      const param = known ?? `${namespace}.${key}`
       const slot = slots.get(param)
       if (slot === undefined) {
         const before = draft.get(namespace, key)
@@ -202,7 +211,9 @@ async function runWave(
   const conflicts: WriteConflict[] = []
   for (const [param, slot] of slots) {
     const { namespace, key, before } = slot
-    if (!jsonEqual(before, draft.get(namespace, key))) changes.push({ namespace, key, param, before })
+    // a single writer's value is what the draft holds (or equals it): no need to read it back
+    const now = slot.others === undefined ? slot.value : draft.get(namespace, key)
+    if (!jsonEqual(before, now)) changes.push({ namespace, key, param, before })
     if (slot.others !== undefined && slot.others.some(([, v]) => !jsonEqual(v, slot.value))) {
       const writers = [slot.writer, ...slot.others.map(([app]) => app)]
       conflicts.push({ param, apps: writers, winner: writers[writers.length - 1]! })
@@ -217,6 +228,7 @@ async function runWave(
     conflicts,
     durationMs: performance.now() - started,
   }
+  if (inspect) waveEnded(inspect, sessionId, report)
   return { report, changes }
 }
 

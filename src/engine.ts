@@ -6,21 +6,26 @@ import { type CycleOutcome, type CycleSettings, runCycle } from './cycle'
 import { Draft } from './draft'
 import { ConfigError, ConflictError, InvalidValueError, SessionNotFoundError, StoreError } from './errors'
 import { buildGraph } from './graph'
+import { type GraphInfo, analyseGraph, refuseCycles } from './graph-analysis'
 import { assertId, randomId } from './id'
 import { DEFAULT_LIMITS, type Limits, sizeOf } from './json'
 import { nameProblem } from './param'
 import { compilePatterns } from './pattern'
+import { type Inspector, safeInspector } from './inspect'
 import { KeyedQueue } from './queue'
+import { type SegmentOptions, type SegmentResult, SegmentSpec, encodeSegmentToken } from './segment'
 import { type Recipe, readRecipe } from './recipe'
 import type { CycleReport, PureResult, SessionResult } from './report'
 import type { JsonValue, Namespace, Namespaces, Session } from './session'
+import { type SchemaValidators, type StandardSchemaV1, compileSchema, validateWrites } from './schema'
 import { MemoryStore, type SessionStore } from './store'
+import type { TypedChanges, TypedNamespaces, TypedSession } from './typed'
 import type { Write } from './wave'
 
 /** Options of {@link SessionEngine}. */
-export interface SessionEngineOptions {
+export interface SessionEngineOptions<S extends object = Namespaces> {
   /** The apps, in order; the order decides which of two same-wave writes of one param wins (the later). */
-  readonly apps?: readonly App<any, any>[]
+  readonly apps?: readonly App<any, any, any>[]
   /** Where sessions live. Default: a new {@link MemoryStore} using the engine's clock. */
   readonly store?: SessionStore
   /** Source of time. Default: the system clock. */
@@ -39,6 +44,18 @@ export interface SessionEngineOptions {
   readonly maxConflictRetries?: number
   /** Session id generator; default 128 random bits from Web Crypto. For deterministic tests. */
   readonly generateId?: () => string
+  /**
+   * Per-param validators implementing Standard Schema (zod, valibot, arktype...): namespace -> key
+   * -> validator. Values written by callers that fail are refused with `InvalidValueError`
+   * (`error.issues`); app outputs that fail are isolated like a failing app. Types the engine.
+   */
+  readonly schema?: SchemaValidators<S>
+  /** `'refuse'`: the constructor throws `ConfigError` when the app graph has a cycle (see `engine.graph.cycles`). Default `'allow'`. */
+  readonly cycles?: 'allow' | 'refuse'
+  /** Receives typed events (cycles, waves, apps, store); see {@link InspectEvent}. Costs nothing when absent. */
+  readonly inspect?: Inspector
+  /** The params that make up a visitor's segment (a shared cache key): see {@link SessionEngine.segmentOf}. */
+  readonly segment?: SegmentOptions
 }
 
 /** Per-call options of the client write methods. */
@@ -60,6 +77,8 @@ export interface GetOptions {
 export const DEFAULT_TTL_MS = 30 * 60_000
 
 const EMPTY: Namespaces = Object.freeze({})
+/** What `segmentOf` returns when no segment is configured: every session shares the empty segment. */
+const NO_SEGMENT: SegmentResult = Object.freeze({ segment: EMPTY, token: encodeSegmentToken(EMPTY) })
 /** Namespaces this module produced (checked and frozen): the pure API skips re-checking them. */
 const trusted = new WeakSet<Namespaces>()
 
@@ -68,7 +87,9 @@ const trusted = new WeakSet<Namespaces>()
  * nothing monitored changes; the result is saved once. Stateful methods use the store and clock;
  * `runCreate` and `runTransform` are pure and share the same cycle code.
  */
-export class SessionEngine {
+export class SessionEngine<S extends object = Namespaces> {
+  /** The analysed app graph: cycles, inputs nothing writes, Mermaid and DOT drawings. */
+  readonly graph: GraphInfo
   readonly #settings: CycleSettings
   readonly #store: SessionStore
   readonly #clock: Clock
@@ -76,12 +97,14 @@ export class SessionEngine {
   readonly #writable: ReadonlySet<string>
   readonly #maxRetries: number
   readonly #generateId: () => string
+  readonly #segment: SegmentSpec | undefined
   readonly #queue = new KeyedQueue()
+  readonly #validators: ReadonlyMap<string, StandardSchemaV1> | undefined
   /** Approximate JSON size per namespaces object, so the size limit costs what changed, not the session. */
   readonly #sizes = new WeakMap<Namespaces, number>()
 
   /** Checks the configuration (throws `ConfigError`) and indexes the app graph. */
-  constructor(options: SessionEngineOptions = {}) {
+  constructor(options: SessionEngineOptions<S> = {}) {
     if (typeof options !== 'object' || options === null) throw new ConfigError('options must be an object')
     const limits = { ...DEFAULT_LIMITS, ...options.limits }
     for (const [name, value] of Object.entries(limits)) {
@@ -92,7 +115,14 @@ export class SessionEngine {
     if (options.timeoutMs !== undefined && !(typeof options.timeoutMs === 'number' && options.timeoutMs > 0)) {
       throw new ConfigError('timeoutMs must be a number > 0')
     }
-    this.#settings = { graph: buildGraph(options.apps ?? [], options.timeoutMs), limits, maxWaves }
+    if (options.inspect !== undefined && typeof options.inspect !== 'function') throw new ConfigError('inspect must be a function')
+    this.#validators = compileSchema(options.schema)
+    this.#settings = {
+      graph: buildGraph(options.apps ?? [], options.timeoutMs, this.#validators),
+      limits,
+      maxWaves,
+      inspect: safeInspector(options.inspect),
+    }
     this.#clock = options.clock ?? systemClock
     if (typeof this.#clock?.now !== 'function') throw new ConfigError('clock must have a now() method')
     const store = options.store ?? new MemoryStore({ now: () => this.#clock.now() })
@@ -111,9 +141,15 @@ export class SessionEngine {
       if (problem !== undefined) throw new ConfigError(`writableNamespaces: namespace ${problem}`)
     }
     this.#writable = new Set(writable)
+    this.graph = analyseGraph(this.#settings.graph, this.#writable)
+    if (options.cycles !== undefined && options.cycles !== 'allow' && options.cycles !== 'refuse') {
+      throw new ConfigError("cycles must be 'allow' or 'refuse'")
+    }
+    if (options.cycles === 'refuse') refuseCycles(this.graph)
     this.#maxRetries = positiveInteger(options.maxConflictRetries, 5, 'maxConflictRetries', 0)
     this.#generateId = options.generateId ?? randomId
     if (typeof this.#generateId !== 'function') throw new ConfigError('generateId must be a function')
+    this.#segment = options.segment === undefined ? undefined : new SegmentSpec(options.segment)
   }
 
   /** The namespaces clients may write. */
@@ -130,21 +166,24 @@ export class SessionEngine {
    * Creates a session: applies `initial` (any namespace: the host decides what to copy from the
    * request), runs the create wave and the cycle, saves once.
    */
+  create(initial?: TypedChanges<S>): Promise<SessionResult<TypedSession<S>>>
   async create(initial: Changes = {}): Promise<SessionResult> {
-    const writes = readChanges(initial, this.#settings.limits)
+    const writes = await this.#validated(readChanges(initial, this.#settings.limits))
     const id = this.#generateId()
     assertId(id)
-    const outcome = await runCycle(this.#settings, EMPTY, writes, 'create', id)
+    const outcome = await this.#cycle(EMPTY, writes, 'create', id)
     this.#checkLimits(EMPTY, outcome)
     const now = this.#clock.now()
     const session = freezeSession(id, 1, now, now, now + this.#ttlMs, outcome.namespaces)
     if (!(await this.#put(session, undefined))) throw new ConflictError(id, 1)
-    return { session, patch: outcome.patch, report: { ...outcome.report, attempts: 1 } }
+    return { session, patch: outcome.patch, report: this.#report(outcome, 1) }
   }
 
   /** The session, or `undefined` when unknown or expired; `items` narrows the params returned. */
+  get(id: string, options?: GetOptions): Promise<TypedSession<S> | undefined>
   async get(id: string, options: GetOptions = {}): Promise<Session | undefined> {
     assertId(id)
+    if (typeof options !== 'object' || options === null) throw new InvalidValueError('get options must be an object')
     const filter = options.items === undefined ? undefined : compilePatterns(options.items)
     const session = await this.#load(id)
     if (session === undefined || filter === undefined) return session
@@ -170,22 +209,25 @@ export class SessionEngine {
    * the cycle. `changes` is `{ ns: { key: value } }` (a value of `undefined` deletes the param) or
    * an immer recipe `(draft) => void` over the writable namespaces.
    */
+  patch(id: string, changes: TypedChanges<S> | Recipe, options?: WriteOptions): Promise<SessionResult<TypedSession<S>>>
   async patch(id: string, changes: Changes | Recipe, options: WriteOptions = {}): Promise<SessionResult> {
     assertId(id)
     const writable = this.#writableFor(options)
     if (typeof changes === 'function') {
-      return this.#mutate(id, (session) => readRecipe(changes, session.namespaces, writable, this.#settings.limits))
+      return this.#mutate(id, (session) => this.#validated(readRecipe(changes, session.namespaces, writable, this.#settings.limits)))
     }
     // checked once, before queueing: a refused call never waits for or touches the store
-    const writes = readChanges(changes, this.#settings.limits, writable)
+    const checked = this.#validated(readChanges(changes, this.#settings.limits, writable))
+    const writes = checked instanceof Promise ? await checked : checked
     return this.#mutate(id, () => writes)
   }
 
   /** Applies an RFC 6902 JSON Patch (paths like `/public/key`) to the writable namespaces, whole or not at all. */
+  applyJsonPatch(id: string, ops: readonly unknown[], options?: WriteOptions): Promise<SessionResult<TypedSession<S>>>
   async applyJsonPatch(id: string, ops: readonly unknown[], options: WriteOptions = {}): Promise<SessionResult> {
     assertId(id)
     const checked = checkJsonPatch(ops, this.#writableFor(options), this.#settings.limits)
-    return this.#mutate(id, (session) => applyClientPatch(checked, session.namespaces, this.#settings.limits))
+    return this.#mutate(id, (session) => this.#validated(applyClientPatch(checked, session.namespaces, this.#settings.limits)))
   }
 
   /** Removes the session. No error when it does not exist. */
@@ -201,6 +243,7 @@ export class SessionEngine {
   }
 
   /** Renews `expiresAt` (and `updatedAt`) without running a cycle; `version` stays. */
+  touch(id: string): Promise<TypedSession<S>>
   async touch(id: string): Promise<Session> {
     assertId(id)
     return this.#queue.run(id, async () => {
@@ -216,22 +259,62 @@ export class SessionEngine {
   }
 
   /** Pure create: no store, no clock, no id. Returns the namespaces a `create(initial)` would save. */
+  runCreate(initial?: TypedChanges<S>): Promise<PureResult<TypedNamespaces<S>>>
   async runCreate(initial: Changes = {}): Promise<PureResult> {
-    const writes = readChanges(initial, this.#settings.limits)
-    return this.#pure(await runCycle(this.#settings, EMPTY, writes, 'create', undefined), EMPTY)
+    const writes = await this.#validated(readChanges(initial, this.#settings.limits))
+    return this.#pure(await this.#cycle(EMPTY, writes, 'create', undefined), EMPTY)
   }
 
   /** Pure cycle over `namespaces` with `changes` (any namespace): what a patch would do, without a store. */
+  runTransform(namespaces: TypedNamespaces<S> | Namespaces, changes: TypedChanges<S>): Promise<PureResult<TypedNamespaces<S>>>
   async runTransform(namespaces: Namespaces, changes: Changes): Promise<PureResult> {
     const base = this.#checkNamespaces(namespaces)
-    const writes = readChanges(changes, this.#settings.limits)
-    return this.#pure(await runCycle(this.#settings, base, writes, 'transform', undefined), base)
+    const writes = await this.#validated(readChanges(changes, this.#settings.limits))
+    return this.#pure(await this.#cycle(base, writes, 'transform', undefined), base)
+  }
+
+  /** Applies the `schema` validators to caller writes (sync when every validator is; throws `InvalidValueError`). */
+  #validated(writes: Write[]): readonly Write[] | Promise<readonly Write[]> {
+    return this.#validators === undefined ? writes : validateWrites(writes, this.#validators, this.#settings.limits)
+  }
+
+  /** {@link runCycle}, wrapped in `cycle:start` / `cycle:end` events when an inspector is set. */
+  async #cycle(base: Namespaces, writes: readonly Write[], kind: CycleReport['kind'], id: string | undefined): Promise<CycleOutcome> {
+    const inspect = this.#settings.inspect
+    if (inspect === undefined) return runCycle(this.#settings, base, writes, kind, id)
+    const started = performance.now()
+    inspect({ type: 'cycle:start', kind, sessionId: id, writes: writes.map((w) => `${w.namespace}.${w.key}`) })
+    try {
+      const outcome = await runCycle(this.#settings, base, writes, kind, id)
+      inspect({ type: 'cycle:end', kind, sessionId: id, durationMs: performance.now() - started, report: outcome.report })
+      return outcome
+    } catch (error) {
+      inspect({ type: 'cycle:end', kind, sessionId: id, durationMs: performance.now() - started, error })
+      throw error
+    }
   }
 
   #pure(outcome: CycleOutcome, base: Namespaces): PureResult {
     this.#checkLimits(base, outcome)
     trusted.add(outcome.namespaces)
-    return { namespaces: outcome.namespaces, patch: outcome.patch, report: { ...outcome.report, attempts: 1 } }
+    return { namespaces: outcome.namespaces, patch: outcome.patch, report: this.#report(outcome, 1) }
+  }
+
+  /**
+   * The segment of a session (or of a pure result's namespaces) and its token: the configured
+   * `segment.params` that are set. `{ segment: {}, token }` when none is set or no segment is
+   * configured. Cached per (immutable) namespaces object.
+   */
+  segmentOf(source: { readonly namespaces: Namespaces }): SegmentResult {
+    const namespaces = source?.namespaces
+    if (typeof namespaces !== 'object' || namespaces === null) throw new InvalidValueError('segmentOf expects a session or { namespaces }')
+    return this.#segment === undefined ? NO_SEGMENT : this.#segment.of(namespaces)
+  }
+
+  /** The call's report: the cycle's, plus attempts and whether a segment param changed (cost: the changed params). */
+  #report(outcome: CycleOutcome, attempts: number): CycleReport {
+    const segmentChanged = this.#segment !== undefined && this.#segment.touchedBy(outcome.report.changed)
+    return { ...outcome.report, attempts, segmentChanged }
   }
 
   #checkNamespaces(namespaces: Namespaces): Namespaces {
@@ -255,13 +338,15 @@ export class SessionEngine {
   }
 
   /** The queued read-cycle-save loop of `patch` and `applyJsonPatch`, with compare-and-set retries. */
-  #mutate(id: string, writesFor: (session: Session) => Write[]): Promise<SessionResult> {
+  #mutate(id: string, writesFor: (session: Session) => readonly Write[] | Promise<readonly Write[]>): Promise<SessionResult> {
     return this.#queue.run(id, async () => {
       for (let attempt = 1; ; attempt++) {
         const session = await this.#load(id)
         if (session === undefined) throw new SessionNotFoundError(id)
-        const outcome = await runCycle(this.#settings, session.namespaces, writesFor(session), 'patch', id)
-        const report: CycleReport = { ...outcome.report, attempts: attempt }
+        if (attempt > 1) this.#settings.inspect?.({ type: 'store:retry', sessionId: id, attempt })
+        const writes = writesFor(session)
+        const outcome = await this.#cycle(session.namespaces, writes instanceof Promise ? await writes : writes, 'patch', id)
+        const report = this.#report(outcome, attempt)
         if (outcome.report.changed.length === 0) return { session, patch: outcome.patch, report }
         this.#checkLimits(session.namespaces, outcome)
         const now = this.#clock.now()
@@ -305,21 +390,35 @@ export class SessionEngine {
       throw new StoreError('get', error)
     }
     if (session === undefined || session === null) return undefined
+    // a store answering garbage (or another id's session) must not leak it to a caller or get it
+    // rewritten by touch/patch: like a non-boolean put, it is a store failure
+    const problem = storedSessionProblem(session, id)
+    if (problem !== undefined) throw new StoreError('get', new TypeError(`store.get("${id}") returned ${problem}`))
     if (session.expiresAt <= this.#clock.now()) return undefined
     // stores that deserialize (Redis, KV) hand back fresh objects: freeze them so sessions are immutable everywhere
-    if (!Object.isFrozen(session) || !Object.isFrozen(session.namespaces)) deepFreeze(session)
+    if (!frozenDownToNamespaces(session)) deepFreeze(session)
     return session
   }
 
   async #put(session: Session, expectedVersion: number | undefined): Promise<boolean> {
+    const inspect = this.#settings.inspect
+    const started = inspect === undefined ? 0 : performance.now()
     let written: unknown
     try {
       written = await this.#store.put(session, expectedVersion)
     } catch (error) {
-      if (error instanceof ConflictError) return false
-      throw new StoreError('put', error)
+      if (!(error instanceof ConflictError)) throw new StoreError('put', error)
+      written = false
     }
     if (typeof written !== 'boolean') throw new StoreError('put', new TypeError('store.put must return (a promise of) a boolean'))
+    if (inspect !== undefined) {
+      const sessionId = session.id
+      inspect(
+        written
+          ? { type: 'store:save', sessionId, version: session.version, durationMs: performance.now() - started }
+          : { type: 'store:conflict', sessionId, expectedVersion },
+      )
+    }
     return written
   }
 }
@@ -335,8 +434,37 @@ function freezeSession(
   return Object.freeze({ id, version, createdAt, updatedAt, expiresAt, namespaces })
 }
 
+/** Cheap check (O(namespaces)) that a store handed back a session frozen like the engine's own. */
+function frozenDownToNamespaces(session: Session): boolean {
+  const namespaces: unknown = session.namespaces
+  if (!Object.isFrozen(session) || !Object.isFrozen(namespaces)) return false
+  return typeof namespaces !== 'object' || namespaces === null || Object.values(namespaces).every((ns) => Object.isFrozen(ns))
+}
+
+/** Freezes everything under `value`; it walks through frozen objects too, since a store may freeze only the top. */
+/**
+ * Why `value` is not a stored session with id `id`, or `undefined` when it is one. Checks the
+ * envelope and that namespaces are objects — cheap, in proportion to the number of namespaces;
+ * the params themselves were checked when written.
+ */
+function storedSessionProblem(value: unknown, id: string): string | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'something that is not a session'
+  const s = value as Partial<Record<keyof Session, unknown>>
+  if (s.id !== id) return `the session of another id (${typeof s.id === 'string' ? s.id.slice(0, 128) : typeof s.id})`
+  if (!Number.isSafeInteger(s.version) || (s.version as number) < 1) return 'a session whose version is not an integer >= 1'
+  for (const time of ['createdAt', 'updatedAt', 'expiresAt'] as const) {
+    if (typeof s[time] !== 'number' || !Number.isFinite(s[time])) return `a session whose ${time} is not a finite number`
+  }
+  const namespaces = s.namespaces
+  if (typeof namespaces !== 'object' || namespaces === null || Array.isArray(namespaces)) return 'a session without a namespaces object'
+  for (const ns of Object.values(namespaces)) {
+    if (typeof ns !== 'object' || ns === null || Array.isArray(ns)) return 'a session with a namespace that is not an object'
+  }
+  return undefined
+}
+
 function deepFreeze(value: unknown): void {
-  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return
+  if (typeof value !== 'object' || value === null) return
   Object.freeze(value)
   for (const child of Object.values(value)) deepFreeze(child)
 }

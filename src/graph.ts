@@ -1,5 +1,6 @@
 import { type AppConfig, type CompiledApp, compileApp } from './app'
 import { ConfigError } from './errors'
+import type { StandardSchemaV1 } from './schema'
 
 /**
  * The app graph, indexed once at construction so that a wave costs in proportion to the apps it
@@ -13,13 +14,20 @@ export interface AppGraph {
   readonly onCreate: readonly number[]
 }
 
-/** Compiles and indexes the apps; throws `ConfigError` on duplicates or a bad app. */
-export function buildGraph(configs: readonly AppConfig[], defaultTimeoutMs?: number): AppGraph {
+/**
+ * Compiles and indexes the apps; throws `ConfigError` on duplicates or a bad app. `validators`
+ * (`ns.key` -> Standard Schema) are handed to the apps that write those params.
+ */
+export function buildGraph(
+  configs: readonly AppConfig[],
+  defaultTimeoutMs?: number,
+  validators?: ReadonlyMap<string, StandardSchemaV1>,
+): AppGraph {
   if (!Array.isArray(configs)) throw new ConfigError('apps must be an array')
   const names = new Set<string>()
   const monitors = new Map<string, Map<string, number[]>>()
   const apps = configs.map((config, index) => {
-    const app = compileApp(config, index, defaultTimeoutMs)
+    const app = compileApp(config, index, defaultTimeoutMs, validators)
     if (names.has(app.name)) throw new ConfigError('duplicate app name', app.name)
     names.add(app.name)
     for (const [ns, key] of app.inputs) {

@@ -33,3 +33,25 @@ export type {
 export type { JsonValue, Namespace, Namespaces, Session } from './session'
 export { MemoryStore } from './store'
 export type { MaybePromise, MemoryStoreOptions, SessionStore } from './store'
+export { decodeSegmentToken } from './segment'
+export type { SegmentOptions, SegmentResult } from './segment'
+export { MIN_KEY_BYTES, createTokenSigner } from './token'
+export type { TokenSigner, TokenSignerOptions } from './token'
+export { defineAppFor } from './app'
+export type { AppResult, DefineApp, ExactOutput, StrictAppConfig } from './app'
+export type { InferSchema, SchemaValidators, StandardSchemaV1, ValidationIssue } from './schema'
+export type { SessionSchema, TypedChanges, TypedNamespaces, TypedSession, ValueOf } from './typed'
+export type { GraphApp, GraphCycle, GraphInfo } from './graph-analysis'
+export type {
+  AppEndEvent,
+  AppStartEvent,
+  CycleEndEvent,
+  CycleStartEvent,
+  InspectEvent,
+  Inspector,
+  StoreConflictEvent,
+  StoreRetryEvent,
+  StoreSaveEvent,
+  WaveEndEvent,
+  WaveStartEvent,
+} from './inspect'

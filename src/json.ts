@@ -54,8 +54,47 @@ export function checkValue(input: unknown, path: string, limits: Limits): Checke
       throw new InvalidValueError(`${typeof input} is not a JSON value`, path)
   }
   const walker = { size: 0, ancestors: new Set<object>(), limits }
-  const value = copy(walker, input, path, 1)
+  let value: JsonValue
+  try {
+    value = copy(walker, input, path, 1)
+  } catch (error) {
+    throw asInvalidValue(error, path)
+  }
   return { value, size: walker.size }
+}
+
+/**
+ * Turns what an exotic object threw while being read (a proxy whose traps throw or that reports
+ * keys it has no descriptor for) into `InvalidValueError`: such a value is not plain JSON, and a
+ * caller must get the typed error, not a `TypeError` from deep inside the walk.
+ */
+export function asInvalidValue(error: unknown, path: string | undefined): InvalidValueError {
+  if (error instanceof InvalidValueError) return error
+  let reason: string
+  try {
+    reason = error instanceof Error ? String(error.message) : String(error)
+  } catch {
+    reason = 'unreadable error'
+  }
+  return new InvalidValueError(`not a plain JSON value (${reason})`, path, { cause: error })
+}
+
+/**
+ * {@link checkValue}'s value alone. Scalars — most params — return at once, without the size
+ * (callers that need it use `checkValue`) and without allocating a result.
+ */
+export function toJson(input: unknown, path: string, limits: Limits): JsonValue {
+  switch (typeof input) {
+    case 'string':
+      if (input.length <= limits.maxStringLength) return input
+      break
+    case 'number':
+      if (Number.isFinite(input)) return input === 0 ? 0 : input // -0 is stored as 0, as JSON would
+      break
+    case 'boolean':
+      return input
+  }
+  return checkValue(input, path, limits).value
 }
 
 interface Walker {

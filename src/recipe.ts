@@ -1,7 +1,7 @@
 import { produce } from 'immer'
 import { diffNamespace } from './client-patch'
 import { ForbiddenWriteError, InvalidValueError } from './errors'
-import { type Limits, isPlainObject } from './json'
+import { type Limits, asInvalidValue, isPlainObject } from './json'
 import { own } from './draft'
 import type { JsonValue, Namespace, Namespaces } from './session'
 import type { Write } from './wave'
@@ -21,7 +21,31 @@ export function readRecipe(recipe: unknown, namespaces: Namespaces, writable: Re
   if (typeof recipe !== 'function') throw new InvalidValueError('a recipe must be a function')
   const base: Record<string, Namespace> = {}
   for (const ns of writable) base[ns] = own(namespaces, ns) ?? {}
-  const result: unknown = produce(base, recipe as (draft: NamespacesDraft) => void)
+  let result: unknown
+  let returned = false
+  try {
+    result = produce(base, (draft: NamespacesDraft) => {
+      const out = (recipe as Recipe)(draft)
+      returned = true
+      return out as NamespacesDraft
+    })
+  } catch (error) {
+    // immer refuses misuse (e.g. an async recipe that edited the draft, or edit-and-return) with a
+    // plain Error: that is a bad call, so a typed error; the recipe's own errors pass through as thrown
+    if (error instanceof Error && error.message.startsWith('[Immer]')) {
+      throw new InvalidValueError(`a patch recipe must be synchronous and either edit the draft or return a value: ${error.message}`, undefined, { cause: error })
+    }
+    // after the recipe returned, immer walks every value it assigned (recursively, to finalize and
+    // freeze it): a 100k-deep value overflows the stack there, an exotic one (a proxy, `arguments`)
+    // throws. That is bad input, not a host bug, so it gets the same typed error as a changes object.
+    if (returned) {
+      if (error instanceof RangeError) {
+        throw new InvalidValueError('a value the recipe assigned is nested too deep to read', undefined, { cause: error })
+      }
+      throw asInvalidValue(error, undefined)
+    }
+    throw error
+  }
   if (result instanceof Promise) throw new InvalidValueError('a patch recipe must be synchronous')
   if (!isPlainObject(result)) throw new InvalidValueError('a patch recipe must leave (or return) an object of namespaces')
   const extra = Reflect.ownKeys(result).filter((ns) => typeof ns !== 'string' || !writable.has(ns))

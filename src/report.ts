@@ -60,6 +60,12 @@ export interface CycleReport {
   readonly durationMs: number
   /** Stateful calls: how many times the cycle ran (more than 1 after compare-and-set conflicts). */
   readonly attempts: number
+  /**
+   * Whether a param of the engine's `segment` option changed (so the segment token did): the host
+   * re-issues the segment cookie. Always `false` without a `segment` option. On `create` it is
+   * relative to an empty session: `true` when any segment param is set.
+   */
+  readonly segmentChanged: boolean
 }
 
 /** Result of the pure API (`runCreate`, `runTransform`). */

@@ -43,6 +43,9 @@ async function main(): Promise<void> {
   const engine = new SessionEngine({ apps: commerceApps })
   console.log(bold('sessionflow demo — the commerce graph on the in-memory store'))
   console.log(dim(`apps: ${commerceApps.map((a) => a.name).join(', ')}; clients may write: ${engine.writableNamespaces.join(', ')}`))
+  // the app graph as Mermaid (paste into a ```mermaid block); cycles would be drawn in red
+  console.log(`\n${bold('app graph')} ${dim(`(cycles: ${engine.graph.cycles.length}; inputs only the host writes: ${engine.graph.orphanInputs.join(', ')})`)}`)
+  console.log(dim(engine.graph.toMermaid().trimEnd()))
 
   // 1. A visitor arrives from a newsletter link; the host copies query params into `public`.
   const created = await engine.create({ public: { country: 'DE', utm_source: 'newsletter', utm_campaign: 'autumn' } })
@@ -88,6 +91,7 @@ async function main(): Promise<void> {
     console.log(`  ${dim(`reason: ${error.reason}; apps: ${error.apps.join(', ')}; params: ${error.params.join(', ')}`)}`)
     const after = await looping.get(session.id)
     show('stored version is still', after?.version)
+    show('engine.graph.cycles already named them at construction:', looping.graph.cycles)
   }
 }
 

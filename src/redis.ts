@@ -1,0 +1,235 @@
+/**
+ * `sessionflow/redis`: a {@link SessionStore} on Redis (or any server speaking its commands:
+ * Valkey, KeyDB, Dragonfly, Redis Cluster). The core never imports a Redis client: the host passes
+ * its own (ioredis, node-redis, or a function that sends one command), so this module stays free
+ * of Node APIs and of any dependency.
+ *
+ * Layout: one Redis hash per session, key `prefix + id`, fields `v` (version, decimal) and `d`
+ * (the session as JSON). The version lives in its own field so the compare-and-set script never
+ * has to decode the JSON: the check costs the same for a 100-byte and a 60 KB session.
+ */
+import type { Session } from './session'
+import type { SessionStore } from './store'
+
+/**
+ * Sends one Redis command and resolves with its reply. `args` is the whole command
+ * (`['HGET', 'sessionflow:abc', 'd']`); `key` is the one key it touches, for clients that must
+ * route by key themselves (node-redis cluster: `(args, key) => cluster.sendCommand(key, false, args)`).
+ */
+export type RedisSend = (args: string[], key: string) => Promise<unknown>
+
+/** An ioredis `Redis` or `Cluster` (anything with `call(command, ...args)`). */
+export interface IoredisLike {
+  /** ioredis' generic command method. */
+  call(command: string, ...args: string[]): Promise<unknown>
+}
+
+/** A node-redis (v4/v5) client created by `createClient()` (anything with `sendCommand(args)`). */
+export interface NodeRedisLike {
+  /** node-redis' generic command method. */
+  sendCommand(args: string[]): Promise<unknown>
+}
+
+/** What {@link RedisStore} accepts as `client`: an ioredis client, a node-redis client, or a {@link RedisSend} function. */
+export type RedisClientLike = IoredisLike | NodeRedisLike | RedisSend
+
+/** Options of {@link RedisStore}. */
+export interface RedisStoreOptions {
+  /**
+   * The connection: an ioredis `Redis`/`Cluster`, a node-redis client, or a {@link RedisSend}
+   * function (needed for a node-redis cluster). The store never connects or closes it.
+   */
+  readonly client: RedisClientLike
+  /** Prepended to session ids to form keys. Default `'sessionflow:'`. Do not put a `{hash tag}` in it on a cluster: it would pin every session to one slot. */
+  readonly prefix?: string
+  /**
+   * Each store call rejects (the engine turns it into a `StoreError`) when Redis has not answered
+   * within this many ms. Default 2000; `false` leaves timing to the client. A timed-out write may
+   * still be applied later, whole (the script is atomic), never half.
+   */
+  readonly timeoutMs?: number | false
+}
+
+/**
+ * Compare-and-set in one round trip. KEYS[1] = session key; ARGV = expected version ('' = none
+ * may exist), new version, session JSON, expiresAt (integer Unix ms). Every check happens before
+ * the first write: Redis does not roll a script back, so a script that could fail half-way could
+ * leave a session without its expiry.
+ */
+export const PUT_SCRIPT = `local current = redis.call('HGET', KEYS[1], 'v')
+if ARGV[1] == '' then
+  if current then return 0 end
+elseif current ~= ARGV[1] then
+  return 0
+end
+if not string.match(ARGV[2], '^%d+$') or not string.match(ARGV[4], '^%d+$') then
+  return redis.error_reply('sessionflow: malformed version or expiresAt')
+end
+redis.call('HSET', KEYS[1], 'v', ARGV[2], 'd', ARGV[3])
+redis.call('PEXPIREAT', KEYS[1], ARGV[4])
+return 1`
+
+const DEFAULT_TIMEOUT_MS = 2_000
+
+/**
+ * A {@link SessionStore} on Redis. `get` is one `HGET`, `put` one `EVALSHA` of
+ * {@link PUT_SCRIPT} (compare-and-set on the version, write, `PEXPIREAT` from `expiresAt`),
+ * `delete` one `DEL`; each touches exactly one key, so Redis Cluster routes them by hash slot.
+ *
+ * Redis expires keys on its own clock from `expiresAt`, so the engine's clock must be wall-clock
+ * Unix ms (the default `systemClock`); the engine still checks `expiresAt` itself on every read.
+ */
+export class RedisStore implements SessionStore {
+  readonly #send: RedisSend
+  readonly #prefix: string
+  readonly #timeoutMs: number | undefined
+  #sha: Promise<string | undefined> | undefined
+
+  /** Wraps a client; sends nothing until the first call. */
+  constructor(options: RedisStoreOptions) {
+    if (typeof options !== 'object' || options === null) throw new TypeError('RedisStore: options must be an object')
+    this.#send = toSend(options.client)
+    const prefix = options.prefix ?? 'sessionflow:'
+    if (typeof prefix !== 'string') throw new TypeError('RedisStore: prefix must be a string')
+    this.#prefix = prefix
+    const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
+    if (timeout !== false && !(typeof timeout === 'number' && timeout > 0)) {
+      throw new TypeError('RedisStore: timeoutMs must be a number > 0 or false')
+    }
+    this.#timeoutMs = timeout === false ? undefined : timeout
+  }
+
+  /** The Redis key of a session id. */
+  keyOf(id: string): string {
+    return this.#prefix + id
+  }
+
+  /** The stored session (parsed from JSON, not frozen: the engine freezes it), or `undefined`. */
+  async get(id: string): Promise<Session | undefined> {
+    const key = this.keyOf(id)
+    const reply = await this.#run('get', key, () => this.#send(['HGET', key, 'd'], key))
+    if (reply === null || reply === undefined) return undefined
+    return parseSession(decode(reply), id, key)
+  }
+
+  /** Compare-and-set write in one round trip; `false` when the stored version is not `expectedVersion`. */
+  async put(session: Session, expectedVersion: number | undefined): Promise<boolean> {
+    if (expectedVersion !== undefined && !Number.isSafeInteger(expectedVersion)) {
+      throw new TypeError(`RedisStore: expectedVersion must be an integer or undefined, got ${expectedVersion}`)
+    }
+    if (!Number.isSafeInteger(session.version) || session.version < 0) {
+      throw new TypeError(`RedisStore: session.version must be a non-negative integer, got ${session.version}`)
+    }
+    if (!Number.isFinite(session.expiresAt)) throw new TypeError('RedisStore: session.expiresAt must be a finite number')
+    const key = this.keyOf(session.id)
+    // PEXPIREAT wants an integer; rounding up never expires a session early. A time at or before
+    // the epoch still means "already expired": Redis deletes the key at once.
+    const expireAt = String(Math.max(1, Math.ceil(session.expiresAt)))
+    const argv = [expectedVersion === undefined ? '' : String(expectedVersion), String(session.version), JSON.stringify(session), expireAt]
+    const reply = await this.#run('put', key, () => this.#evalPut(key, argv))
+    if (reply === 1) return true
+    if (reply === 0) return false
+    throw new Error(`RedisStore: unexpected reply to the put script: ${String(reply)}`)
+  }
+
+  /** Removes the session; no error when it is absent. */
+  async delete(id: string): Promise<void> {
+    const key = this.keyOf(id)
+    await this.#run('delete', key, () => this.#send(['DEL', key], key))
+  }
+
+  /** EVALSHA, falling back to EVAL (which also caches the script) when the server does not know it yet. */
+  async #evalPut(key: string, argv: string[]): Promise<unknown> {
+    this.#sha ??= sha1Hex(PUT_SCRIPT)
+    const sha = await this.#sha
+    if (sha !== undefined) {
+      try {
+        return await this.#send(['EVALSHA', sha, '1', key, ...argv], key)
+      } catch (error) {
+        if (!String((error as Error)?.message ?? error).includes('NOSCRIPT')) throw error
+      }
+    }
+    return this.#send(['EVAL', PUT_SCRIPT, '1', key, ...argv], key)
+  }
+
+  /** Runs one operation under the timeout; a late reply is ignored (and its rejection swallowed). */
+  #run<T>(operation: string, key: string, call: () => Promise<T>): Promise<T> {
+    const started = Promise.resolve().then(call)
+    const ms = this.#timeoutMs
+    if (ms === undefined) return started
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        started.catch(() => undefined)
+        reject(new Error(`RedisStore: ${operation} of ${key} got no reply within ${ms} ms`))
+      }, ms)
+      started.then(
+        (value) => {
+          clearTimeout(timer)
+          resolve(value)
+        },
+        (error: unknown) => {
+          clearTimeout(timer)
+          reject(error)
+        },
+      )
+    })
+  }
+}
+
+function toSend(client: RedisClientLike): RedisSend {
+  if (typeof client === 'function') return client
+  if (typeof client === 'object' && client !== null) {
+    // ioredis has both methods; its sendCommand takes a Command object, so `call` is checked first
+    const io = client as Partial<IoredisLike>
+    if (typeof io.call === 'function') return (args) => io.call!(args[0]!, ...args.slice(1))
+    const nodeRedis = client as Partial<NodeRedisLike>
+    if (typeof nodeRedis.sendCommand === 'function') return (args) => nodeRedis.sendCommand!(args)
+  }
+  throw new TypeError('RedisStore: client must be an ioredis client, a node-redis client or a (args, key) => Promise function')
+}
+
+/** Replies may come back as strings or, with some client settings, as bytes. */
+function decode(reply: unknown): string {
+  if (typeof reply === 'string') return reply
+  if (reply instanceof Uint8Array) return new TextDecoder().decode(reply)
+  throw new Error(`RedisStore: unexpected reply type ${typeof reply}`)
+}
+
+function parseSession(text: string, id: string, key: string): Session {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    throw new Error(`RedisStore: ${key} does not hold valid JSON`)
+  }
+  const s = value as Partial<Session> | null
+  if (
+    typeof s !== 'object' ||
+    s === null ||
+    s.id !== id ||
+    !Number.isSafeInteger(s.version) ||
+    typeof s.createdAt !== 'number' ||
+    typeof s.updatedAt !== 'number' ||
+    typeof s.expiresAt !== 'number' ||
+    typeof s.namespaces !== 'object' ||
+    s.namespaces === null
+  ) {
+    throw new Error(`RedisStore: ${key} does not hold a sessionflow session`)
+  }
+  return s as Session
+}
+
+/** SHA-1 of the script for EVALSHA; `undefined` where Web Crypto is missing (then EVAL is used). */
+async function sha1Hex(text: string): Promise<string | undefined> {
+  const subtle = globalThis.crypto?.subtle
+  if (subtle === undefined) return undefined
+  let digest: Uint8Array
+  try {
+    digest = new Uint8Array(await subtle.digest('SHA-1', new TextEncoder().encode(text)))
+  } catch {
+    return undefined
+  }
+  let hex = ''
+  for (const byte of digest) hex += byte.toString(16).padStart(2, '0')
+  return hex
+}

@@ -1,0 +1,173 @@
+/**
+ * Per-param validators implementing Standard Schema (https://standardschema.dev): zod, valibot,
+ * arktype and others expose `~standard`, so the engine validates with any of them without
+ * depending on one. The interface is inlined (types only, structurally identical to
+ * `@standard-schema/spec` v1) so the published typings need no extra package.
+ */
+import { ConfigError, InvalidValueError } from './errors'
+import { type Limits, checkValue, isPlainObject } from './json'
+import { nameProblem } from './param'
+import type { Write } from './wave'
+
+/** The Standard Schema v1 interface (inlined from `@standard-schema/spec`; structurally the same). */
+export interface StandardSchemaV1<Input = unknown, Output = Input> {
+  /** The Standard Schema properties. */
+  readonly '~standard': StandardSchemaV1.Props<Input, Output>
+}
+
+/** Types of the Standard Schema v1 interface. */
+export declare namespace StandardSchemaV1 {
+  /** The `~standard` property. */
+  interface Props<Input = unknown, Output = Input> {
+    readonly version: 1
+    readonly vendor: string
+    readonly validate: (value: unknown, options?: Options | undefined) => Result<Output> | Promise<Result<Output>>
+    readonly types?: Types<Input, Output> | undefined
+  }
+  /** Options passed to `validate`. */
+  interface Options {
+    readonly libraryOptions?: Record<string, unknown> | undefined
+  }
+  /** What `validate` returns. */
+  type Result<Output> = SuccessResult<Output> | FailureResult
+  /** Success: the (possibly transformed) value. */
+  interface SuccessResult<Output> {
+    readonly value: Output
+    readonly issues?: undefined
+  }
+  /** Failure: the issues. */
+  interface FailureResult {
+    readonly issues: ReadonlyArray<Issue>
+  }
+  /** One validation issue. */
+  interface Issue {
+    readonly message: string
+    readonly path?: ReadonlyArray<PropertyKey | PathSegment> | undefined
+  }
+  /** A path segment of an issue. */
+  interface PathSegment {
+    readonly key: PropertyKey
+  }
+  /** The inferred types. */
+  interface Types<Input = unknown, Output = Input> {
+    readonly input: Input
+    readonly output: Output
+  }
+  /** The input type of a schema. */
+  type InferInput<Schema extends StandardSchemaV1> = NonNullable<Schema['~standard']['types']>['input']
+  /** The output type of a schema. */
+  type InferOutput<Schema extends StandardSchemaV1> = NonNullable<Schema['~standard']['types']>['output']
+}
+
+/**
+ * The engine's `schema` option: namespace -> key -> validator. Typed by the session schema `S`
+ * so that `new SessionEngine({ schema })` infers `S` from the validators' output types.
+ */
+export type SchemaValidators<S = Record<string, Record<string, unknown>>> = {
+  readonly [N in keyof S]?: { readonly [K in keyof S[N]]?: StandardSchemaV1<any, S[N][K]> }
+}
+
+/** The session schema (param -> value type) described by an object of validators. */
+export type InferSchema<V> = {
+  [N in keyof V]: { [K in keyof V[N]]: V[N][K] extends StandardSchemaV1<any, infer Out> ? Out : never }
+}
+
+/** A validation issue as `InvalidValueError.issues` carries it: the path starts with namespace and key. */
+export interface ValidationIssue extends StandardSchemaV1.Issue {
+  readonly path: ReadonlyArray<PropertyKey | StandardSchemaV1.PathSegment>
+}
+
+/** Checks the `schema` option and flattens it to `ns.key` -> validator; throws `ConfigError`. */
+export function compileSchema(schema: unknown): ReadonlyMap<string, StandardSchemaV1> | undefined {
+  if (schema === undefined) return undefined
+  if (!isPlainObject(schema)) throw new ConfigError('schema must be an object of namespace -> { key: validator }')
+  const validators = new Map<string, StandardSchemaV1>()
+  for (const [ns, keys] of Object.entries(schema)) {
+    const nsProblem = nameProblem(ns)
+    if (nsProblem !== undefined) throw new ConfigError(`schema: namespace ${nsProblem}`)
+    if (!isPlainObject(keys)) throw new ConfigError(`schema.${ns} must be an object of key -> validator`)
+    for (const [key, validator] of Object.entries(keys)) {
+      const keyProblem = nameProblem(key)
+      if (keyProblem !== undefined) throw new ConfigError(`schema.${ns}: key ${keyProblem}`)
+      const standard = (validator as Partial<StandardSchemaV1> | null)?.['~standard']
+      if (standard?.version !== 1 || typeof standard.validate !== 'function') {
+        throw new ConfigError(`schema.${ns}.${key} must implement Standard Schema v1 (a "~standard" property with validate())`)
+      }
+      validators.set(`${ns}.${key}`, validator as StandardSchemaV1)
+    }
+  }
+  return validators.size === 0 ? undefined : validators
+}
+
+type Outcome = StandardSchemaV1.Result<unknown> | { readonly thrown: unknown }
+
+/**
+ * Validates the writes that have a validator. Deletions (`undefined`) are not validated: removing a
+ * param is always allowed. Stores the validator's *output* (so `trim()`-style transforms apply),
+ * checked as JSON again. Synchronous when every validator is (no promise is created then);
+ * async validators are awaited. Throws `InvalidValueError` whose `issues` gathers every failing
+ * param's issues, each path prefixed with namespace and key.
+ */
+export function validateWrites(
+  writes: readonly Write[],
+  validators: ReadonlyMap<string, StandardSchemaV1>,
+  limits: Limits,
+): readonly Write[] | Promise<readonly Write[]> {
+  let checked: Array<[index: number, param: string, outcome: Outcome | Promise<Outcome>]> | undefined
+  let pending = false
+  for (let i = 0; i < writes.length; i++) {
+    const { namespace, key, value } = writes[i]!
+    if (value === undefined) continue
+    const param = `${namespace}.${key}`
+    const validator = validators.get(param)
+    if (validator === undefined) continue
+    let outcome: Outcome | Promise<Outcome>
+    try {
+      const result = validator['~standard'].validate(value)
+      outcome = result instanceof Promise ? result.catch((thrown: unknown) => ({ thrown })) : result
+    } catch (thrown) {
+      outcome = { thrown }
+    }
+    if (outcome instanceof Promise) pending = true
+    ;(checked ??= []).push([i, param, outcome])
+  }
+  if (checked === undefined) return writes
+  if (!pending) return apply(writes, checked as Array<[number, string, Outcome]>, limits)
+  const list = checked
+  return Promise.all(list.map(([, , outcome]) => outcome)).then((outcomes) =>
+    apply(
+      writes,
+      list.map(([i, param], n) => [i, param, outcomes[n]!]),
+      limits,
+    ),
+  )
+}
+
+function apply(writes: readonly Write[], checked: ReadonlyArray<[number, string, Outcome]>, limits: Limits): Write[] {
+  const issues: ValidationIssue[] = []
+  let first: string | undefined
+  let cause: unknown
+  const out = writes.slice()
+  for (const [i, param, outcome] of checked) {
+    const { namespace, key } = writes[i]!
+    if ('thrown' in outcome) {
+      first ??= param
+      cause ??= outcome.thrown
+      const message = outcome.thrown instanceof Error ? outcome.thrown.message : 'validator threw'
+      issues.push({ message, path: [namespace, key] })
+      continue
+    }
+    if (outcome.issues) {
+      first ??= param
+      for (const issue of outcome.issues) issues.push({ ...issue, path: [namespace, key, ...(issue.path ?? [])] })
+      continue
+    }
+    out[i] = { namespace, key, value: checkValue(outcome.value, param, limits).value }
+  }
+  if (first === undefined) return out
+  const summary = issues
+    .slice(0, 5)
+    .map((issue) => `${issue.path.map((p) => String(typeof p === 'object' ? p.key : p)).join('.')}: ${issue.message}`)
+    .join('; ')
+  throw new InvalidValueError(`validation failed: ${summary}`, first, { cause, issues: Object.freeze(issues) })
+}

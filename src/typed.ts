@@ -1,0 +1,54 @@
+/**
+ * Type-level session schemas: param -> value type, flowing through `SessionEngine`, `create`,
+ * `get`, `patch` and the transforms. Types only; nothing here exists at runtime.
+ *
+ * Schemas are *open*: a declared param has its declared type, anything else stays `JsonValue`.
+ * WHY: a schema is often partial (inferred from the validators of a few params), and sessions
+ * legitimately hold params the schema does not list (the host copies cookies, query params...);
+ * a closed view would turn every such read into a false type error. Misspelled params are still
+ * caught where it matters most: an app's `input` declaration decides what its transform may read.
+ */
+import type { JsonValue, Namespace, Namespaces, Session } from './session'
+
+/**
+ * A session schema: namespace -> key -> value type, e.g.
+ * `{ public: { country: 'DE' | 'US' }; store: { currencyCode: string } }`. Value types should be
+ * JSON (the engine refuses anything else at runtime). {@link Namespaces} means "untyped".
+ */
+export type SessionSchema = object
+
+/** The value type of param `N.K` under schema `S`; `JsonValue` when `S` does not declare it. */
+export type ValueOf<S, N, K> = N extends keyof S ? (K extends keyof S[N] ? S[N][K] : JsonValue) : JsonValue
+
+/** Whether `S` is the untyped default (an index signature over namespaces). */
+type IsUntyped<S> = string extends keyof S ? true : false
+
+/**
+ * The namespaces of a session typed by `S`: declared params with their types, everything else
+ * `JsonValue`. Exactly {@link Namespaces} for the untyped default.
+ */
+export type TypedNamespaces<S> =
+  IsUntyped<S> extends true
+    ? Namespaces
+    : { readonly [N in keyof S]?: { readonly [K in keyof S[N]]?: S[N][K] } & Namespace } & {
+        readonly [namespace: string]: Namespace
+      }
+
+/** A session whose namespaces are typed by `S`; exactly {@link Session} for the untyped default. */
+export type TypedSession<S> =
+  IsUntyped<S> extends true ? Session : Omit<Session, 'namespaces'> & { readonly namespaces: TypedNamespaces<S> }
+
+/**
+ * A changes object typed by `S`: declared params take their type (or `undefined`, which deletes);
+ * other params any JSON value.
+ */
+export type TypedChanges<S> =
+  IsUntyped<S> extends true
+    ? { readonly [namespace: string]: { readonly [key: string]: JsonValue | undefined } }
+    : {
+        readonly [N in keyof S]?: { readonly [K in keyof S[N]]?: S[N][K] | undefined } & {
+          readonly [key: string]: JsonValue | undefined
+        }
+      } & {
+        readonly [namespace: string]: { readonly [key: string]: JsonValue | undefined }
+      }

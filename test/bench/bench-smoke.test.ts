@@ -1,0 +1,65 @@
+/**
+ * Benchmarks are not timed tests: this only checks that the benchmark code runs at a tiny size,
+ * that every implementation computes the same values (and our snapshot and patch agree), and
+ * that the core stays within its size budget.
+ */
+import { fileURLToPath } from 'node:url'
+import jsonpatch from 'fast-json-patch'
+import { describe, expect, it } from 'vitest'
+import type { Namespaces } from '../../src/index'
+import { chainGraph, engineFor, mobxRunner, naiveRunner, scaleGraph, signalsRunner, wideGraph } from './graphs'
+import { coreSize, sizeBudget } from './size'
+import { SMOKE, runSuite, storedMemory } from './suite'
+
+const root = fileURLToPath(new URL('../..', import.meta.url))
+
+describe('benchmark suite (smoke size)', () => {
+  it('runs every benchmark and reports a finite figure for each', async () => {
+    const rows = await runSuite(SMOKE)
+    const sections = new Set(rows.map((r) => r.section))
+    expect([...sections]).toEqual(['overhead', 'peers', 'scale', 'parallelism', 'stored'])
+    for (const row of rows) {
+      expect(Number.isFinite(row.value), row.name).toBe(true)
+      expect(row.value, row.name).toBeGreaterThan(0)
+    }
+    expect(rows.filter((r) => r.section === 'peers' && r.unit === 'x')).toHaveLength(6)
+  })
+
+  it('measures stored memory (without gc here, so only the mechanics are checked)', async () => {
+    const { heapPerSession, jsonPerSession } = await storedMemory(SMOKE.memorySessions, () => {})
+    expect(Number.isFinite(heapPerSession)).toBe(true)
+    expect(jsonPerSession).toBeGreaterThan(100)
+  })
+
+  for (const [name, graph] of [
+    ['wide wave', wideGraph(30)],
+    ['chain', chainGraph(12)],
+    ['scale', scaleGraph(60, 300, 50)],
+  ] as const) {
+    it(`${name}: peers compute sessionflow's values, and its patch turns the old namespaces into the new`, async () => {
+      const engine = engineFor(graph)
+      const [ns, key] = graph.source
+      const { namespaces: base } = await engine.runTransform(graph.filler, { [ns]: { [key]: -1 } })
+      const peers = [signalsRunner(graph), mobxRunner(graph), naiveRunner(graph)]
+      for (const v of [3, 4, 3]) {
+        const { namespaces, patch } = await engine.runTransform(base, { [ns]: { [key]: v } })
+        const applied = jsonpatch.applyPatch(structuredClone(base) as object, structuredClone(patch) as never).newDocument
+        expect(applied).toEqual(namespaces)
+        const ours: Record<string, unknown> = {}
+        for (const a of graph.apps) ours[`${a.output[0]}.${a.output[1]}`] = (namespaces as Namespaces)[a.output[0]]?.[a.output[1]]
+        for (const peer of peers) {
+          peer.run(v)
+          expect(peer.values()).toEqual(ours)
+        }
+      }
+    })
+  }
+
+  it('keeps the core within its size budget (minified + brotli, without dependencies)', async () => {
+    const { limitBytes } = await sizeBudget(root)
+    expect(limitBytes).toBe(8_000)
+    const bytes = await coreSize(root)
+    expect(bytes).toBeGreaterThan(1_000)
+    expect(bytes, `core is ${bytes} B, budget ${limitBytes} B`).toBeLessThanOrEqual(limitBytes)
+  }, 60_000)
+})

@@ -1,0 +1,290 @@
+/**
+ * The benchmark suite: every figure of the performance table, measured in one process and one
+ * run. `runSuite(FULL)` is what `npm run bench` prints; the smoke test runs `runSuite(SMOKE)` to
+ * check that the code works (it asserts results, never timings).
+ */
+import { type App, type JsonValue, MemoryStore, SessionEngine, defineApp } from '../../src/index'
+import { commerceApps } from '../fixtures/commerce'
+import {
+  type Graph,
+  type Runner,
+  chainGraph,
+  engineFor,
+  engineRunner,
+  mobxRunner,
+  naiveRunner,
+  scaleGraph,
+  signalsRunner,
+  wideGraph,
+} from './graphs'
+import { measure, median } from './measure'
+
+/** Sizes of one suite run. */
+export interface SuiteSize {
+  wide: number
+  chain: number
+  /** [apps, params] pairs; the first is the reference of the ratios. */
+  scale: ReadonlyArray<readonly [number, number]>
+  /** Params of the untouched namespace. */
+  untouched: number
+  /** Naive loop on scale graphs only up to this many params (it clones the whole session). */
+  naiveScaleMax: number
+  asyncApps: number
+  asyncMs: number
+  storedOps: number
+  memorySessions: number
+  /** Timed batches per figure. */
+  samples: number
+  /** Target time per batch, ms. */
+  batchMs: number
+}
+
+/** The sizes the issue asks for. */
+export const FULL: SuiteSize = {
+  wide: 1_000,
+  chain: 300,
+  scale: [
+    [10, 100],
+    [1_000, 10_000],
+    [10_000, 100_000],
+  ],
+  untouched: 10_000,
+  naiveScaleMax: 10_000,
+  asyncApps: 20,
+  asyncMs: 10,
+  storedOps: 2_000,
+  memorySessions: 100_000,
+  samples: 15,
+  batchMs: 20,
+}
+
+/** Tiny sizes for the smoke test. */
+export const SMOKE: SuiteSize = {
+  wide: 20,
+  chain: 10,
+  scale: [
+    [10, 100],
+    [100, 1_000],
+  ],
+  untouched: 500,
+  naiveScaleMax: 1_000,
+  asyncApps: 3,
+  asyncMs: 2,
+  storedOps: 20,
+  memorySessions: 50,
+  samples: 3,
+  batchMs: 1,
+}
+
+/** One line of the table. */
+export interface Row {
+  readonly section: string
+  readonly name: string
+  readonly value: number
+  readonly unit: string
+  /** e.g. `≤ 300`; absent when the figure has no target. */
+  readonly target?: string
+  /** Whether the target is met; absent without a target. */
+  readonly ok?: boolean
+}
+
+/** Runs every benchmark at `size`; `log` gets progress lines. */
+export async function runSuite(size: SuiteSize, log: (line: string) => void = () => {}): Promise<Row[]> {
+  const rows: Row[] = []
+  const add = (row: Row) => {
+    rows.push(row)
+    log(`${row.section} | ${row.name}: ${format(row.value)} ${row.unit}`)
+  }
+  const time = async (fn: (i: number) => unknown) => {
+    // size the batch so it takes about batchMs
+    const t = performance.now()
+    let calls = 0
+    do {
+      await fn(calls++)
+    } while (performance.now() - t < size.batchMs && calls < 1e6)
+    return measure(fn, { batch: Math.max(1, calls), samples: size.samples })
+  }
+
+  // 1 and 2: engine overhead and peers on the wide wave and the chain
+  const graphs: Array<[string, Graph, number, string]> = [
+    [`wide wave (${size.wide} sync apps), per app run`, wideGraph(size.wide), size.wide, 'ns/app run'],
+    [`chain (${size.chain} apps, ${size.chain} waves), per wave`, chainGraph(size.chain), size.chain, 'ns/wave'],
+  ]
+  for (const [label, graph, per, unit] of graphs) {
+    const engine = await engineRunner(graph)
+    const peers: Array<[string, Runner]> = [
+      ['@preact/signals-core (computeds + effect)', signalsRunner(graph)],
+      ['MobX (computeds + reaction)', mobxRunner(graph)],
+      ['naive loop (all apps per pass, structuredClone, compare)', naiveRunner(graph)],
+    ]
+    await engine.run(7)
+    for (const [name, peer] of peers) {
+      peer.run(7)
+      assertSame(engine.values(), peer.values(), `${name} on ${label}`)
+    }
+    const ours = ((await time((i) => engine.run(i % 2))) * 1e6) / per
+    add({ section: 'overhead', name: `sessionflow ${label}`, value: ours, unit, target: '≤ 300', ok: ours <= 300 })
+    for (const [name, peer] of peers) {
+      const theirs = ((await time((i) => peer.run(i % 2))) * 1e6) / per
+      add({ section: 'peers', name: `${name}, ${label}`, value: theirs, unit })
+      const naive = name.startsWith('naive')
+      add({
+        section: 'peers',
+        name: `  sessionflow / ${name.split(' (')[0]}`,
+        value: ours / theirs,
+        unit: 'x',
+        ...(naive ? { target: '≤ 0.1', ok: ours / theirs <= 0.1 } : {}),
+      })
+    }
+  }
+
+  // 3: scale — one patch triggering one app, growing apps and params
+  let reference = 0
+  for (const [apps, params] of size.scale) {
+    const graph = scaleGraph(apps, params)
+    const engine = await engineRunner(graph)
+    const ms = await time((i) => engine.run(i % 2))
+    if (reference === 0) reference = ms
+    add({ section: 'scale', name: `one-app patch, ${apps} apps / ${params} params`, value: ms * 1e3, unit: 'µs/patch' })
+    if (ms !== reference) {
+      const target = apps <= 1_000 ? '≤ 1.5' : undefined
+      add({
+        section: 'scale',
+        name: `  ratio to ${size.scale[0]![0]} apps / ${size.scale[0]![1]} params`,
+        value: ms / reference,
+        unit: 'x',
+        ...(target ? { target, ok: ms / reference <= 1.5 } : {}),
+      })
+    }
+    if (params <= size.naiveScaleMax) {
+      const naive = naiveRunner(graph)
+      const naiveMs = await time((i) => naive.run(i % 2))
+      add({ section: 'scale', name: `  naive loop, same patch`, value: naiveMs * 1e3, unit: 'µs/patch' })
+      add({ section: 'scale', name: `  sessionflow / naive loop`, value: ms / naiveMs, unit: 'x', target: '≤ 0.1', ok: ms / naiveMs <= 0.1 })
+    }
+  }
+  {
+    const [apps, params] = size.scale[0]!
+    const plain = await engineRunner(scaleGraph(apps, params))
+    const wide = await engineRunner(scaleGraph(apps, params, size.untouched))
+    const a = await time((i) => plain.run(i % 2))
+    const b = await time((i) => wide.run(i % 2))
+    add({ section: 'scale', name: `one-app patch, + untouched ${size.untouched}-param namespace`, value: b * 1e3, unit: 'µs/patch' })
+    add({ section: 'scale', name: `  ratio to without it`, value: b / a, unit: 'x', target: '≤ 1.2', ok: b / a <= 1.2 })
+  }
+
+  // 4: wave parallelism
+  {
+    const sleep = () => new Promise<void>((resolve) => setTimeout(resolve, size.asyncMs))
+    const apps = Array.from({ length: size.asyncApps }, (_, i) =>
+      defineApp({
+        name: `slow${i}`,
+        input: { in: ['x'] },
+        output: { out: [`k${i}`] },
+        transform: async (input: { in: { x?: JsonValue } }) => {
+          await sleep()
+          return { out: { [`k${i}`]: (input.in.x as number) + i } }
+        },
+      }) as App,
+    )
+    const engine = new SessionEngine({ apps })
+    const { namespaces } = await engine.runTransform({}, { in: { x: -1 } })
+    const samples = Math.max(5, size.samples)
+    const wave = await measure((i) => engine.runTransform(namespaces, { in: { x: i % 2 } }), { batch: 1, samples, clock: 'wall' })
+    const slowest = await measure(() => sleep(), { batch: 1, samples, clock: 'wall' })
+    add({ section: 'parallelism', name: `one wave of ${size.asyncApps} async apps of ${size.asyncMs} ms`, value: wave, unit: 'ms' })
+    add({ section: 'parallelism', name: `  slowest app alone`, value: slowest, unit: 'ms' })
+    add({ section: 'parallelism', name: `  wave / slowest app`, value: wave / slowest, unit: 'x', target: '≤ 1.2', ok: wave / slowest <= 1.2 })
+  }
+
+  // 5: stored throughput on the realistic graph
+  {
+    const engine = new SessionEngine({ apps: commerceApps, store: new MemoryStore() })
+    const n = size.storedOps
+    const ids: string[] = []
+    const creates = await measure(
+      async (i) => {
+        const { session } = await engine.create(realisticInitial(i))
+        ids.push(session.id)
+      },
+      { batch: n, samples: Math.min(size.samples, 7), warmup: 1 },
+    )
+    const patches = await measure((i) => engine.patch(ids[i % ids.length]!, { public: { postalCode: `${10_000 + (i % 7_919)}` } }), {
+      batch: n,
+      samples: Math.min(size.samples, 7),
+      warmup: 1,
+    })
+    add({ section: 'stored', name: 'create (realistic graph, MemoryStore)', value: 1e3 / creates, unit: 'ops/s' })
+    add({ section: 'stored', name: 'patch (public.postalCode, 2 waves)', value: 1e3 / patches, unit: 'ops/s' })
+  }
+
+  // 6: memory per stored session
+  {
+    const gc = (globalThis as { gc?: () => void }).gc
+    if (gc === undefined) {
+      log('memory: skipped (run node with --expose-gc)')
+    } else {
+      const { heapPerSession, jsonPerSession } = await storedMemory(size.memorySessions, gc)
+      add({ section: 'memory', name: `heap per stored session (${size.memorySessions} sessions)`, value: heapPerSession, unit: 'bytes' })
+      add({ section: 'memory', name: '  JSON size per session', value: jsonPerSession, unit: 'bytes' })
+      const r = heapPerSession / jsonPerSession
+      add({ section: 'memory', name: '  heap / JSON', value: r, unit: 'x', target: '≤ 2', ok: r <= 2 })
+    }
+  }
+  return rows
+}
+
+/** Initial params of a realistic session: every namespace of the commerce graph gets populated. */
+export function realisticInitial(i: number) {
+  return {
+    public: {
+      country: ['DE', 'FR', 'US', 'GB', 'NL'][i % 5]!,
+      postalCode: `${10_000 + (i % 89_999)}`,
+      utm_source: i % 3 === 0 ? 'newsletter' : 'search',
+      utm_campaign: `spring-${i % 12}`,
+    },
+    cookie: { authToken: `user:${100_000 + i}:visitor${i}@example.com` },
+  }
+}
+
+/** Heap bytes per session for `n` stored sessions of the realistic graph, and their JSON size. */
+export async function storedMemory(n: number, gc: () => void): Promise<{ heapPerSession: number; jsonPerSession: number }> {
+  const store = new MemoryStore()
+  const engine = new SessionEngine({ apps: commerceApps, store })
+  // settle the engine's own allocations (code, caches) before the baseline
+  await engine.create(realisticInitial(-1))
+  gc()
+  gc()
+  const before = process.memoryUsage().heapUsed
+  const ids: string[] = new Array(n)
+  for (let i = 0; i < n; i++) ids[i] = (await engine.create(realisticInitial(i))).session.id
+  gc()
+  gc()
+  const after = process.memoryUsage().heapUsed
+  let json = 0
+  const sampleEvery = Math.max(1, Math.floor(n / 1_000))
+  let sampled = 0
+  for (let i = 0; i < n; i += sampleEvery) {
+    json += JSON.stringify(store.get(ids[i]!)).length
+    sampled++
+  }
+  // the ids array is the benchmark's, not the store's: subtract its backing store
+  const heapPerSession = (after - before - 8 * n) / n
+  return { heapPerSession, jsonPerSession: json / sampled }
+}
+
+function assertSame(a: Record<string, number>, b: Record<string, number>, what: string): void {
+  const ka = Object.keys(a)
+  if (ka.length !== Object.keys(b).length || ka.some((k) => a[k] !== b[k])) {
+    throw new Error(`${what}: final values differ from sessionflow's`)
+  }
+}
+
+/** Number formatting for the table: 3 significant digits, thousands grouped. */
+export function format(value: number): string {
+  if (!Number.isFinite(value)) return String(value)
+  if (Math.abs(value) >= 100) return Math.round(value).toLocaleString('en-US')
+  return value.toPrecision(3)
+}
+
+export { median, engineFor }

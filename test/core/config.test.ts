@@ -1,0 +1,190 @@
+import { describe, expect, it } from 'vitest'
+import * as root from '../../src/index'
+import {
+  ConfigError,
+  ConflictError,
+  ForbiddenWriteError,
+  InvalidValueError,
+  ManualClock,
+  MemoryStore,
+  SessionEngine,
+  SessionNotFoundError,
+  SessionflowError,
+  StoreError,
+  TransformFailedError,
+  TransformLoopError,
+  defineApp,
+} from '../../src/index'
+
+const transform = () => undefined
+
+function configError(make: () => unknown): ConfigError {
+  let error: unknown
+  try {
+    make()
+  } catch (e) {
+    error = e
+  }
+  expect(error).toBeInstanceOf(ConfigError)
+  expect((error as ConfigError).code).toBe('CONFIG')
+  return error as ConfigError
+}
+
+describe('ConfigError', () => {
+  it('duplicate app names', () => {
+    const a = defineApp({ name: 'dup', transform })
+    const e = configError(() => new SessionEngine({ apps: [a, defineApp({ name: 'other', transform }), a] }))
+    expect(e.app).toBe('dup')
+    expect(e.message).toMatch(/"dup".*duplicate/)
+  })
+
+  const badApps: Array<[string, Record<string, unknown>, RegExp]> = [
+    ['a namespace with a dot', { input: { 'pub.lic': ['a'] } }, /input namespace.*"pub\.lic"/],
+    ['an empty namespace', { output: { '': ['a'] } }, /output namespace must not be empty/],
+    ['a key with a dot', { input: { public: ['a.b'] } }, /input key in "public".*"a\.b"/],
+    ['a key with a star', { output: { public: ['utm_*'] } }, /output key/],
+    ['an empty key', { input: { public: [''] } }, /must not be empty/],
+    ['a non-string key', { input: { public: [1] } }, /must be a string/],
+    ['keys not in an array', { input: { public: 'a' } }, /must be an array/],
+    ['input not an object', { input: ['public.a'] }, /input must be an object/],
+    ['the same param twice', { input: { public: ['a', 'a'] } }, /public\.a twice/],
+    ['__proto__ as a namespace', { input: JSON.parse('{"__proto__": ["a"]}') }, /"__proto__" is a reserved name/],
+    ['constructor as a key', { output: { public: ['constructor'] } }, /"constructor" is a reserved name/],
+    ['prototype as a namespace', { output: { prototype: ['a'] } }, /"prototype" is a reserved name/],
+    ['a transform that is not a function', { transform: 'x => x' }, /transform must be a function/],
+    ['a missing transform', { transform: undefined }, /transform must be a function/],
+    ['timeoutMs 0', { timeoutMs: 0 }, /timeoutMs/],
+    ['timeoutMs negative', { timeoutMs: -5 }, /timeoutMs/],
+    ['timeoutMs NaN', { timeoutMs: Number.NaN }, /timeoutMs/],
+    ['timeoutMs Infinity', { timeoutMs: Number.POSITIVE_INFINITY }, /timeoutMs/],
+    ['timeoutMs as a string', { timeoutMs: '100' }, /timeoutMs/],
+    ['runOnCreate not a boolean', { runOnCreate: 'yes' }, /runOnCreate must be a boolean/],
+    ['critical not a boolean', { critical: 1 }, /critical must be a boolean/],
+    ['an unknown option', { monitors: { public: ['a'] } }, /unknown option "monitors"/],
+  ]
+  for (const [what, config, message] of badApps) {
+    it(`an app with ${what}, naming the app (defineApp and the constructor)`, () => {
+      const app = { name: 'broken-app', transform, ...config }
+      for (const make of [() => defineApp(app as never), () => new SessionEngine({ apps: [app as never] })]) {
+        const e = configError(make)
+        expect(e.app).toBe('broken-app')
+        expect(e.message).toMatch(/^app "broken-app": /)
+        expect(e.message).toMatch(message)
+      }
+    })
+  }
+
+  it('an app without a name or not an object', () => {
+    expect(configError(() => new SessionEngine({ apps: [{ transform } as never] })).message).toMatch(/app #0.*name/)
+    expect(configError(() => new SessionEngine({ apps: [defineApp({ name: 'a', transform }), null as never] })).message).toMatch(/app #1/)
+    configError(() => new SessionEngine({ apps: {} as never }))
+  })
+
+  const badOptions: Array<[string, Record<string, unknown>]> = [
+    ['maxWaves 0', { maxWaves: 0 }],
+    ['maxWaves 1.5', { maxWaves: 1.5 }],
+    ['ttlMs 0', { ttlMs: 0 }],
+    ['ttlMs Infinity', { ttlMs: Number.POSITIVE_INFINITY }],
+    ['engine timeoutMs -1', { timeoutMs: -1 }],
+    ['a clock without now', { clock: {} }],
+    ['a store without put', { store: { get() {}, delete() {} } }],
+    ['writableNamespaces with a reserved name', { writableNamespaces: ['__proto__'] }],
+    ['writableNamespaces not an array', { writableNamespaces: 'public' }],
+    ['a limit of 0', { limits: { maxDepth: 0 } }],
+    ['maxConflictRetries -1', { maxConflictRetries: -1 }],
+    ['generateId not a function', { generateId: 'x' }],
+  ]
+  for (const [what, options] of badOptions) {
+    it(`engine option: ${what}`, () => {
+      configError(() => new SessionEngine(options as never))
+    })
+  }
+
+  it('accepts a valid configuration, including zero apps', () => {
+    expect(() => new SessionEngine()).not.toThrow()
+    expect(() => new SessionEngine({ maxConflictRetries: 0, maxWaves: 1, writableNamespaces: [] })).not.toThrow()
+  })
+})
+
+describe('errors', () => {
+  it('every class extends SessionflowError and Error, with its stable code and name', () => {
+    const cases: Array<[SessionflowError, string, string]> = [
+      [new ConfigError('x', 'app'), 'CONFIG', 'ConfigError'],
+      [new InvalidValueError('x', 'public.a'), 'INVALID_VALUE', 'InvalidValueError'],
+      [new ForbiddenWriteError(['cookie.a'], ['public']), 'FORBIDDEN_WRITE', 'ForbiddenWriteError'],
+      [new SessionNotFoundError('id'), 'SESSION_NOT_FOUND', 'SessionNotFoundError'],
+      [new TransformLoopError('repeat', ['a'], ['p.x'], 2), 'TRANSFORM_LOOP', 'TransformLoopError'],
+      [new TransformFailedError('a', 'boom'), 'TRANSFORM_FAILED', 'TransformFailedError'],
+      [new ConflictError('id', 3), 'CONFLICT', 'ConflictError'],
+      [new StoreError('put', new Error('down')), 'STORE', 'StoreError'],
+    ]
+    for (const [error, code, name] of cases) {
+      expect(error).toBeInstanceOf(SessionflowError)
+      expect(error).toBeInstanceOf(Error)
+      expect(error.code).toBe(code)
+      expect(error.name).toBe(name)
+      expect(typeof error.message).toBe('string')
+    }
+    expect(new Set(cases.map(([, code]) => code)).size).toBe(8)
+  })
+
+  it('the package root exports the engine, helpers and every error class', () => {
+    for (const name of [
+      'SessionEngine',
+      'defineApp',
+      'MemoryStore',
+      'ManualClock',
+      'SessionflowError',
+      'ConfigError',
+      'InvalidValueError',
+      'ForbiddenWriteError',
+      'SessionNotFoundError',
+      'TransformLoopError',
+      'TransformFailedError',
+      'ConflictError',
+      'StoreError',
+    ]) {
+      expect(typeof (root as Record<string, unknown>)[name]).toBe('function')
+    }
+  })
+})
+
+describe('ManualClock and MemoryStore', () => {
+  it('ManualClock starts where told, advances and sets', () => {
+    const clock = new ManualClock(5)
+    expect(clock.now()).toBe(5)
+    expect(clock.advance(10)).toBe(15)
+    clock.set(100)
+    expect(clock.now()).toBe(100)
+    expect(new ManualClock().now()).toBe(0)
+    expect(() => clock.advance(-1)).toThrow(RangeError)
+    expect(() => clock.set(Number.NaN)).toThrow(RangeError)
+  })
+
+  it('MemoryStore compare-and-set: a new session expects none; a put expects the stored version', () => {
+    const store = new MemoryStore()
+    const s1 = Object.freeze({ id: 'a', version: 1, createdAt: 0, updatedAt: 0, expiresAt: 10, namespaces: {} })
+    const s2 = Object.freeze({ ...s1, version: 2 })
+    expect(store.put(s1, undefined)).toBe(true)
+    expect(store.put(s1, undefined)).toBe(false)
+    expect(store.put(s2, 2)).toBe(false)
+    expect(store.put(s2, 1)).toBe(true)
+    expect(store.get('a')).toBe(s2)
+    store.delete('a')
+    expect(store.get('a')).toBeUndefined()
+  })
+
+  it('MemoryStore with a clock drops expired sessions on read and on sweep', () => {
+    let now = 0
+    const store = new MemoryStore({ now: () => now })
+    const mk = (id: string, expiresAt: number) => Object.freeze({ id, version: 1, createdAt: 0, updatedAt: 0, expiresAt, namespaces: {} })
+    store.put(mk('a', 10), undefined)
+    store.put(mk('b', 20), undefined)
+    now = 10
+    expect(store.get('a')).toBeUndefined()
+    expect(store.size).toBe(1)
+    now = 20
+    expect(store.sweep()).toBe(1)
+    expect(store.size).toBe(0)
+  })
+})
