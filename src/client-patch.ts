@@ -1,9 +1,9 @@
 import jsonpatch from 'fast-json-patch'
 import type { Operation as FastJsonPatchOperation } from 'fast-json-patch'
 import { ForbiddenWriteError, InvalidValueError } from './errors'
-import { type Limits, checkValue, isPlainObject, jsonEqual } from './json'
+import { type Limits, checkValue, isPlainObject, jsonEqual, sizeOf } from './json'
 import { RESERVED_NAMES, nameProblem } from './param'
-import type { Namespace, Namespaces } from './session'
+import type { JsonValue, Namespace, Namespaces } from './session'
 import type { Write } from './wave'
 import { describe } from './wave'
 import { own } from './draft'
@@ -102,8 +102,9 @@ export function applyClientPatch(ops: CheckedOp[], namespaces: Namespaces, limit
   )
   let result: Record<string, unknown>
   try {
-    result = jsonpatch.applyPatch(doc, fresh as FastJsonPatchOperation[], true, false, true).newDocument as Record<string, unknown>
+    result = applyBounded(doc, fresh as FastJsonPatchOperation[], limits.maxSessionBytes)
   } catch (error) {
+    if (error instanceof InvalidValueError) throw error
     const e = error as { name?: string; index?: number; message?: string; operation?: { path?: string } }
     throw new InvalidValueError(
       `JSON Patch refused${e.index === undefined ? '' : ` at operation ${e.index}`}: ${e.name ?? 'error'}: ${(e.message ?? '').split('\n')[0]}`,
@@ -118,6 +119,41 @@ export function applyClientPatch(ops: CheckedOp[], namespaces: Namespaces, limit
     writes.push(...diffNamespace(ns, own(namespaces, ns), after, limits))
   }
   return writes
+}
+
+/**
+ * fast-json-patch's `applyPatch` (validating, on a copy, prototype writes banned), one op at a
+ * time with the document's size bounded. A `copy` can double a value, so 60 ops of a few bytes
+ * would otherwise build 2^60 elements before any limit is looked at. An upper bound of the size is
+ * kept at the cost of each op's own value, recomputed exactly only when it crosses
+ * `maxBytes`; the patch is refused at the first op after which the namespaces it touches are over.
+ */
+function applyBounded(doc: Record<string, Namespace>, ops: FastJsonPatchOperation[], maxBytes: number): Record<string, unknown> {
+  let document = JSON.parse(JSON.stringify(doc)) as Record<string, unknown>
+  let bound = sizeOf(document as JsonValue)
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i]!
+    if (op.op === 'copy') bound += sizeAt(document, op.from)
+    else if (op.op === 'add' || op.op === 'replace') bound += sizeOf(op.value as JsonValue)
+    document = jsonpatch.applyOperation(document, op, true, true, true, i).newDocument
+    if (bound > maxBytes) {
+      bound = sizeOf(document as JsonValue)
+      if (bound > maxBytes) {
+        throw new InvalidValueError(`JSON Patch refused at operation ${i}: it would make the session larger than limits.maxSessionBytes (${maxBytes})`, op.path)
+      }
+    }
+  }
+  return document
+}
+
+/** Approximate JSON size of the value at `pointer`, 0 when there is none (the op will then fail on its own). */
+function sizeAt(document: unknown, pointer: string): number {
+  try {
+    const value: unknown = jsonpatch.getValueByPointer(document, pointer)
+    return value === undefined ? 0 : sizeOf(value as JsonValue)
+  } catch {
+    return 0
+  }
 }
 
 /** Writes that turn namespace `before` into `after` (values checked). */

@@ -128,6 +128,11 @@ function copy(w: Walker, input: unknown, path: string, depth: number): JsonValue
   const object = input as object
   // checked before descending so that 100k-deep input is a typed error, never a stack overflow
   if (depth > w.limits.maxDepth) throw new InvalidValueError(`nesting deeper than ${w.limits.maxDepth}`, path)
+  // no value can be larger than a whole session; stopping here bounds the walk, which a value
+  // sharing sub-objects (n objects, 2^n leaves as a tree) would otherwise make exponential
+  if (w.size > w.limits.maxSessionBytes) {
+    throw new InvalidValueError(`value larger than limits.maxSessionBytes (${w.limits.maxSessionBytes})`, path)
+  }
   if (w.ancestors.has(object)) throw new InvalidValueError('cyclic structure', path)
   w.ancestors.add(object)
   let out: JsonValue

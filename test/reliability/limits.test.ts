@@ -193,6 +193,66 @@ describe('each limit at every entry point', () => {
   })
 })
 
+describe('amplification', () => {
+  const doubling = (copies: number) => [
+    { op: 'add', path: '/public/x', value: [0] },
+    ...Array.from({ length: copies }, () => ({ op: 'copy', from: '/public/x', path: '/public/x/-' })),
+  ]
+
+  it('a JSON Patch whose copy ops double a value is stopped at the op that crosses maxSessionBytes', async () => {
+    const { engine, store, session } = await setup()
+    // 18 doublings reach ~1 MB: the patch must be refused at the op that crosses 64 KB, not after
+    const error = await expectRejects(engine.applyJsonPatch(session.id, doubling(18)), InvalidValueError)
+    expect(error.message).toMatch(/operation 1[0-9]\b/)
+    expect(error.path).toBe('/public/x/-')
+    await expectUnchanged(engine, store, session)
+  })
+
+  it('60 doubling copies (2^60 elements if applied) are refused, not computed', async () => {
+    const { engine, store, session } = await setup()
+    await expectRejects(engine.applyJsonPatch(session.id, doubling(60)), InvalidValueError)
+    await expectRejects(
+      engine.applyJsonPatch(session.id, [
+        { op: 'add', path: '/public/s', value: 's'.repeat(16_000) },
+        ...Array.from({ length: 999 }, (_, i) => ({ op: 'copy', from: '/public/s', path: `/public/c${i}` })),
+      ]),
+      InvalidValueError,
+    )
+    await expectUnchanged(engine, store, session)
+  })
+
+  it('a value sharing sub-objects (a DAG: 2^n leaves from n objects) is refused once its tree passes maxSessionBytes', async () => {
+    const dag = (levels: number) => {
+      let v: unknown = 'leaf'
+      for (let i = 0; i < levels; i++) v = [v, v]
+      return v
+    }
+    const { engine, store, session } = await setup()
+    // refused while it is being copied, at the value itself, not as a whole session afterwards
+    const error = await expectRejects(engine.patch(session.id, { public: { x: dag(17) as JsonValue } }), InvalidValueError)
+    expect(error.path).toMatch(/^public\.x/)
+    for (const [name, write] of writers(engine, session.id)) {
+      await expectRejects(write(dag(31)), InvalidValueError).catch((e: Error) => {
+        throw new Error(`${name}: ${e.message}`)
+      })
+    }
+    await expectUnchanged(engine, store, session)
+    const shared = defineApp({ name: 'shared', input: { public: ['go'] }, output: { derived: ['v'] }, transform: () => ({ derived: { v: dag(31) as JsonValue } }) })
+    const withApp = await setup(undefined, [shared])
+    const { session: next, report } = await withApp.engine.patch(withApp.session.id, { public: { go: 1 } })
+    expect(next.namespaces.derived).toBeUndefined()
+    expect(report.waves[0]!.apps[0]).toMatchObject({ status: 'failed', error: { kind: 'invalid-output' } })
+  })
+
+  it('a patch staying under the limit at every step still applies (replacing a big value many times)', async () => {
+    const { engine, session } = await setup()
+    const big = 'b'.repeat(15_000)
+    const ops = Array.from({ length: 50 }, (_, i) => ({ op: 'add', path: '/public/big', value: `${i}${big}` }))
+    const { session: next } = await engine.applyJsonPatch(session.id, [...ops, { op: 'copy', from: '/public/big', path: '/public/copy' }])
+    expect(next.namespaces.public!.copy).toBe(`49${big}`)
+  })
+})
+
 describe('100k-deep nesting', () => {
   const DEPTH = 100_000
   const deepJson = () => JSON.parse(`${'['.repeat(DEPTH)}${']'.repeat(DEPTH)}`) as unknown
