@@ -139,6 +139,10 @@ export interface CompiledApp {
   readonly inputs: ReadonlyArray<readonly [namespace: string, key: string]>
   readonly inputNamespaces: readonly string[]
   readonly outputs: ReadonlyMap<string, ReadonlySet<string>>
+  /** namespace -> key -> `namespace.key`, built once so a write never concatenates (nor re-hashes) its name. */
+  readonly outputParams: ReadonlyMap<string, ReadonlyMap<string, string>>
+  /** Same for every app declaring the same inputs: apps of a wave with equal keys share one frozen input. */
+  readonly inputKey: string
   readonly runOnCreate: boolean
   readonly timeoutMs: number | undefined
   readonly critical: boolean
@@ -194,12 +198,16 @@ export function compileApp(
       }
     }
   }
+  const outputParams = new Map<string, Map<string, string>>()
+  for (const [ns, keys] of outputs) outputParams.set(ns, new Map([...keys].map((key) => [key, `${ns}.${key}`])))
   return {
     index,
     name,
     inputs,
     inputNamespaces,
     outputs,
+    outputParams,
+    inputKey: JSON.stringify([inputNamespaces, inputs]),
     runOnCreate: config.runOnCreate === true,
     timeoutMs,
     critical: config.critical === true,

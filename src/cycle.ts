@@ -169,9 +169,16 @@ async function runWave(
   if (inspect) inspect({ type: 'wave:start', sessionId, wave, kind, trigger, apps: appIndexes.map((i) => apps[i]!.name) })
   const runs: Array<Settled | Promise<Settled>> = new Array(appIndexes.length)
   let async = false
+  // every input is built from the same snapshot, so apps declaring the same inputs can share one frozen object
+  let shared: Map<string, unknown> | undefined
   for (let i = 0; i < appIndexes.length; i++) {
     const app = apps[appIndexes[i]!]!
-    const input = kind === 'create' ? app.emptyInput : inputOf(app, draft)
+    let input: unknown
+    if (kind === 'create') input = app.emptyInput
+    else {
+      input = (shared ??= new Map()).get(app.inputKey)
+      if (input === undefined) shared.set(app.inputKey, (input = inputOf(app, draft)))
+    }
     if (inspect) inspect({ type: 'app:start', sessionId, wave, app: app.name })
     const run = runApp(app, input, sessionId, wave, settings.limits)
     if (run instanceof Promise) async = true

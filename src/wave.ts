@@ -168,13 +168,13 @@ export function readOutput(
   for (const namespace of Object.getOwnPropertyNames(result)) {
     const nsValue = plainProperty(result, namespace, namespace)
     if (nsValue === undefined) continue
-    const declared = app.outputs.get(namespace)
+    const declared = app.outputParams.get(namespace)
     if (declared === undefined) throw new InvalidValueError(`writes namespace "${namespace}", which is not in its output`)
     if (!isPlainObject(nsValue)) throw new InvalidValueError(`must be a plain object, got ${describe(nsValue)}`, namespace)
     for (const key of Object.getOwnPropertyNames(nsValue)) {
-      const param = `${namespace}.${key}`
-      if (!declared.has(key)) {
-        ;(undeclared ??= []).push(param)
+      const param = declared.get(key)
+      if (param === undefined) {
+        ;(undeclared ??= []).push(`${namespace}.${key}`)
         continue
       }
       const value = plainProperty(nsValue, key, param)
