@@ -10,13 +10,13 @@ import { type GraphInfo, analyseGraph, refuseCycles } from './graph-analysis'
 import { assertId, randomId } from './id'
 import { DEFAULT_LIMITS, type Limits, sizeOf } from './json'
 import { nameProblem } from './param'
-import { compilePatterns } from './pattern'
+import { compilePatterns, selectParams } from './pattern'
 import { type Inspector, safeInspector } from './inspect'
 import { KeyedQueue } from './queue'
 import { type SegmentOptions, type SegmentResult, SegmentSpec, encodeSegmentToken } from './segment'
 import { type Recipe, readRecipe } from './recipe'
 import type { CycleReport, PureResult, SessionResult } from './report'
-import type { JsonValue, Namespace, Namespaces, Session } from './session'
+import { type JsonValue, type Namespaces, type Session, deepFreeze, freezeSession, frozenDownToNamespaces, storedSessionProblem } from './session'
 import { type SchemaValidators, type StandardSchemaV1, compileSchema, validateWrites } from './schema'
 import { MemoryStore, type SessionStore } from './store'
 import type { TypedChanges, TypedNamespaces, TypedSession } from './typed'
@@ -187,21 +187,7 @@ export class SessionEngine<S extends object = Namespaces> {
     const filter = options.items === undefined ? undefined : compilePatterns(options.items)
     const session = await this.#load(id)
     if (session === undefined || filter === undefined) return session
-    const namespaces: Record<string, Namespace> = {}
-    for (const ns of Object.keys(session.namespaces)) {
-      if (!filter.coversNamespace(ns)) continue
-      const params = session.namespaces[ns]!
-      const out: Record<string, JsonValue> = {}
-      let any = false
-      for (const key of Object.keys(params)) {
-        if (filter.matches(ns, key)) {
-          out[key] = params[key]!
-          any = true
-        }
-      }
-      if (any) namespaces[ns] = Object.freeze(out)
-    }
-    return Object.freeze({ ...session, namespaces: Object.freeze(namespaces) })
+    return Object.freeze({ ...session, namespaces: selectParams(session.namespaces, filter) })
   }
 
   /**
@@ -421,52 +407,6 @@ export class SessionEngine<S extends object = Namespaces> {
     }
     return written
   }
-}
-
-function freezeSession(
-  id: string,
-  version: number,
-  createdAt: number,
-  updatedAt: number,
-  expiresAt: number,
-  namespaces: Namespaces,
-): Session {
-  return Object.freeze({ id, version, createdAt, updatedAt, expiresAt, namespaces })
-}
-
-/** Cheap check (O(namespaces)) that a store handed back a session frozen like the engine's own. */
-function frozenDownToNamespaces(session: Session): boolean {
-  const namespaces: unknown = session.namespaces
-  if (!Object.isFrozen(session) || !Object.isFrozen(namespaces)) return false
-  return typeof namespaces !== 'object' || namespaces === null || Object.values(namespaces).every((ns) => Object.isFrozen(ns))
-}
-
-/** Freezes everything under `value`; it walks through frozen objects too, since a store may freeze only the top. */
-/**
- * Why `value` is not a stored session with id `id`, or `undefined` when it is one. Checks the
- * envelope and that namespaces are objects — cheap, in proportion to the number of namespaces;
- * the params themselves were checked when written.
- */
-function storedSessionProblem(value: unknown, id: string): string | undefined {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'something that is not a session'
-  const s = value as Partial<Record<keyof Session, unknown>>
-  if (s.id !== id) return `the session of another id (${typeof s.id === 'string' ? s.id.slice(0, 128) : typeof s.id})`
-  if (!Number.isSafeInteger(s.version) || (s.version as number) < 1) return 'a session whose version is not an integer >= 1'
-  for (const time of ['createdAt', 'updatedAt', 'expiresAt'] as const) {
-    if (typeof s[time] !== 'number' || !Number.isFinite(s[time])) return `a session whose ${time} is not a finite number`
-  }
-  const namespaces = s.namespaces
-  if (typeof namespaces !== 'object' || namespaces === null || Array.isArray(namespaces)) return 'a session without a namespaces object'
-  for (const ns of Object.values(namespaces)) {
-    if (typeof ns !== 'object' || ns === null || Array.isArray(ns)) return 'a session with a namespace that is not an object'
-  }
-  return undefined
-}
-
-function deepFreeze(value: unknown): void {
-  if (typeof value !== 'object' || value === null) return
-  Object.freeze(value)
-  for (const child of Object.values(value)) deepFreeze(child)
 }
 
 function positiveInteger(value: unknown, fallback: number, name: string, min = 1): number {

@@ -1,5 +1,6 @@
 import { InvalidValueError } from './errors'
 import { nameProblem } from './param'
+import type { JsonValue, Namespace, Namespaces } from './session'
 
 /**
  * A compiled param pattern: `*` (everything), `ns.*` (a namespace), `ns.key` (one param) or
@@ -47,4 +48,23 @@ export function compilePatterns(sources: unknown, maxPatterns = 256): ParamPatte
     matches: (ns, k) => patterns.some((p) => p.matches(ns, k)),
     coversNamespace: (ns) => patterns.some((p) => p.coversNamespace(ns)),
   }
+}
+
+/** The params of `namespaces` that `filter` matches, as new frozen namespaces (namespaces left empty are omitted). */
+export function selectParams(namespaces: Namespaces, filter: ParamPattern): Namespaces {
+  const selected: Record<string, Namespace> = {}
+  for (const ns of Object.keys(namespaces)) {
+    if (!filter.coversNamespace(ns)) continue
+    const params = namespaces[ns]!
+    const out: Record<string, JsonValue> = {}
+    let any = false
+    for (const key of Object.keys(params)) {
+      if (filter.matches(ns, key)) {
+        out[key] = params[key]!
+        any = true
+      }
+    }
+    if (any) selected[ns] = Object.freeze(out)
+  }
+  return Object.freeze(selected)
 }

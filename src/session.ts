@@ -22,3 +22,50 @@ export interface Session {
   /** The params, by namespace. */
   readonly namespaces: Namespaces
 }
+
+/** A frozen session envelope around already frozen namespaces. */
+export function freezeSession(
+  id: string,
+  version: number,
+  createdAt: number,
+  updatedAt: number,
+  expiresAt: number,
+  namespaces: Namespaces,
+): Session {
+  return Object.freeze({ id, version, createdAt, updatedAt, expiresAt, namespaces })
+}
+
+/** Cheap check (O(namespaces)) that a store handed back a session frozen like the engine's own. */
+export function frozenDownToNamespaces(session: Session): boolean {
+  const namespaces: unknown = session.namespaces
+  if (!Object.isFrozen(session) || !Object.isFrozen(namespaces)) return false
+  return typeof namespaces !== 'object' || namespaces === null || Object.values(namespaces).every((ns) => Object.isFrozen(ns))
+}
+
+/**
+ * Why `value` is not a stored session with id `id`, or `undefined` when it is one. Checks the
+ * envelope and that namespaces are objects — cheap, in proportion to the number of namespaces;
+ * the params themselves were checked when written.
+ */
+export function storedSessionProblem(value: unknown, id: string): string | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'something that is not a session'
+  const s = value as Partial<Record<keyof Session, unknown>>
+  if (s.id !== id) return `the session of another id (${typeof s.id === 'string' ? s.id.slice(0, 128) : typeof s.id})`
+  if (!Number.isSafeInteger(s.version) || (s.version as number) < 1) return 'a session whose version is not an integer >= 1'
+  for (const time of ['createdAt', 'updatedAt', 'expiresAt'] as const) {
+    if (typeof s[time] !== 'number' || !Number.isFinite(s[time])) return `a session whose ${time} is not a finite number`
+  }
+  const namespaces = s.namespaces
+  if (typeof namespaces !== 'object' || namespaces === null || Array.isArray(namespaces)) return 'a session without a namespaces object'
+  for (const ns of Object.values(namespaces)) {
+    if (typeof ns !== 'object' || ns === null || Array.isArray(ns)) return 'a session with a namespace that is not an object'
+  }
+  return undefined
+}
+
+/** Freezes everything under `value`; it walks through frozen objects too, since a store may freeze only the top. */
+export function deepFreeze(value: unknown): void {
+  if (typeof value !== 'object' || value === null) return
+  Object.freeze(value)
+  for (const child of Object.values(value)) deepFreeze(child)
+}
