@@ -3,7 +3,7 @@
  * `inspect` option nothing here runs: the engine checks one `undefined` per wave and per app.
  */
 import type { CycleOutcome } from './cycle'
-import type { AppFailureKind, CycleReport, WaveReport } from './report'
+import type { AppRunReport, CycleReport, WaveReport } from './report'
 import type { Settled } from './wave'
 
 /** Emitted before a cycle (create, patch, pure run) applies the call's changes. */
@@ -60,18 +60,10 @@ export interface AppStartEvent {
  * of its writes changed something); `durationMs` is the transform's own time. When a critical app
  * fails, every app of that wave still gets its `app:end` (with `changed: []`) before `cycle:end`.
  */
-export interface AppEndEvent {
+export interface AppEndEvent extends AppRunReport {
   readonly type: 'app:end'
   readonly sessionId: string | undefined
   readonly wave: number
-  readonly app: string
-  readonly status: 'ok' | 'failed'
-  readonly durationMs: number
-  /** Params whose value this app's output changed. */
-  readonly changed: readonly string[]
-  /** Writes outside the app's declared outputs (dropped). */
-  readonly undeclared?: readonly string[]
-  readonly error?: { readonly kind: AppFailureKind; readonly message: string; readonly cause?: unknown }
 }
 
 /** A compare-and-set `put` found another version: another writer got there first. */

@@ -3,8 +3,8 @@
  * session, logs a visitor in (a host write to the cookie namespace), changes the postal code, and
  * shows a loop being caught — printing, per wave, which apps ran, what changed and how long it took.
  */
-import { type CycleReport, SessionEngine, TransformLoopError, defineApp } from '../../src/index'
-import { commerceApps } from '../fixtures/commerce'
+import { type CycleReport, SessionEngine, TransformLoopError } from '../../src/index'
+import { commerceApps, consentBannerApp, consentDefaultApp } from '../fixtures/commerce'
 
 const color = process.stdout.isTTY && !process.env.NO_COLOR
 const paint = (code: number) => (text: string) => (color ? `\x1b[${code}m${text}\x1b[0m` : text)
@@ -66,19 +66,7 @@ async function main(): Promise<void> {
   show('version', moved.session.version)
 
   // 4. Two misconfigured apps fight over a param; the engine stops the loop and saves nothing.
-  const banner = defineApp({
-    name: 'consent-banner',
-    input: { public: ['consent'] },
-    output: { public: ['bannerShown'] },
-    transform: (input) => ({ public: { bannerShown: input.public.consent !== true } }),
-  })
-  const consent = defineApp({
-    name: 'consent-default',
-    input: { public: ['bannerShown'] },
-    output: { public: ['consent'] },
-    transform: (input) => ({ public: { consent: input.public.bannerShown === true } }),
-  })
-  const looping = new SessionEngine({ apps: [...commerceApps, banner, consent], maxWaves: 25 })
+  const looping = new SessionEngine({ apps: [...commerceApps, consentBannerApp, consentDefaultApp], maxWaves: 25 })
   const session = (await looping.create({ public: { country: 'DE' } })).session
   try {
     await looping.patch(session.id, { public: { consent: false } })

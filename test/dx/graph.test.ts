@@ -2,21 +2,11 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { ConfigError, SessionEngine, defineApp } from '../../src/index'
 import { stronglyConnected } from '../../src/graph-analysis'
-import { commerceApps } from '../fixtures/commerce'
+import { commerceApps, consentBannerApp, consentDefaultApp } from '../fixtures/commerce'
 import { fcParams } from '../support/fc'
 
-const banner = defineApp({
-  name: 'consent-banner',
-  input: { public: ['consent'] },
-  output: { public: ['bannerShown'] },
-  transform: (input) => ({ public: { bannerShown: input.public.consent !== true } }),
-})
-const consent = defineApp({
-  name: 'consent-default',
-  input: { public: ['bannerShown'] },
-  output: { public: ['consent'] },
-  transform: (input) => ({ public: { consent: input.public.bannerShown === true } }),
-})
+const banner = consentBannerApp
+const consent = consentDefaultApp
 
 describe('engine.graph', () => {
   it('the commerce graph has no cycle; cookie.authToken is an input only the host can write', () => {
