@@ -37,7 +37,8 @@ interface Change {
 }
 
 interface WaveRecord {
-  readonly apps: readonly CompiledApp[]
+  /** Indexes into the graph's apps (names are only needed if the cycle turns out to loop). */
+  readonly apps: readonly number[]
   readonly changes: readonly Change[]
 }
 
@@ -66,7 +67,8 @@ export async function runCycle(
   const trigger = pending.map((c) => c.param)
   const waves: WaveReport[] = []
   if (kind === 'create' && graph.onCreate.length > 0) {
-    const { report, changes } = await runWave(settings, draft, graph.onCreate, 'create', [], 1, sessionId)
+    const created = runWave(settings, draft, graph.onCreate, 'create', [], 1, sessionId)
+    const { report, changes } = created instanceof Promise ? await created : created
     waves.push(report)
     // a param both the initial params and the create wave changed triggers (and is listed) once
     const initial = new Set(pending.map((c) => c.param))
@@ -78,17 +80,18 @@ export async function runCycle(
   for (;;) {
     const { apps, params } = triggered(graph, pending)
     if (apps.length === 0) break
-    const key = params.join('\n')
+    const key = params.length === 1 ? params[0]! : params.join('\n')
     const earlier = seen.get(key)
     if (earlier === undefined) seen.set(key, [history.length])
     else {
-      for (const i of earlier) if (sameStateSince(draft, history, i)) throw loopError('repeat', history, i)
+      for (const i of earlier) if (sameStateSince(draft, history, i)) throw loopError(graph, 'repeat', history, i)
       earlier.push(history.length)
     }
-    if (history.length >= maxWaves) throw loopError('maxWaves', history, Math.max(0, history.length - 10))
-    const { report, changes } = await runWave(settings, draft, apps, 'changes', params, waves.length + 1, sessionId)
+    if (history.length >= maxWaves) throw loopError(graph, 'maxWaves', history, Math.max(0, history.length - 10))
+    const ran = runWave(settings, draft, apps, 'changes', params, waves.length + 1, sessionId)
+    const { report, changes } = ran instanceof Promise ? await ran : ran
     waves.push(report)
-    history.push({ apps: apps.map((i) => graph.apps[i]!), changes })
+    history.push({ apps, changes })
     pending = changes
   }
   const { namespaces, patch, changed, sizeDelta, largestNamespace } = draft.finish()
@@ -101,16 +104,23 @@ export async function runCycle(
   }
 }
 
-/** Apps monitoring at least one of `changes` (ascending), and the monitored params among them (sorted). */
-function triggered(graph: AppGraph, changes: readonly Change[]): { apps: number[]; params: string[] } {
-  const apps = new Set<number>()
+/** Apps monitoring at least one of `changes` (ascending, read-only), and the monitored params among them (sorted). */
+function triggered(graph: AppGraph, changes: readonly Change[]): { apps: readonly number[]; params: string[] } {
+  let only: readonly number[] | undefined
+  let apps: Set<number> | undefined
   const params: string[] = []
   for (const { namespace, key, param } of changes) {
     const list = graph.monitors.get(namespace)?.get(key)
     if (list === undefined) continue
     params.push(param)
-    for (const i of list) apps.add(i)
+    // one monitored change (a chain's common case): its index list is already ascending, no set needed
+    if (only === undefined && apps === undefined) only = list
+    else {
+      apps ??= new Set(only)
+      for (const i of list) apps.add(i)
+    }
   }
+  if (apps === undefined) return { apps: only ?? [], params }
   return { apps: [...apps].sort((a, b) => a - b), params: params.sort() }
 }
 
@@ -130,11 +140,11 @@ function sameStateSince(draft: Draft, history: readonly WaveRecord[], i: number)
   return true
 }
 
-function loopError(reason: 'repeat' | 'maxWaves', history: readonly WaveRecord[], from: number): TransformLoopError {
+function loopError(graph: AppGraph, reason: 'repeat' | 'maxWaves', history: readonly WaveRecord[], from: number): TransformLoopError {
   const apps = new Set<string>()
   const params = new Set<string>()
   for (let w = from; w < history.length; w++) {
-    for (const app of history[w]!.apps) apps.add(app.name)
+    for (const app of history[w]!.apps) apps.add(graph.apps[app]!.name)
     for (const change of history[w]!.changes) params.add(change.param)
   }
   return new TransformLoopError(reason, [...apps], [...params].sort(), history.length)
@@ -154,7 +164,7 @@ interface Slot {
  * any output is merged), async ones concurrently; then outputs merge in `apps` order, so the
  * result never depends on which promise settled first.
  */
-async function runWave(
+function runWave(
   settings: CycleSettings,
   draft: Draft,
   appIndexes: readonly number[],
@@ -162,13 +172,14 @@ async function runWave(
   trigger: readonly string[],
   wave: number,
   sessionId: string | undefined,
-): Promise<{ report: WaveReport; changes: Change[] }> {
+): WaveOutcome | Promise<WaveOutcome> {
   const started = performance.now()
   const { apps } = settings.graph
   const inspect = settings.inspect
   if (inspect) inspect({ type: 'wave:start', sessionId, wave, kind, trigger, apps: appIndexes.map((i) => apps[i]!.name) })
   const runs: Array<Settled | Promise<Settled>> = new Array(appIndexes.length)
   let async = false
+  let clock = started
   // every input is built from the same snapshot, so apps declaring the same inputs can share one frozen object
   let shared: Map<string, unknown> | undefined
   for (let i = 0; i < appIndexes.length; i++) {
@@ -180,11 +191,36 @@ async function runWave(
       if (input === undefined) shared.set(app.inputKey, (input = inputOf(app, draft)))
     }
     if (inspect) inspect({ type: 'app:start', sessionId, wave, app: app.name })
-    const run = runApp(app, input, sessionId, wave, settings.limits)
-    if (run instanceof Promise) async = true
+    // a sync app ends where the next one starts: one clock read per app instead of two
+    const run = runApp(app, input, sessionId, wave, settings.limits, clock)
+    if (run instanceof Promise) {
+      async = true
+      clock = performance.now()
+    } else clock += run.durationMs
     runs[i] = run
   }
-  const settled = async ? await Promise.all(runs) : (runs as Settled[])
+  // a wave of sync apps settles without a promise: `await` on it would still cost a microtask per wave
+  const merge = (settled: Settled[]) => mergeWave(settings, draft, settled, kind, trigger, wave, sessionId, started)
+  return async ? Promise.all(runs).then(merge) : merge(runs as Settled[])
+}
+
+interface WaveOutcome {
+  readonly report: WaveReport
+  readonly changes: Change[]
+}
+
+/** The second half of a wave, once every app has settled: critical failures, then the merge in `apps` order. */
+function mergeWave(
+  settings: CycleSettings,
+  draft: Draft,
+  settled: readonly Settled[],
+  kind: WaveReport['kind'],
+  trigger: readonly string[],
+  wave: number,
+  sessionId: string | undefined,
+  started: number,
+): WaveOutcome {
+  const inspect = settings.inspect
   for (const run of settled) {
     if (run.error !== undefined && run.app.critical) {
       if (inspect) waveAborted(inspect, sessionId, wave, settled)

@@ -29,7 +29,7 @@ const NO_WRITES: readonly Write[] = Object.freeze([])
 
 /**
  * Runs one transform. Returns synchronously when the transform is synchronous, so a wave of
- * sync apps never pays for promises; otherwise a promise that always resolves (failures are
+ * sync apps never pays for promises (and, given `start`, reads the clock once per app); otherwise a promise that always resolves (failures are
  * data, not rejections) so `Promise.all` over a wave waits for every app.
  */
 export function runApp(
@@ -38,8 +38,8 @@ export function runApp(
   sessionId: string | undefined,
   wave: number,
   limits: Limits,
+  start: number = performance.now(),
 ): Settled | Promise<Settled> {
-  const start = performance.now()
   const timeoutMs = app.timeoutMs
   const controller = timeoutMs === undefined ? undefined : new AbortController()
   const ctx: TransformContext = {
