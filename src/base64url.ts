@@ -1,6 +1,6 @@
 /**
- * Base64url (RFC 4648 §5, no padding) without `Buffer`, so tokens encode the same way on every
- * runtime. The decoder is strict: it accepts exactly the strings the encoder produces, so one
+ * Base64url (RFC 4648 §5, no padding) written out on typed arrays (no Node buffer API), so ids
+ * and tokens encode the same way on every runtime. The decoder is strict: it accepts exactly the strings the encoder produces, so one
  * byte sequence has one encoding and a re-encoded token (padding, `+`/`/`, stray low bits) is
  * refused rather than silently accepted as an alias.
  */

@@ -1,3 +1,4 @@
+import { encodeBase64url } from './base64url'
 import { InvalidValueError } from './errors'
 
 /** Longest session id accepted by the engine's calls. */
@@ -7,10 +8,7 @@ const ID_PATTERN = /^[A-Za-z0-9_\-.:]+$/
 
 /** A new session id: 128 random bits from Web Crypto, base64url (22 characters). */
 export function randomId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16))
-  let binary = ''
-  for (const b of bytes) binary += String.fromCharCode(b)
-  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+  return encodeBase64url(crypto.getRandomValues(new Uint8Array(16)))
 }
 
 /** Throws `InvalidValueError` unless `id` is a well-formed session id (1-128 of `A-Za-z0-9_-.:`). */
