@@ -75,8 +75,9 @@ function checkPointer(pointer: unknown, where: string, writable: ReadonlySet<str
   const namespace = tokens[0]!
   const problem = nameProblem(namespace)
   if (problem !== undefined) throw new InvalidValueError(`${where}: namespace ${problem}`, pointer)
-  if (tokens.length > 1 && nameProblem(tokens[1]) !== undefined && !(tokens.length === 2 && tokens[1] === '-')) {
-    throw new InvalidValueError(`${where}: key ${nameProblem(tokens[1])}`, pointer)
+  const keyProblem = tokens.length > 1 ? nameProblem(tokens[1]) : undefined
+  if (keyProblem !== undefined) {
+    throw new InvalidValueError(`${where}: key ${keyProblem}`, pointer)
   }
   if (!writable.has(namespace)) forbidden.push(pointer)
   return pointer

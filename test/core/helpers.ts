@@ -1,7 +1,7 @@
 /** Small helpers shared by the core tests. */
-import { expect } from 'vitest'
+import { expectRejects } from '../support/errors'
 import type { CycleReport, Namespaces, Session, SessionStore } from '../../src/index'
-import { MemoryStore, SessionflowError } from '../../src/index'
+import { MemoryStore, type SessionflowError } from '../../src/index'
 
 /** Names of the apps that ran, per wave. */
 export function appsPerWave(report: CycleReport): string[][] {
@@ -21,22 +21,11 @@ export function snapshot<T>(value: T): T {
 }
 
 /** Awaits a rejection and checks its class and code; returns the error for more checks. */
-export async function rejection<E extends SessionflowError>(
+export const rejection = <E extends SessionflowError>(
   promise: Promise<unknown>,
   cls: abstract new (...args: never[]) => E,
   code: string,
-): Promise<E> {
-  let error: unknown
-  try {
-    await promise
-  } catch (e) {
-    error = e
-  }
-  expect(error).toBeInstanceOf(cls)
-  expect(error).toBeInstanceOf(SessionflowError)
-  expect((error as SessionflowError).code).toBe(code)
-  return error as E
-}
+): Promise<E> => expectRejects(promise, cls, code)
 
 /** A store that records calls and can be told to misbehave; wraps a MemoryStore. */
 export class SpyStore implements SessionStore {

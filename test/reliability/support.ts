@@ -3,7 +3,7 @@
  * and small assertions about "refused, typed, nothing saved".
  */
 import { expect } from 'vitest'
-import { ConflictError, MemoryStore, type Session, type SessionStore, SessionflowError } from '../../src/index'
+import { ConflictError, MemoryStore, type Session, type SessionStore } from '../../src/index'
 
 /**
  * What one store call does: pass through, fail synchronously (`throw`), fail asynchronously
@@ -149,26 +149,7 @@ export function expectPrototypesUntouched(): void {
   expect(Object.getPrototypeOf({})).toBe(Object.prototype)
 }
 
-/**
- * Awaits `promise`, expects it to reject with an instance of `type` (a `SessionflowError` with
- * the class's stable code) and returns the error.
- */
-export async function expectRejects<E extends SessionflowError>(
-  promise: Promise<unknown>,
-  type: abstract new (...args: never[]) => E,
-): Promise<E> {
-  let error: unknown
-  try {
-    await promise
-  } catch (e) {
-    error = e
-  }
-  if (!(error instanceof type)) {
-    throw new Error(`expected a ${type.name}, got ${error === undefined ? 'success' : String((error as Error)?.stack ?? error)}`)
-  }
-  expect(error).toBeInstanceOf(SessionflowError)
-  return error
-}
+export { expectRejects } from '../support/errors'
 
 /** Ids `s1`, `s2`, … so failures are readable and replays deterministic. */
 export function counterIds(prefix = 's'): () => string {
