@@ -143,6 +143,10 @@ export interface CompiledApp {
   readonly outputParams: ReadonlyMap<string, ReadonlyMap<string, string>>
   /** Same for every app declaring the same inputs: apps of a wave with equal keys share one frozen input. */
   readonly inputKey: string
+  /** Small integer per distinct `inputKey` within a graph (set by the graph; 0 for a lone app). */
+  readonly inputId: number
+  /** The inputs by namespace, in declaration order, with each param's `namespace.key` built once. */
+  readonly inputGroups: ReadonlyArray<{ readonly namespace: string; readonly keys: readonly string[]; readonly params: readonly string[] }>
   readonly runOnCreate: boolean
   readonly timeoutMs: number | undefined
   readonly critical: boolean
@@ -198,6 +202,10 @@ export function compileApp(
       }
     }
   }
+  const inputGroups = inputNamespaces.map((namespace) => {
+    const keys = inputs.filter(([ns]) => ns === namespace).map(([, key]) => key)
+    return { namespace, keys, params: keys.map((key) => `${namespace}.${key}`) }
+  })
   const outputParams = new Map<string, Map<string, string>>()
   for (const [ns, keys] of outputs) outputParams.set(ns, new Map([...keys].map((key) => [key, `${ns}.${key}`])))
   return {
@@ -208,6 +216,8 @@ export function compileApp(
     outputs,
     outputParams,
     inputKey: JSON.stringify([inputNamespaces, inputs]),
+    inputId: 0,
+    inputGroups,
     runOnCreate: config.runOnCreate === true,
     timeoutMs,
     critical: config.critical === true,

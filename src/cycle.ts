@@ -1,5 +1,5 @@
 import type { CompiledApp } from './app'
-import { Draft } from './draft'
+import { Draft, type Entry } from './draft'
 import { TransformFailedError, TransformLoopError } from './errors'
 import type { AppGraph } from './graph'
 import { type Limits, jsonEqual } from './json'
@@ -29,10 +29,9 @@ export interface CycleOutcome {
   readonly largestNamespace: number
 }
 
+/** A param whose value a wave (or the call's own writes) changed, and its value before. */
 interface Change {
-  readonly namespace: string
-  readonly key: string
-  readonly param: string
+  readonly entry: Entry
   readonly before: JsonValue | undefined
 }
 
@@ -56,35 +55,36 @@ export async function runCycle(
 ): Promise<CycleOutcome> {
   const started = performance.now()
   const { graph, maxWaves } = settings
-  const draft = new Draft(base)
+  const draft = new Draft(base, graph.monitors)
   let pending: Change[] = []
-  for (const { namespace, key, value } of writes) {
-    const before = draft.get(namespace, key)
+  for (const { namespace, key, value, param } of writes) {
+    const entry = draft.entry(namespace, key, param)
+    const before = entry.value
     if (jsonEqual(before, value)) continue
-    draft.set(namespace, key, value)
-    pending.push({ namespace, key, param: `${namespace}.${key}`, before })
+    entry.value = value
+    pending.push({ entry, before })
   }
-  const trigger = pending.map((c) => c.param)
+  const trigger = pending.map((c) => c.entry.param)
   const waves: WaveReport[] = []
   if (kind === 'create' && graph.onCreate.length > 0) {
     const created = runWave(settings, draft, graph.onCreate, 'create', [], 1, sessionId)
     const { report, changes } = created instanceof Promise ? await created : created
     waves.push(report)
     // a param both the initial params and the create wave changed triggers (and is listed) once
-    const initial = new Set(pending.map((c) => c.param))
-    pending = pending.concat(changes.filter((c) => !initial.has(c.param)))
+    const initial = new Set(pending.map((c) => c.entry))
+    pending = pending.concat(changes.filter((c) => !initial.has(c.entry)))
   }
   // loop detection: (trigger set, state) pairs seen at the start of each counted wave
   const history: WaveRecord[] = []
   const seen = new Map<string, number[]>()
   for (;;) {
-    const { apps, params } = triggered(graph, pending)
+    const { apps, params } = triggered(pending)
     if (apps.length === 0) break
     const key = params.length === 1 ? params[0]! : params.join('\n')
     const earlier = seen.get(key)
     if (earlier === undefined) seen.set(key, [history.length])
     else {
-      for (const i of earlier) if (sameStateSince(draft, history, i)) throw loopError(graph, 'repeat', history, i)
+      for (const i of earlier) if (sameStateSince(history, i)) throw loopError(graph, 'repeat', history, i)
       earlier.push(history.length)
     }
     if (history.length >= maxWaves) throw loopError(graph, 'maxWaves', history, Math.max(0, history.length - 10))
@@ -105,14 +105,14 @@ export async function runCycle(
 }
 
 /** Apps monitoring at least one of `changes` (ascending, read-only), and the monitored params among them (sorted). */
-function triggered(graph: AppGraph, changes: readonly Change[]): { apps: readonly number[]; params: string[] } {
+function triggered(changes: readonly Change[]): { apps: readonly number[]; params: string[] } {
   let only: readonly number[] | undefined
   let apps: Set<number> | undefined
   const params: string[] = []
-  for (const { namespace, key, param } of changes) {
-    const list = graph.monitors.get(namespace)?.get(key)
+  for (const { entry } of changes) {
+    const list = entry.monitors
     if (list === undefined) continue
-    params.push(param)
+    params.push(entry.param)
     // one monitored change (a chain's common case): its index list is already ascending, no set needed
     if (only === undefined && apps === undefined) only = list
     else {
@@ -129,14 +129,12 @@ function triggered(graph: AppGraph, changes: readonly Change[]): { apps: readonl
  * then can differ, so it compares those against their value before their first change — cost in
  * proportion to what changed, and exact (no hash that could collide and stop a cycle that ends).
  */
-function sameStateSince(draft: Draft, history: readonly WaveRecord[], i: number): boolean {
-  const first = new Map<string, Change>()
+function sameStateSince(history: readonly WaveRecord[], i: number): boolean {
+  const first = new Map<Entry, JsonValue | undefined>()
   for (let w = i; w < history.length; w++) {
-    for (const change of history[w]!.changes) if (!first.has(change.param)) first.set(change.param, change)
+    for (const { entry, before } of history[w]!.changes) if (!first.has(entry)) first.set(entry, before)
   }
-  for (const { namespace, key, before } of first.values()) {
-    if (!jsonEqual(before, draft.get(namespace, key))) return false
-  }
+  for (const [entry, before] of first) if (!jsonEqual(before, entry.value)) return false
   return true
 }
 
@@ -145,18 +143,9 @@ function loopError(graph: AppGraph, reason: 'repeat' | 'maxWaves', history: read
   const params = new Set<string>()
   for (let w = from; w < history.length; w++) {
     for (const app of history[w]!.apps) apps.add(graph.apps[app]!.name)
-    for (const change of history[w]!.changes) params.add(change.param)
+    for (const change of history[w]!.changes) params.add(change.entry.param)
   }
   return new TransformLoopError(reason, [...apps], [...params].sort(), history.length)
-}
-
-interface Slot {
-  readonly namespace: string
-  readonly key: string
-  readonly before: JsonValue | undefined
-  readonly writer: string
-  readonly value: JsonValue | undefined
-  others?: Array<[app: string, value: JsonValue | undefined]>
 }
 
 /**
@@ -180,15 +169,22 @@ function runWave(
   const runs: Array<Settled | Promise<Settled>> = new Array(appIndexes.length)
   let async = false
   let clock = started
-  // every input is built from the same snapshot, so apps declaring the same inputs can share one frozen object
-  let shared: Map<string, unknown> | undefined
+  // every input is built from the same snapshot, so apps declaring the same inputs share one frozen
+  // object: the first app's is kept aside (in a wide wave all apps often share it), others in a map
+  let firstInput: unknown
+  let firstId = -1
+  let shared: Map<number, unknown> | undefined
   for (let i = 0; i < appIndexes.length; i++) {
     const app = apps[appIndexes[i]!]!
     let input: unknown
     if (kind === 'create') input = app.emptyInput
+    else if (i === 0) {
+      input = firstInput = inputOf(app, draft)
+      firstId = app.inputId
+    } else if (app.inputId === firstId) input = firstInput
     else {
-      input = (shared ??= new Map()).get(app.inputKey)
-      if (input === undefined) shared.set(app.inputKey, (input = inputOf(app, draft)))
+      input = (shared ??= new Map()).get(app.inputId)
+      if (input === undefined) shared.set(app.inputId, (input = inputOf(app, draft)))
     }
     if (inspect) inspect({ type: 'app:start', sessionId, wave, app: app.name })
     // a sync app ends where the next one starts: one clock read per app instead of two
@@ -227,47 +223,50 @@ function mergeWave(
       throw new TransformFailedError(run.app.name, `${run.error.kind}: ${run.error.message}`, run.error.cause)
     }
   }
-  const slots = new Map<string, Slot>()
+  // every write of the wave lands in its param's entry, in `apps` order (the last writer wins); the
+  // entry remembers the value at the wave's start and the first writer, so conflicts and changes
+  // come from the same single lookup
+  const touched: Entry[] = []
   const appReports: AppRunReport[] = new Array(settled.length)
   for (let i = 0; i < settled.length; i++) {
     const run = settled[i]!
+    const name = run.app.name
     const changed: string[] = []
-    for (const { namespace, key, value, param: known } of run.writes) {
-      const param = known ?? `${namespace}.${key}`
-      const slot = slots.get(param)
-      if (slot === undefined) {
-        const before = draft.get(namespace, key)
-        slots.set(param, { namespace, key, before, writer: run.app.name, value })
-        if (!jsonEqual(before, value)) {
-          changed.push(param)
-          draft.set(namespace, key, value)
-        }
-        continue
+    for (const { namespace, key, value, param } of run.writes) {
+      const entry = draft.entry(namespace, key, param)
+      if (entry.wave !== wave) {
+        entry.wave = wave
+        entry.before = entry.value
+        entry.first = value
+        entry.writer = name
+        entry.writers = undefined
+        entry.conflict = false
+        touched.push(entry)
+      } else {
+        ;(entry.writers ??= [entry.writer]).push(name)
+        if (!entry.conflict && !jsonEqual(entry.first, value)) entry.conflict = true
       }
-      ;(slot.others ??= []).push([run.app.name, value])
-      if (!jsonEqual(slot.before, value)) changed.push(param)
-      if (!jsonEqual(draft.get(namespace, key), value)) draft.set(namespace, key, value)
+      if (!jsonEqual(entry.before, value)) changed.push(entry.param)
+      entry.value = value
     }
     appReports[i] = appReport(run, changed)
   }
   const changes: Change[] = []
+  const changedParams: string[] = []
   const conflicts: WriteConflict[] = []
-  for (const [param, slot] of slots) {
-    const { namespace, key, before } = slot
-    // a single writer's value is what the draft holds (or equals it): no need to read it back
-    const now = slot.others === undefined ? slot.value : draft.get(namespace, key)
-    if (!jsonEqual(before, now)) changes.push({ namespace, key, param, before })
-    if (slot.others !== undefined && slot.others.some(([, v]) => !jsonEqual(v, slot.value))) {
-      const writers = [slot.writer, ...slot.others.map(([app]) => app)]
-      conflicts.push({ param, apps: writers, winner: writers[writers.length - 1]! })
+  for (const entry of touched) {
+    if (!jsonEqual(entry.before, entry.value)) {
+      changes.push({ entry, before: entry.before })
+      changedParams.push(entry.param)
     }
+    if (entry.conflict) conflicts.push({ param: entry.param, apps: entry.writers!, winner: entry.writers![entry.writers!.length - 1]! })
   }
   const report: WaveReport = {
     wave,
     kind,
     trigger,
     apps: appReports,
-    changed: changes.map((c) => c.param),
+    changed: changedParams,
     conflicts,
     durationMs: performance.now() - started,
   }
@@ -289,13 +288,14 @@ function appReport(run: Settled, changed: string[]): AppRunReport {
 
 /** The frozen input of one app: each declared namespace present, each declared param that is set. */
 function inputOf(app: CompiledApp, draft: Draft): unknown {
-  const input: Record<string, Record<string, JsonValue>> = {}
-  for (const ns of app.inputNamespaces) input[ns] = {}
-  for (const [ns, key] of app.inputs) {
-    const value = draft.get(ns, key)
-    if (value !== undefined) input[ns]![key] = value
+  const input: Record<string, Readonly<Record<string, JsonValue>>> = {}
+  for (const { namespace, keys } of app.inputGroups) {
+    const values: Record<string, JsonValue> = {}
+    for (let i = 0; i < keys.length; i++) {
+      const value = draft.get(namespace, keys[i]!)
+      if (value !== undefined) values[keys[i]!] = value
+    }
+    input[namespace] = Object.freeze(values)
   }
-  for (const ns of app.inputNamespaces) Object.freeze(input[ns])
   return Object.freeze(input)
 }
-

@@ -20,61 +20,86 @@ export function own<T>(obj: { readonly [key: string]: T } | undefined, key: stri
 const LARGE = 200
 
 /**
- * Working copy of a session's namespaces during one cycle. Writes go to an overlay (namespace ->
- * key -> value) and the new namespaces are built once, at the end, from the base and the
- * overlay, so a cycle costs in proportion to the params it writes plus one copy of each namespace
+ * One param written during a cycle: where it is, its value in the base, its current value, and
+ * the apps monitoring it (looked up once per cycle, not once per wave). The `wave` fields are the
+ * cycle's merge bookkeeping, kept here so a write costs one lookup instead of one per structure.
+ */
+export class Entry {
+  /** Current value; `undefined`: absent. */
+  value: JsonValue | undefined
+  /** Last wave that wrote the param (0: none yet). */
+  wave = 0
+  /** The value at the start of `wave`. */
+  before: JsonValue | undefined = undefined
+  /** The first value written in `wave`, and by which app. */
+  first: JsonValue | undefined = undefined
+  writer = ''
+  /** Every app that wrote it in `wave`, once a second one did. */
+  writers: string[] | undefined = undefined
+  /** Whether two writers of `wave` wrote different values. */
+  conflict = false
+
+  constructor(
+    readonly namespace: string,
+    readonly key: string,
+    readonly param: string,
+    /** Value in the base namespaces. */
+    readonly base: JsonValue | undefined,
+    /** Indexes of the apps monitoring the param, ascending; `undefined`: none. */
+    readonly monitors: readonly number[] | undefined,
+  ) {
+    this.value = base
+  }
+}
+
+interface Space {
+  readonly before: Namespace | undefined
+  readonly entries: Map<string, Entry>
+}
+
+/**
+ * Working copy of a session's namespaces during one cycle. Writes go to entries (namespace ->
+ * key -> entry) and the new namespaces are built once, at the end, from the base and the
+ * entries, so a cycle costs in proportion to the params it writes plus one copy of each namespace
  * it changes: untouched namespaces (however large) cost nothing, reads of params written during
  * the cycle never touch large objects, and the JSON Patch is built from the written params only
  * — never by diffing whole sessions.
  */
 export class Draft {
   readonly base: Namespaces
-  /** namespace -> key -> value written during the cycle (`undefined`: deleted), in first-write order. */
-  readonly #writes = new Map<string, Map<string, JsonValue | undefined>>()
+  readonly #spaces = new Map<string, Space>()
+  readonly #monitors: ReadonlyMap<string, readonly number[]> | undefined
 
-  constructor(base: Namespaces) {
+  /** `monitors` (param -> app indexes) fills each entry's `monitors`. */
+  constructor(base: Namespaces, monitors?: ReadonlyMap<string, readonly number[]>) {
     this.base = base
+    this.#monitors = monitors
   }
 
   /** Current value of a param, `undefined` when absent. */
   get(namespace: string, key: string): JsonValue | undefined {
-    const writes = this.#writes.get(namespace)
-    if (writes !== undefined) {
-      const value = writes.get(key)
-      if (value !== undefined || writes.has(key)) return value
-    }
-    return own(own(this.base, namespace), key)
+    const space = this.#spaces.get(namespace)
+    if (space === undefined) return own(own(this.base, namespace), key)
+    const entry = space.entries.get(key)
+    return entry !== undefined ? entry.value : own(space.before, key)
   }
 
-  /** Current namespace (the base object when unwritten, else a fresh copy); read-only for callers. */
-  namespace(namespace: string): Namespace | undefined {
-    const before = own(this.base, namespace)
-    const writes = this.#writes.get(namespace)
-    if (writes === undefined) return before
-    const current: MutableNamespace = { ...before }
-    for (const [key, value] of writes) {
-      if (value === undefined) delete current[key]
-      else current[key] = value
+  /** The entry of a param, created on first use; `param` is `namespace.key` when the caller has it already. */
+  entry(namespace: string, key: string, param?: string): Entry {
+    let space = this.#spaces.get(namespace)
+    if (space === undefined) this.#spaces.set(namespace, (space = { before: own(this.base, namespace), entries: new Map() }))
+    let entry = space.entries.get(key)
+    if (entry === undefined) {
+      param ??= `${namespace}.${key}`
+      entry = new Entry(namespace, key, param, own(space.before, key), this.#monitors?.get(param))
+      space.entries.set(key, entry)
     }
-    return Object.keys(current).length === 0 && before === undefined ? undefined : current
+    return entry
   }
 
   /** Sets (or with `undefined` deletes) a param. `value` must already be checked and frozen. */
   set(namespace: string, key: string, value: JsonValue | undefined): void {
-    let writes = this.#writes.get(namespace)
-    if (writes === undefined) {
-      if (value === undefined && !hasOwn(this.base, namespace)) return
-      this.#writes.set(namespace, (writes = new Map()))
-    }
-    writes.set(key, value)
-  }
-
-  /** Whether anything differs from the base. */
-  get changed(): boolean {
-    for (const [ns, writes] of this.#writes) {
-      for (const [key, value] of writes) if (!jsonEqual(own(own(this.base, ns), key), value)) return true
-    }
-    return false
+    this.entry(namespace, key).value = value
   }
 
   /**
@@ -88,26 +113,25 @@ export class Draft {
     let sizeDelta = 0
     let largestNamespace = 0
     let current: Record<string, Namespace> | undefined
-    for (const [ns, writes] of this.#writes) {
-      const before = own(this.base, ns)
+    for (const [ns, { before, entries }] of this.#spaces) {
       const nsPath = `/${escapePointer(ns)}`
       const firstOp = patch.length
+      const firstChange = changed.length
       let count = 0
-      let nsChanged = false
-      for (const [key, b] of writes) {
-        const a = own(before, key)
-        if (jsonEqual(a, b)) continue
-        nsChanged = true
-        changed.push(`${ns}.${key}`)
-        const path = `${nsPath}/${escapePointer(key)}`
-        const entry = key.length + 4
+      for (const entry of entries.values()) {
+        const a = entry.base
+        const b = entry.value
+        if (a === b || jsonEqual(a, b)) continue
+        changed.push(entry.param)
+        const path = `${nsPath}/${escapePointer(entry.key)}`
+        const size = entry.key.length + 4
         if (a === undefined) {
           count++
-          sizeDelta += entry + sizeOf(b!)
+          sizeDelta += size + sizeOf(b!)
           if (before !== undefined) patch.push({ op: 'add', path, value: b! })
         } else if (b === undefined) {
           count--
-          sizeDelta -= entry + sizeOf(a)
+          sizeDelta -= size + sizeOf(a)
           patch.push({ op: 'remove', path })
         } else {
           sizeDelta += sizeOf(b) - sizeOf(a)
@@ -115,10 +139,10 @@ export class Draft {
         }
       }
       // written back to what it was (or not at all): the base object stays, so equal sessions share structure
-      if (!nsChanged) continue
-      current ??= copyObject(this.base, Object.keys(this.base))
-      const keys = before === undefined ? [] : Object.keys(before)
-      count += keys.length
+      if (changed.length === firstChange) continue
+      current ??= copyObject(this.base)
+      const keys = before === undefined ? 0 : Object.keys(before).length
+      count += keys
       if (count > largestNamespace) largestNamespace = count
       if (count === 0) {
         // a namespace disappears whole: one op for it instead of one per param
@@ -128,11 +152,7 @@ export class Draft {
         sizeDelta -= ns.length + 6
         continue
       }
-      const after: MutableNamespace = before === undefined ? {} : copyObject(before, keys, count)
-      for (const [key, value] of writes) {
-        if (value === undefined) delete after[key]
-        else after[key] = value
-      }
+      const after = keys < LARGE && count < LARGE ? smallCopy(before, entries) : largeCopy(before, entries)
       current[ns] = Object.freeze(after)
       if (before === undefined) {
         // a namespace appears whole: RFC 6902 cannot add into a missing parent
@@ -140,22 +160,44 @@ export class Draft {
         sizeDelta += ns.length + 6
       }
     }
-    if (current === undefined || changed.length === 0) {
-      return { namespaces: this.base, patch: [], changed: [], sizeDelta: 0, largestNamespace: 0 }
-    }
+    if (current === undefined) return { namespaces: this.base, patch: [], changed: [], sizeDelta: 0, largestNamespace: 0 }
     return { namespaces: Object.freeze(current), patch, changed, sizeDelta, largestNamespace }
   }
 }
 
-/** A mutable shallow copy of `source` (whose keys are `keys`), in dictionary mode when large. */
-function copyObject<T extends object>(source: T, keys: readonly string[], count = keys.length): T {
-  if (count < LARGE && keys.length < LARGE) return { ...source }
-  // deleting a property other than the last turns an object into a hash table
-  const copy: Record<string, unknown> = { a: 0, b: 0 }
-  delete copy.a
-  delete copy.b
-  for (const key of keys) copy[key] = (source as Record<string, unknown>)[key]
-  return copy as T
+function copyObject<T extends object>(source: T): T {
+  return { ...source }
+}
+
+/** A small namespace: an ordinary object (spread copies shape and values at once), then the writes. */
+function smallCopy(before: Namespace | undefined, entries: ReadonlyMap<string, Entry>): MutableNamespace {
+  const after: MutableNamespace = before === undefined ? {} : { ...before }
+  for (const entry of entries.values()) {
+    if (entry.value === entry.base) continue
+    if (entry.value === undefined) delete after[entry.key]
+    else after[entry.key] = entry.value
+  }
+  return after
+}
+
+/**
+ * A large namespace, as a hash table (deleting a property other than the last turns an object
+ * into one), filled in one pass: inserting a key into a hash table costs about 70 ns, so each key
+ * is inserted once with its final value rather than copied and then overwritten.
+ */
+function largeCopy(before: Namespace | undefined, entries: ReadonlyMap<string, Entry>): MutableNamespace {
+  const after: MutableNamespace = { a: 0, b: 0 }
+  delete after.a
+  delete after.b
+  if (before !== undefined) {
+    for (const key of Object.keys(before)) {
+      const entry = entries.get(key)
+      const value = entry === undefined ? before[key] : entry.value
+      if (value !== undefined) after[key] = value
+    }
+  }
+  for (const entry of entries.values()) if (entry.base === undefined && entry.value !== undefined) after[entry.key] = entry.value
+  return after
 }
 
 /** RFC 6901 escaping of one reference token. */

@@ -8,8 +8,8 @@ import type { StandardSchemaV1 } from './schema'
  */
 export interface AppGraph {
   readonly apps: readonly CompiledApp[]
-  /** namespace -> key -> indexes of the apps monitoring that param, ascending. */
-  readonly monitors: ReadonlyMap<string, ReadonlyMap<string, readonly number[]>>
+  /** `namespace.key` -> indexes of the apps monitoring that param, ascending. */
+  readonly monitors: ReadonlyMap<string, readonly number[]>
   /** Indexes of the `runOnCreate` apps, ascending. */
   readonly onCreate: readonly number[]
 }
@@ -25,19 +25,23 @@ export function buildGraph(
 ): AppGraph {
   if (!Array.isArray(configs)) throw new ConfigError('apps must be an array')
   const names = new Set<string>()
-  const monitors = new Map<string, Map<string, number[]>>()
+  const monitors = new Map<string, number[]>()
+  // apps declaring the same inputs share an input id, so a wave builds their frozen input once
+  const inputIds = new Map<string, number>()
   const apps = configs.map((config, index) => {
     const app = compileApp(config, index, defaultTimeoutMs, validators)
     if (names.has(app.name)) throw new ConfigError('duplicate app name', app.name)
     names.add(app.name)
-    for (const [ns, key] of app.inputs) {
-      let keys = monitors.get(ns)
-      if (keys === undefined) monitors.set(ns, (keys = new Map()))
-      let list = keys.get(key)
-      if (list === undefined) keys.set(key, (list = []))
-      list.push(index)
+    for (const { params } of app.inputGroups) {
+      for (const param of params) {
+        let list = monitors.get(param)
+        if (list === undefined) monitors.set(param, (list = []))
+        list.push(index)
+      }
     }
-    return app
+    let inputId = inputIds.get(app.inputKey)
+    if (inputId === undefined) inputIds.set(app.inputKey, (inputId = inputIds.size))
+    return { ...app, inputId }
   })
   return { apps, monitors, onCreate: apps.filter((a) => a.runOnCreate).map((a) => a.index) }
 }

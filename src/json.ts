@@ -44,7 +44,7 @@ export function checkValue(input: unknown, path: string, limits: Limits): Checke
       return { value: input, size: input.length + 2 }
     case 'number':
       if (!Number.isFinite(input)) throw new InvalidValueError(`${input} is not a finite number`, path)
-      return input === 0 ? { value: 0, size: 1 } : { value: input, size: String(input).length }
+      return input === 0 ? { value: 0, size: 1 } : { value: input, size: numberSize(input) }
     case 'boolean':
       return { value: input, size: input ? 4 : 5 }
     case 'object':
@@ -111,7 +111,7 @@ function copy(w: Walker, input: unknown, path: string, depth: number): JsonValue
       return input
     case 'number':
       if (!Number.isFinite(input)) throw new InvalidValueError(`${input} is not a finite number`, path)
-      w.size += input === 0 ? 1 : String(input).length
+      w.size += numberSize(input)
       return input === 0 ? 0 : input
     case 'boolean':
       w.size += input ? 4 : 5
@@ -189,7 +189,7 @@ export function sizeOf(value: JsonValue): number {
     case 'string':
       return value.length + 2
     case 'number':
-      return value === 0 ? 1 : String(value).length
+      return numberSize(value)
     case 'boolean':
       return value ? 4 : 5
   }
@@ -202,6 +202,17 @@ export function sizeOf(value: JsonValue): number {
   const keys = Object.keys(value)
   let size = 2 + Math.max(0, keys.length - 1)
   for (const key of keys) size += key.length + 3 + sizeOf((value as Record<string, JsonValue>)[key]!)
+  return size
+}
+
+/**
+ * Length of a finite number's JSON text. Integers below 2^53 (most numeric params) are counted
+ * digit by digit: `String(n)` costs about 50 ns, which showed up in every changed numeric param.
+ */
+function numberSize(n: number): number {
+  if (!Number.isSafeInteger(n)) return n === 0 ? 1 : String(n).length
+  let size = n < 0 ? 2 : 1
+  for (let a = Math.abs(n); a >= 10; a = Math.floor(a / 10)) size++
   return size
 }
 

@@ -148,8 +148,10 @@ function settle(app: CompiledApp, start: number, result: unknown, limits: Limits
 
 /**
  * Checks a transform's result and turns it into writes, copying and freezing values at once so a
- * transform that keeps a reference cannot change them later. Undeclared params are set aside;
- * anything malformed throws, which isolates the app like a throw.
+ * transform that keeps a reference cannot change them later. The result is read the way
+ * `JSON.stringify` reads an object: own enumerable string keys, each read once (a getter runs
+ * once and its value is what lands); symbol keys and non-enumerable properties are not output.
+ * Undeclared params are set aside; anything malformed throws, which isolates the app like a throw.
  */
 export function readOutput(
   app: CompiledApp,
@@ -160,40 +162,31 @@ export function readOutput(
   if (!isPlainObject(result)) {
     throw new InvalidValueError(`transform must return a plain object or undefined, got ${describe(result)}`)
   }
-  const writes: Write[] = []
+  let writes: Write[] | undefined
   let undeclared: string[] | undefined
-  // getOwnPropertyNames then a symbol check visits what Reflect.ownKeys would, in the same order
-  // (strings, then symbols), but V8 has no fast path for ownKeys: on varied output shapes it cost
-  // about 300 ns per call, the largest part of an app run
-  for (const namespace of Object.getOwnPropertyNames(result)) {
-    const nsValue = plainProperty(result, namespace, namespace)
+  // Object.keys, not descriptors: with a thousand output shapes, reading names, descriptors and
+  // symbols of each object cost about 270 ns per app run (Node 20), Object.keys about 70 ns
+  const namespaces = Object.keys(result)
+  for (let i = 0; i < namespaces.length; i++) {
+    const namespace = namespaces[i]!
+    const nsValue = result[namespace]
     if (nsValue === undefined) continue
     const declared = app.outputParams.get(namespace)
     if (declared === undefined) throw new InvalidValueError(`writes namespace "${namespace}", which is not in its output`)
     if (!isPlainObject(nsValue)) throw new InvalidValueError(`must be a plain object, got ${describe(nsValue)}`, namespace)
-    for (const key of Object.getOwnPropertyNames(nsValue)) {
+    const keys = Object.keys(nsValue)
+    for (let j = 0; j < keys.length; j++) {
+      const key = keys[j]!
       const param = declared.get(key)
       if (param === undefined) {
         ;(undeclared ??= []).push(`${namespace}.${key}`)
         continue
       }
-      const value = plainProperty(nsValue, key, param)
-      writes.push({ namespace, key, param, value: value === undefined ? undefined : toJson(value, param, limits) })
+      const value = nsValue[key]
+      ;(writes ??= []).push({ namespace, key, param, value: value === undefined ? undefined : toJson(value, param, limits) })
     }
-    noSymbolKeys(nsValue, namespace)
   }
-  noSymbolKeys(result, undefined)
-  return { writes, undeclared }
-}
-
-function noSymbolKeys(obj: object, path: string | undefined): void {
-  if (Object.getOwnPropertySymbols(obj).length > 0) throw new InvalidValueError('output has a symbol key', path)
-}
-
-function plainProperty(obj: object, key: string, path: string): unknown {
-  const d = Object.getOwnPropertyDescriptor(obj, key)!
-  if (!('value' in d)) throw new InvalidValueError('accessor property is not JSON', path)
-  return d.value
+  return { writes: writes ?? NO_WRITES, undeclared }
 }
 
 /** Short description of a value's type for error messages. */

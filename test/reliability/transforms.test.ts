@@ -111,11 +111,10 @@ const GARBAGE: Array<[string, () => unknown]> = [
   }],
   ['a __proto__ key inside a value', () => ({ bad: { out: JSON.parse('{"__proto__": {"polluted": 1}}') } })],
   ['a __proto__ namespace', () => JSON.parse('{"__proto__": {"polluted": 1}}')],
-  ['a getter namespace', () => Object.defineProperty({}, 'bad', { get: () => ({ out: 1 }), enumerable: true })],
-  ['a getter param', () => ({ bad: Object.defineProperty({}, 'out', { get: () => 1, enumerable: true }) })],
-  ['a symbol-keyed output', () => ({ [Symbol('k')]: { out: 1 } })],
+  ['a getter namespace that throws', () => Object.defineProperty({}, 'bad', { get: () => { throw new Error('get') }, enumerable: true })],
+  ['a getter param returning a function', () => ({ bad: Object.defineProperty({}, 'out', { get: () => () => 1, enumerable: true }) })],
   ['a revoked proxy', () => revoked],
-  ['a proxy lying about its keys', () => new Proxy({}, { ownKeys: () => ['bad'], getOwnPropertyDescriptor: () => undefined })],
+  ['a proxy whose ownKeys trap throws', () => new Proxy({}, { ownKeys: () => { throw new Error('keys') } })],
   ['a thenable that throws on then', () => ({ get then() { throw new Error('then') } })],
 ]
 
@@ -144,6 +143,26 @@ describe('garbage outputs', () => {
       const { result, report } = await run(badApp(() => out))
       expect(report.status).toBe('ok')
       expect(result.session.namespaces.bad).toBeUndefined()
+    }
+  })
+
+  it('an output is read like JSON.stringify reads it: getters run once, symbol keys and non-enumerable properties are not output', async () => {
+    let reads = 0
+    const outputs: Array<[string, () => unknown, Record<string, unknown> | undefined]> = [
+      ['a getter namespace', () => Object.defineProperty({}, 'bad', { get: () => (reads++, { out: 1 }), enumerable: true }), { out: 1 }],
+      ['a getter param', () => ({ bad: Object.defineProperty({}, 'out', { get: () => (reads++, 2), enumerable: true }) }), { out: 2 }],
+      ['a symbol-keyed namespace', () => ({ [Symbol('k')]: { out: 1 }, bad: { other: 3 } }), { other: 3 }],
+      ['a symbol-keyed param', () => ({ bad: { [Symbol('k')]: 1, out: 4 } }), { out: 4 }],
+      ['a non-enumerable param', () => ({ bad: Object.defineProperty({ out: 5 }, 'other', { value: 6, enumerable: false }) }), { out: 5 }],
+      ['a proxy reporting keys it has no property for', () => new Proxy({}, { ownKeys: () => ['bad'], getOwnPropertyDescriptor: () => undefined }), undefined],
+    ]
+    for (const [name, make, expected] of outputs) {
+      reads = 0
+      const { result, report } = await run(badApp(make))
+      expect(report.status, name).toBe('ok')
+      expect(result.session.namespaces.bad, name).toEqual(expected)
+      expect(result.session.namespaces.good, name).toEqual({ seen: 1 })
+      expect(reads, name).toBe(name.startsWith('a getter') ? 1 : 0)
     }
   })
 
