@@ -65,11 +65,14 @@ export async function runCycle(
     pending.push({ entry, before })
   }
   const trigger = pending.map((c) => c.entry.param)
+  // a wave starts where the previous one ended: one clock read per wave boundary, not two
+  let clock = started
   const waves: WaveReport[] = []
   if (kind === 'create' && graph.onCreate.length > 0) {
-    const created = runWave(settings, draft, graph.onCreate, 'create', [], 1, sessionId)
-    const { report, changes } = created instanceof Promise ? await created : created
+    const created = runWave(settings, draft, graph.onCreate, 'create', [], 1, sessionId, clock)
+    const { report, changes, ended } = created instanceof Promise ? await created : created
     waves.push(report)
+    clock = ended
     // a param both the initial params and the create wave changed triggers (and is listed) once
     const initial = new Set(pending.map((c) => c.entry))
     pending = pending.concat(changes.filter((c) => !initial.has(c.entry)))
@@ -88,9 +91,10 @@ export async function runCycle(
       earlier.push(history.length)
     }
     if (history.length >= maxWaves) throw loopError(graph, 'maxWaves', history, Math.max(0, history.length - 10))
-    const ran = runWave(settings, draft, apps, 'changes', params, waves.length + 1, sessionId)
-    const { report, changes } = ran instanceof Promise ? await ran : ran
+    const ran = runWave(settings, draft, apps, 'changes', params, waves.length + 1, sessionId, clock)
+    const { report, changes, ended } = ran instanceof Promise ? await ran : ran
     waves.push(report)
+    clock = ended
     history.push({ apps, changes })
     pending = changes
   }
@@ -161,8 +165,8 @@ function runWave(
   trigger: readonly string[],
   wave: number,
   sessionId: string | undefined,
+  started: number,
 ): WaveOutcome | Promise<WaveOutcome> {
-  const started = performance.now()
   const { apps } = settings.graph
   const inspect = settings.inspect
   if (inspect) inspect({ type: 'wave:start', sessionId, wave, kind, trigger, apps: appIndexes.map((i) => apps[i]!.name) })
@@ -196,13 +200,15 @@ function runWave(
     runs[i] = run
   }
   // a wave of sync apps settles without a promise: `await` on it would still cost a microtask per wave
-  const merge = (settled: Settled[]) => mergeWave(settings, draft, settled, kind, trigger, wave, sessionId, started)
-  return async ? Promise.all(runs).then(merge) : merge(runs as Settled[])
+  if (!async) return mergeWave(settings, draft, runs as Settled[], kind, trigger, wave, sessionId, started)
+  return Promise.all(runs).then((settled) => mergeWave(settings, draft, settled, kind, trigger, wave, sessionId, started))
 }
 
 interface WaveOutcome {
   readonly report: WaveReport
   readonly changes: Change[]
+  /** Clock reading at the wave's end. */
+  readonly ended: number
 }
 
 /** The second half of a wave, once every app has settled: critical failures, then the merge in `apps` order. */
@@ -217,12 +223,6 @@ function mergeWave(
   started: number,
 ): WaveOutcome {
   const inspect = settings.inspect
-  for (const run of settled) {
-    if (run.error !== undefined && run.app.critical) {
-      if (inspect) waveAborted(inspect, sessionId, wave, settled)
-      throw new TransformFailedError(run.app.name, `${run.error.kind}: ${run.error.message}`, run.error.cause)
-    }
-  }
   // every write of the wave lands in its param's entry, in `apps` order (the last writer wins); the
   // entry remembers the value at the wave's start and the first writer, so conflicts and changes
   // come from the same single lookup
@@ -230,6 +230,11 @@ function mergeWave(
   const appReports: AppRunReport[] = new Array(settled.length)
   for (let i = 0; i < settled.length; i++) {
     const run = settled[i]!
+    if (run.error !== undefined && run.app.critical) {
+      // entries already merged do not matter: the draft is dropped with the call
+      if (inspect) waveAborted(inspect, sessionId, wave, settled)
+      throw new TransformFailedError(run.app.name, `${run.error.kind}: ${run.error.message}`, run.error.cause)
+    }
     const name = run.app.name
     const changed: string[] = []
     for (const { namespace, key, value, param } of run.writes) {
@@ -254,6 +259,7 @@ function mergeWave(
   const changes: Change[] = []
   const changedParams: string[] = []
   const conflicts: WriteConflict[] = []
+  const ended = performance.now()
   for (const entry of touched) {
     if (!jsonEqual(entry.before, entry.value)) {
       changes.push({ entry, before: entry.before })
@@ -268,10 +274,10 @@ function mergeWave(
     apps: appReports,
     changed: changedParams,
     conflicts,
-    durationMs: performance.now() - started,
+    durationMs: ended - started,
   }
   if (inspect) waveEnded(inspect, sessionId, report)
-  return { report, changes }
+  return { report, changes, ended }
 }
 
 function appReport(run: Settled, changed: string[]): AppRunReport {

@@ -299,8 +299,10 @@ export class SessionEngine<S extends object = Namespaces> {
 
   /** The call's report: the cycle's, plus attempts and whether a segment param changed (cost: the changed params). */
   #report(outcome: CycleOutcome, attempts: number): CycleReport {
-    const segmentChanged = this.#segment !== undefined && this.#segment.touchedBy(outcome.report.changed)
-    return { ...outcome.report, attempts, segmentChanged }
+    const { kind, trigger, waves, changed, durationMs } = outcome.report
+    const segmentChanged = this.#segment !== undefined && this.#segment.touchedBy(changed)
+    // a literal, not a spread: V8 copied the spread report through its slow path (about 3 µs per call)
+    return { kind, trigger, waves, changed, durationMs, attempts, segmentChanged }
   }
 
   #checkNamespaces(namespaces: Namespaces): Namespaces {
