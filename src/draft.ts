@@ -165,8 +165,21 @@ export class Draft {
   }
 }
 
+/** A mutable shallow copy of the namespaces object; a hash table when it holds many namespaces. */
 function copyObject<T extends object>(source: T): T {
-  return { ...source }
+  const keys = Object.keys(source)
+  if (keys.length < LARGE) return { ...source }
+  const copy = hashTable()
+  for (const key of keys) copy[key] = (source as Record<string, unknown>)[key]
+  return copy as T
+}
+
+/** An empty object in V8 dictionary mode: deleting a property other than the last turns an object into a hash table. */
+function hashTable(): Record<string, unknown> {
+  const table: Record<string, unknown> = { a: 0, b: 0 }
+  delete table.a
+  delete table.b
+  return table
 }
 
 /** A small namespace: an ordinary object (spread copies shape and values at once), then the writes. */
@@ -181,14 +194,12 @@ function smallCopy(before: Namespace | undefined, entries: ReadonlyMap<string, E
 }
 
 /**
- * A large namespace, as a hash table (deleting a property other than the last turns an object
- * into one), filled in one pass: inserting a key into a hash table costs about 70 ns, so each key
- * is inserted once with its final value rather than copied and then overwritten.
+ * A large namespace, as a hash table, filled in one pass: inserting a key into a hash table costs
+ * about 70 ns, so each key is inserted once with its final value rather than copied and then
+ * overwritten.
  */
 function largeCopy(before: Namespace | undefined, entries: ReadonlyMap<string, Entry>): MutableNamespace {
-  const after: MutableNamespace = { a: 0, b: 0 }
-  delete after.a
-  delete after.b
+  const after = hashTable() as MutableNamespace
   if (before !== undefined) {
     for (const key of Object.keys(before)) {
       const entry = entries.get(key)
