@@ -37,6 +37,12 @@ export interface SuiteSize {
   samples: number
   /** Target time per batch, ms. */
   batchMs: number
+  /**
+   * Untimed calls before a figure is timed, at least this long (ms): in the wide wave and the
+   * chain every app is its own function, called once per run, so a short warm-up would time
+   * transforms that V8 has not optimized yet (for every implementation alike).
+   */
+  warmupMs: number
 }
 
 /** The sizes the issue asks for. */
@@ -56,6 +62,7 @@ export const FULL: SuiteSize = {
   memorySessions: 100_000,
   samples: 15,
   batchMs: 20,
+  warmupMs: 1_000,
 }
 
 /** Tiny sizes for the smoke test. */
@@ -74,6 +81,7 @@ export const SMOKE: SuiteSize = {
   memorySessions: 50,
   samples: 3,
   batchMs: 1,
+  warmupMs: 1,
 }
 
 /** One line of the table. */
@@ -96,9 +104,13 @@ export async function runSuite(size: SuiteSize, log: (line: string) => void = ()
     log(`${row.section} | ${row.name}: ${format(row.value)} ${row.unit}`)
   }
   const time = async (fn: (i: number) => unknown) => {
+    let calls = 0
+    const warm = performance.now()
+    do await fn(calls++)
+    while (performance.now() - warm < size.warmupMs)
     // size the batch so it takes about batchMs
     const t = performance.now()
-    let calls = 0
+    calls = 0
     do {
       await fn(calls++)
     } while (performance.now() - t < size.batchMs && calls < 1e6)
