@@ -13,7 +13,7 @@ const started = performance.now()
 const rows = await runSuite(FULL, quiet ? undefined : (line) => process.stderr.write(`  ${line}\n`))
 const bytes = await coreSize(root)
 const { limitBytes } = await sizeBudget(root)
-// the issue's target (8 kB) and the regression budget `npm test` enforces (.size-limit.json) are two rows
+// the issue's target (8 kB) and the regression budget `npm test` enforces (package.json `size-limit`) are two rows
 const ISSUE_TARGET_BYTES = 8_000
 rows.push({ section: 'bundle', name: 'core, minified + brotli, without dependencies', value: bytes, unit: 'bytes', target: `≤ ${ISSUE_TARGET_BYTES}`, ok: bytes <= ISSUE_TARGET_BYTES })
 rows.push({ section: 'bundle', name: '  regression budget enforced by npm test', value: limitBytes, unit: 'bytes', target: `≥ ${bytes}`, ok: bytes <= limitBytes })

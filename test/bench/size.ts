@@ -11,7 +11,7 @@ import preset from '@size-limit/preset-small-lib'
 import sizeLimit from 'size-limit'
 import { build } from 'tsup'
 
-/** The check of `.size-limit.json` (the single source of the budget). */
+/** The check of package.json's `size-limit` field (the single source of the budget). */
 export interface SizeCheck {
   name: string
   path: string
@@ -19,9 +19,9 @@ export interface SizeCheck {
   limit: string
 }
 
-/** Reads `.size-limit.json` and returns its first check and the limit in bytes. */
+/** Reads package.json's `size-limit` field and returns its first check and the limit in bytes. */
 export async function sizeBudget(root: string): Promise<{ check: SizeCheck; limitBytes: number }> {
-  const checks = JSON.parse(await readFile(join(root, '.size-limit.json'), 'utf8')) as SizeCheck[]
+  const checks = (JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { 'size-limit': SizeCheck[] })['size-limit']
   const check = checks[0]!
   const match = /^([\d.]+)\s*(B|kB)$/.exec(check.limit)
   if (match === null) throw new Error(`unexpected size limit ${check.limit}`)
