@@ -3,6 +3,7 @@
  * that every implementation computes the same values (and our snapshot and patch agree), and
  * that the core stays within its size budget.
  */
+import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import jsonpatch from 'fast-json-patch'
 import { describe, expect, it } from 'vitest'
@@ -24,6 +25,17 @@ describe('benchmark suite (smoke size)', () => {
     }
     expect(rows.filter((r) => r.section === 'peers' && r.unit === 'x')).toHaveLength(6)
   })
+
+  it('npm run bench assembles one table from a child process per part (run at the smoke size)', () => {
+    const child = spawnSync(process.execPath, ['--import', 'tsx', 'test/bench/run.ts', '--smoke', '--quiet'], { cwd: root, encoding: 'utf8' })
+    expect(child.status, child.stderr).toBe(0)
+    const lines = child.stdout.split('\n').filter((l) => l.startsWith('| '))
+    const sections = lines.map((l) => l.split('|')[1]!.trim()).filter((s) => s !== '')
+    expect(sections).toEqual(['overhead', 'peers', 'overhead', 'peers', 'scale', 'parallelism', 'stored', 'bundle'])
+    // the cross-part ratio (scale size 2 against size 1, measured in two processes) is there, with its target
+    expect(lines.filter((l) => l.includes('ratio to 10 apps / 100 params'))).toHaveLength(1)
+    expect(child.stdout).toContain('each part of the suite in a fresh process')
+  }, 120_000)
 
   it('measures stored memory (without gc here, so only the mechanics are checked)', async () => {
     const { heapPerSession, jsonPerSession } = await storedMemory(SMOKE.memorySessions, () => {})
