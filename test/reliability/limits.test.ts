@@ -294,6 +294,21 @@ describe('100k-deep nesting', () => {
 })
 
 describe('session size accounting', () => {
+  it('property: a number is counted as long as its JSON text (integers are counted digit by digit, others with String)', () => {
+    const finite = fc.oneof(
+      fc.integer(),
+      fc.maxSafeInteger(),
+      fc.constantFrom(0, -0, 9, 10, -10, 99, 100, 2 ** 53 - 1, -(2 ** 53 - 1), 2 ** 53, 1e21, -1e21, 1e-7, 0.1),
+      fc.double({ noNaN: true, noDefaultInfinity: true }),
+    )
+    fc.assert(
+      fc.property(finite, (n) => {
+        expect(sizeOf(n)).toBe(JSON.stringify(n).length)
+      }),
+      fcParams(2_000),
+    )
+  })
+
   it('property: the incremental size never drifts — a session is refused only near the limit, never saved over it', async () => {
     const limit = 160
     const namespaces = ['public', 'extra', 'more']
