@@ -141,8 +141,8 @@ export class Draft {
       // written back to what it was (or not at all): the base object stays, so equal sessions share structure
       if (changed.length === firstChange) continue
       current ??= copyObject(this.base)
-      const keys = before === undefined ? 0 : Object.keys(before).length
-      count += keys
+      const keys = before === undefined ? [] : Object.keys(before)
+      count += keys.length
       if (count > largestNamespace) largestNamespace = count
       if (count === 0) {
         // a namespace disappears whole: one op for it instead of one per param
@@ -152,7 +152,7 @@ export class Draft {
         sizeDelta -= ns.length + 6
         continue
       }
-      const after = keys < LARGE && count < LARGE ? smallCopy(before, entries) : largeCopy(before, entries)
+      const after = keys.length < LARGE && count < LARGE ? smallCopy(before, entries) : largeCopy(before, keys, entries)
       current[ns] = Object.freeze(after)
       if (before === undefined) {
         // a namespace appears whole: RFC 6902 cannot add into a missing parent
@@ -197,18 +197,16 @@ function smallCopy(before: Namespace | undefined, entries: ReadonlyMap<string, E
 }
 
 /**
- * A large namespace, as a hash table, filled in one pass: inserting a key into a hash table costs
- * about 70 ns, so each key is inserted once with its final value rather than copied and then
- * overwritten.
+ * A large namespace (`keys`: those of `before`), as a hash table, filled in one pass: inserting a
+ * key into a hash table costs about 70 ns, so each key is inserted once with its final value
+ * rather than copied and then overwritten.
  */
-function largeCopy(before: Namespace | undefined, entries: ReadonlyMap<string, Entry>): MutableNamespace {
+function largeCopy(before: Namespace | undefined, keys: readonly string[], entries: ReadonlyMap<string, Entry>): MutableNamespace {
   const after = hashTable() as MutableNamespace
-  if (before !== undefined) {
-    for (const key of Object.keys(before)) {
-      const entry = entries.get(key)
-      const value = entry === undefined ? before[key] : entry.value
-      if (value !== undefined) after[key] = value
-    }
+  for (const key of keys) {
+    const entry = entries.get(key)
+    const value = entry === undefined ? before![key] : entry.value
+    if (value !== undefined) after[key] = value
   }
   for (const entry of entries.values()) if (entry.base === undefined && entry.value !== undefined) after[entry.key] = entry.value
   return after
