@@ -230,6 +230,59 @@ describe('timeouts', () => {
     expect((await engine.get(session.id))!.namespaces).toEqual({ public: { go: 1 }, ok: { v: 1 } })
   })
 
+  it('ctx.signal read only after the timeout is already aborted with the timeout reason; each read is the same signal', async () => {
+    const seen: Array<[AbortSignal, AbortSignal]> = []
+    let finished!: () => void
+    const done = new Promise<void>((resolve) => (finished = resolve))
+    const engine = new SessionEngine({
+      apps: [
+        defineApp({
+          name: 'reads-late',
+          input: { public: ['go'] },
+          output: { slow: ['v'] },
+          timeoutMs: 10,
+          transform: async (_input, ctx) => {
+            await new Promise((resolve) => setTimeout(resolve, 40))
+            seen.push([ctx.signal, ctx.signal])
+            finished()
+            return { slow: { v: 'late' } }
+          },
+        }),
+      ],
+    })
+    const { report } = await engine.runTransform({}, { public: { go: 1 } })
+    expect(report.waves[0]!.apps[0]!.error?.kind).toBe('timeout')
+    await done
+    const [first, second] = seen[0]!
+    expect(first).toBe(second)
+    expect(first.aborted).toBe(true)
+    expect((first.reason as DOMException).name).toBe('TimeoutError')
+  })
+
+  it('ctx.signal of an app without a timeout is never aborted; with a timeout it is an AbortSignal with the usual API', async () => {
+    const signals: AbortSignal[] = []
+    const app = (name: string, timeoutMs?: number) =>
+      defineApp({
+        name,
+        input: { public: ['go'] },
+        output: { [name]: ['v'] },
+        ...(timeoutMs === undefined ? {} : { timeoutMs }),
+        transform: (_input, ctx) => {
+          const { signal } = ctx // destructuring reads the getter too
+          signals.push(signal)
+          return undefined
+        },
+      })
+    const engine = new SessionEngine({ apps: [app('plain'), app('timed', 10_000)] })
+    await engine.runTransform({}, { public: { go: 1 } })
+    expect(signals).toHaveLength(2)
+    for (const signal of signals) {
+      expect(signal).toBeInstanceOf(AbortSignal)
+      expect(signal.aborted).toBe(false)
+      expect(typeof signal.throwIfAborted).toBe('function')
+    }
+  })
+
   it('applies the engine-wide timeoutMs to apps without their own', async () => {
     const engine = new SessionEngine({
       timeoutMs: 20,
@@ -260,18 +313,20 @@ describe('timeouts', () => {
     expect(signal!.aborted).toBe(false)
   })
 
-  it('a synchronous app that overruns its timeout is treated as timed out', async () => {
+  it('a synchronous app that overruns its timeout is treated as timed out (and a signal it kept is aborted)', async () => {
+    let kept: AbortSignal | undefined
     const engine = new SessionEngine({
       apps: [
         returning(
           'busy',
-          () => {
+          ((_input: unknown, ctx: { signal: AbortSignal }) => {
+            kept = ctx.signal
             const until = performance.now() + 25
             while (performance.now() < until) {
               // busy wait: a sync transform cannot be interrupted
             }
             return { bad: { v: 'late' } }
-          },
+          }) as () => unknown,
           { timeoutMs: 5 },
         ),
       ],
@@ -279,5 +334,7 @@ describe('timeouts', () => {
     const { namespaces, report } = await engine.runTransform({}, { public: { go: 1 } })
     expect(report.waves[0]!.apps[0]!.error?.kind).toBe('timeout')
     expect(namespaces).toEqual({ public: { go: 1 } })
+    expect(kept?.aborted).toBe(true)
+    expect((kept?.reason as DOMException).name).toBe('TimeoutError')
   })
 })
