@@ -27,6 +27,8 @@ export interface CycleOutcome {
   readonly sizeDelta: number
   /** Most keys in a namespace the cycle changed (for the keys-per-namespace limit). */
   readonly largestNamespace: number
+  /** Namespaces in `namespaces` when it differs from the base (for the namespaces limit). */
+  readonly namespaceCount: number
 }
 
 /** A param whose value a wave (or the call's own writes) changed, and its value before. */
@@ -98,12 +100,13 @@ export async function runCycle(
     history.push({ apps, changes })
     pending = changes
   }
-  const { namespaces, patch, changed, sizeDelta, largestNamespace } = draft.finish()
+  const { namespaces, patch, changed, sizeDelta, largestNamespace, namespaceCount } = draft.finish()
   return {
     namespaces,
     patch,
     sizeDelta,
     largestNamespace,
+    namespaceCount,
     report: { kind, trigger, waves, changed, durationMs: performance.now() - started },
   }
 }

@@ -104,14 +104,23 @@ export class Draft {
 
   /**
    * Ends the cycle: builds and freezes the namespaces that changed, drops emptied ones, and
-   * returns the new namespaces, the RFC 6902 patch from the base, the params that changed, and
-   * the change in approximate JSON size.
+   * returns the new namespaces, the RFC 6902 patch from the base, the params that changed, the
+   * change in approximate JSON size, the most keys in a changed namespace, and how many
+   * namespaces there are (0 when nothing changed: the caller has the base).
    */
-  finish(): { namespaces: Namespaces; patch: Operation[]; changed: string[]; sizeDelta: number; largestNamespace: number } {
+  finish(): {
+    namespaces: Namespaces
+    patch: Operation[]
+    changed: string[]
+    sizeDelta: number
+    largestNamespace: number
+    namespaceCount: number
+  } {
     const patch: Operation[] = []
     const changed: string[] = []
     let sizeDelta = 0
     let largestNamespace = 0
+    let namespaceCount = 0
     let current: Record<string, Namespace> | undefined
     for (const [ns, { before, entries }] of this.#spaces) {
       const nsPath = `/${escapePointer(ns)}`
@@ -140,7 +149,11 @@ export class Draft {
       }
       // written back to what it was (or not at all): the base object stays, so equal sessions share structure
       if (changed.length === firstChange) continue
-      current ??= copyObject(this.base)
+      if (current === undefined) {
+        const names = Object.keys(this.base)
+        current = copyObject(this.base, names)
+        namespaceCount = names.length
+      }
       const keys = before === undefined ? [] : Object.keys(before)
       count += keys.length
       if (count > largestNamespace) largestNamespace = count
@@ -148,6 +161,7 @@ export class Draft {
         // a namespace disappears whole: one op for it instead of one per param
         patch.length = firstOp
         delete current[ns]
+        namespaceCount--
         patch.push({ op: 'remove', path: nsPath })
         sizeDelta -= ns.length + 6
         continue
@@ -156,18 +170,18 @@ export class Draft {
       current[ns] = Object.freeze(after)
       if (before === undefined) {
         // a namespace appears whole: RFC 6902 cannot add into a missing parent
+        namespaceCount++
         patch.push({ op: 'add', path: nsPath, value: after })
         sizeDelta += ns.length + 6
       }
     }
-    if (current === undefined) return { namespaces: this.base, patch: [], changed: [], sizeDelta: 0, largestNamespace: 0 }
-    return { namespaces: Object.freeze(current), patch, changed, sizeDelta, largestNamespace }
+    if (current === undefined) return { namespaces: this.base, patch: [], changed: [], sizeDelta: 0, largestNamespace: 0, namespaceCount: 0 }
+    return { namespaces: Object.freeze(current), patch, changed, sizeDelta, largestNamespace, namespaceCount }
   }
 }
 
-/** A mutable shallow copy of the namespaces object; a hash table when it holds many namespaces. */
-function copyObject<T extends object>(source: T): T {
-  const keys = Object.keys(source)
+/** A mutable shallow copy of the namespaces object (whose keys are `keys`); a hash table when it holds many. */
+function copyObject<T extends object>(source: T, keys: readonly string[]): T {
   if (keys.length < LARGE) return { ...source }
   const copy = hashTable()
   for (const key of keys) copy[key] = (source as Record<string, unknown>)[key]

@@ -355,7 +355,7 @@ export class SessionEngine<S extends object = Namespaces> {
     if (outcome.largestNamespace > limits.maxKeysPerNamespace) {
       throw new InvalidValueError(`a namespace would hold more than limits.maxKeysPerNamespace (${limits.maxKeysPerNamespace}) params`)
     }
-    if (Object.keys(outcome.namespaces).length > limits.maxNamespaces) {
+    if (outcome.namespaceCount > limits.maxNamespaces) {
       throw new InvalidValueError(`the session would have more than limits.maxNamespaces (${limits.maxNamespaces}) namespaces`)
     }
     this.#sizes.set(outcome.namespaces, size)

@@ -32,7 +32,7 @@ describe('benchmark suite (smoke size)', () => {
     const lines = child.stdout.split('\n').filter((l) => l.startsWith('| '))
     const sections = lines.map((l) => l.split('|')[1]!.trim()).filter((s) => s !== '')
     expect(sections).toEqual(['overhead', 'peers', 'overhead', 'peers', 'scale', 'parallelism', 'stored', 'bundle'])
-    // the cross-part ratio (scale size 2 against size 1, measured in two processes) is there, with its target
+    // the scale ratio (size 2 timed side by side with size 1) is there, with its target
     expect(lines.filter((l) => l.includes('ratio to 10 apps / 100 params'))).toHaveLength(1)
     expect(child.stdout).toContain('each part of the suite in a fresh process')
   }, 120_000)

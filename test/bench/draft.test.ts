@@ -43,8 +43,10 @@ describe('Draft', () => {
           expect(draft.get(ns, key)).toEqual(value === undefined ? undefined : value)
         }
         for (const ns of Object.keys(model)) if (Object.keys(model[ns]!).length === 0) delete model[ns]
-        const { namespaces, patch } = draft.finish()
+        const { namespaces, patch, namespaceCount } = draft.finish()
         expect(namespaces).toEqual(model)
+        // the count the namespaces limit is checked against, without listing the keys again
+        expect(namespaceCount).toBe(namespaces === start ? 0 : Object.keys(namespaces).length)
         expect(JSON.stringify(start)).toBe(snapshot)
         expect(Object.isFrozen(namespaces)).toBe(true)
         for (const ns of Object.values(namespaces)) expect(Object.isFrozen(ns)).toBe(true)
@@ -63,8 +65,9 @@ describe('Draft', () => {
     const start = base({ big: 300 })
     const draft = new Draft(start)
     for (let i = 0; i < 300; i++) draft.set('big', `k${i}`, undefined)
-    const { namespaces, patch } = draft.finish()
+    const { namespaces, patch, namespaceCount } = draft.finish()
     expect(namespaces).toEqual({})
+    expect(namespaceCount).toBe(0)
     expect(patch).toEqual([{ op: 'remove', path: '/big' }])
   })
 })

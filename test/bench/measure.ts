@@ -49,6 +49,31 @@ export async function measure(fn: (i: number) => unknown, options: MeasureOption
   return median(times)
 }
 
+/**
+ * Median ms per call of `a` and of `b` (each awaited), timed in alternating batches (`a`, `b`,
+ * `a`, ...): a noisy stretch of a shared machine then slows both alike, so their ratio is far
+ * steadier than that of two figures timed one after the other.
+ */
+export async function measurePair(
+  a: (i: number) => unknown,
+  b: (i: number) => unknown,
+  options: { batchA: number; batchB: number; samples: number },
+): Promise<[number, number]> {
+  let i = 0
+  const once = async (fn: (i: number) => unknown, batch: number) => {
+    const t = now('cpu')
+    for (let k = 0; k < batch; k++) await fn(i++)
+    return (now('cpu') - t) / batch
+  }
+  const ta: number[] = []
+  const tb: number[] = []
+  for (let s = 0; s < options.samples; s++) {
+    ta.push(await once(a, options.batchA))
+    tb.push(await once(b, options.batchB))
+  }
+  return [median(ta), median(tb)]
+}
+
 /** Median of a non-empty list. */
 export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b)
