@@ -114,37 +114,23 @@ export async function runSuite(size: SuiteSize, log: (line: string) => void = ()
     rows.push(row)
     log(`${row.section} | ${row.name}: ${format(row.value)} ${row.unit}`)
   }
-  const time = async (fn: (i: number) => unknown) => {
+  // warms `fn` up for warmupMs, then returns the batch size that takes about batchMs
+  const batchFor = async (fn: (i: number) => unknown) => {
     let calls = 0
     const warm = performance.now()
     do await fn(calls++)
     while (performance.now() - warm < size.warmupMs)
-    // size the batch so it takes about batchMs
     const t = performance.now()
     calls = 0
-    do {
-      await fn(calls++)
-    } while (performance.now() - t < size.batchMs && calls < 1e6)
-    return measure(fn, { batch: Math.max(1, calls), samples: size.samples })
+    do await fn(calls++)
+    while (performance.now() - t < size.batchMs && calls < 1e6)
+    return Math.max(1, calls)
   }
-  // two figures whose ratio has a target: warmed up and sized like `time`, then timed in
-  // alternating batches so that the machine's noise cannot land on one of them only
-  const timePair = async (a: (i: number) => unknown, b: (i: number) => unknown) => {
-    const batch = async (fn: (i: number) => unknown) => {
-      let calls = 0
-      const warm = performance.now()
-      do await fn(calls++)
-      while (performance.now() - warm < size.warmupMs)
-      const t = performance.now()
-      calls = 0
-      do await fn(calls++)
-      while (performance.now() - t < size.batchMs && calls < 1e6)
-      return Math.max(1, calls)
-    }
-    const batchA = await batch(a)
-    const batchB = await batch(b)
-    return measurePair(a, b, { batchA, batchB, samples: size.samples * 2 })
-  }
+  const time = async (fn: (i: number) => unknown) => measure(fn, { batch: await batchFor(fn), samples: size.samples })
+  // two figures whose ratio has a target, timed in alternating batches so that the machine's
+  // noise cannot land on one of them only
+  const timePair = async (a: (i: number) => unknown, b: (i: number) => unknown) =>
+    measurePair(a, b, { batchA: await batchFor(a), batchB: await batchFor(b), samples: size.samples * 2 })
 
   // 1 and 2: engine overhead and peers on the wide wave and the chain
   const graphs: Array<[string, Graph, number, string]> = [
