@@ -41,13 +41,13 @@ export function runApp(
   start: number = performance.now(),
 ): Settled | Promise<Settled> {
   const timeoutMs = app.timeoutMs
-  const signal = timeoutMs === undefined ? undefined : new TimeoutSignal()
+  const lazy = timeoutMs === undefined ? undefined : new TimeoutSignal()
   const ctx: TransformContext =
-    signal === undefined
+    lazy === undefined
       ? { signal: (neverAborted ??= new AbortController().signal), sessionId, app: app.name, wave }
       : {
           get signal() {
-            return signal.signal
+            return lazy.signal
           },
           sessionId,
           app: app.name,
@@ -64,7 +64,7 @@ export function runApp(
   if (!thenable) {
     // a synchronous transform cannot be interrupted, but one that overran is treated like an async one that timed out
     if (timeoutMs !== undefined && performance.now() - start > timeoutMs) {
-      signal!.abort(timeoutReason(app))
+      lazy!.abort(timeoutReason(app))
       return failed(app, start, 'timeout', undefined)
     }
     return settle(app, start, result, limits)
@@ -76,7 +76,7 @@ export function runApp(
         ? undefined
         : setTimeout(() => {
             done = true
-            signal!.abort(timeoutReason(app))
+            lazy!.abort(timeoutReason(app))
             resolve(failed(app, start, 'timeout', undefined))
           }, timeoutMs)
     Promise.resolve(result as PromiseLike<unknown>).then(
