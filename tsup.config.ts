@@ -8,8 +8,8 @@ import { defineConfig } from 'tsup'
  */
 const entry = {
   index: 'src/index.ts',
-  redis: 'src/redis.ts',
-  testing: 'src/testing.ts',
+  redis: 'src/redis/index.ts',
+  testing: 'src/testing/index.ts',
 }
 
 export default defineConfig({

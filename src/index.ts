@@ -1,10 +1,10 @@
-export { defineApp } from './app'
-export type { App, AppConfig, AppInput, AppOutput, ParamDeclaration, TransformContext } from './app'
-export type { Changes } from './changes'
-export { ManualClock, systemClock } from './clock'
-export type { Clock } from './clock'
-export { DEFAULT_TTL_MS, SessionEngine } from './engine'
-export type { GetOptions, SessionEngineOptions, WriteOptions } from './engine'
+export { defineApp } from './core/app'
+export type { App, AppConfig, AppInput, AppOutput, ParamDeclaration, TransformContext } from './core/app'
+export type { Changes } from './writes/changes'
+export { ManualClock, systemClock } from './core/clock'
+export type { Clock } from './core/clock'
+export { DEFAULT_TTL_MS, SessionEngine } from './core/engine'
+export type { GetOptions, SessionEngineOptions, WriteOptions } from './core/engine'
 export {
   ConfigError,
   ConflictError,
@@ -15,12 +15,12 @@ export {
   StoreError,
   TransformFailedError,
   TransformLoopError,
-} from './errors'
-export type { ErrorCode } from './errors'
-export { DEFAULT_LIMITS } from './json'
-export type { Limits } from './json'
-export type { Operation } from './jsonpatch-types'
-export type { NamespacesDraft, Recipe } from './recipe'
+} from './model/errors'
+export type { ErrorCode } from './model/errors'
+export { DEFAULT_LIMITS } from './util/json'
+export type { Limits } from './util/json'
+export type { Operation } from './model/operation'
+export type { NamespacesDraft, Recipe } from './writes/recipe'
 export type {
   AppFailureKind,
   AppRunReport,
@@ -29,19 +29,20 @@ export type {
   SessionResult,
   WaveReport,
   WriteConflict,
-} from './report'
-export type { JsonValue, Namespace, Namespaces, Session } from './session'
-export { MemoryStore } from './store'
-export type { MaybePromise, MemoryStoreOptions, SessionStore } from './store'
-export { decodeSegmentToken } from './segment'
-export type { SegmentOptions, SegmentResult } from './segment'
-export { MIN_KEY_BYTES, createTokenSigner } from './token'
-export type { TokenSigner, TokenSignerOptions } from './token'
-export { defineAppFor } from './app'
-export type { AppResult, DefineApp, ExactOutput, StrictAppConfig } from './app'
-export type { InferSchema, SchemaValidators, StandardSchemaV1, ValidationIssue } from './schema'
-export type { SessionSchema, TypedChanges, TypedNamespaces, TypedSession, ValueOf } from './typed'
-export type { GraphApp, GraphCycle, GraphInfo } from './graph-analysis'
+} from './model/report'
+export type { JsonValue, Namespace, Namespaces, Session } from './model/session'
+export { MemoryStore } from './core/store'
+export type { MaybePromise, MemoryStoreOptions, SessionStore } from './core/store'
+export { decodeSegmentToken } from './features/segment'
+export type { SegmentOptions, SegmentResult } from './features/segment'
+export { MIN_KEY_BYTES, createTokenSigner } from './features/token'
+export type { TokenSigner, TokenSignerOptions } from './features/token'
+export { defineAppFor } from './core/app'
+export type { AppResult, DefineApp, ExactOutput, StrictAppConfig } from './core/app'
+export type { InferSchema, SchemaValidators, ValidationIssue } from './features/schema'
+export type { StandardSchemaV1 } from './features/standard-schema'
+export type { SessionSchema, TypedChanges, TypedNamespaces, TypedSession, ValueOf } from './features/typed'
+export type { GraphApp, GraphCycle, GraphInfo } from './features/graph-analysis'
 export type {
   AppEndEvent,
   AppStartEvent,
@@ -54,4 +55,4 @@ export type {
   StoreSaveEvent,
   WaveEndEvent,
   WaveStartEvent,
-} from './inspect'
+} from './features/inspect'

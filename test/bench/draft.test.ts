@@ -6,8 +6,8 @@
 import fc from 'fast-check'
 import jsonpatch from 'fast-json-patch'
 import { describe, expect, it } from 'vitest'
-import { Draft } from '../../src/draft'
-import type { JsonValue, Namespaces } from '../../src/session'
+import { Draft } from '../../src/core/draft'
+import type { JsonValue, Namespaces } from '../../src/model/session'
 import { fcParams } from '../support/fc'
 
 type Model = Record<string, Record<string, JsonValue>>

@@ -91,7 +91,7 @@ describe('README examples (typed apps, validation, graph, inspection, testing ki
       noEmit: true,
       types: [],
       baseUrl: root,
-      paths: { sessionflow: ['src/index.ts'], 'sessionflow/testing': ['src/testing.ts'] },
+      paths: { sessionflow: ['src/index.ts'], 'sessionflow/testing': ['src/testing/index.ts'] },
     }
     const host = ts.createCompilerHost(options)
     const readFile = host.readFile.bind(host)
@@ -123,7 +123,7 @@ describe('README examples (typed apps, validation, graph, inspection, testing ki
   afterAll(() => rmSync(tmp, { recursive: true, force: true }))
   const modules: Record<string, string> = {
     sessionflow: pathToFileURL(join(root, 'src/index.ts')).href,
-    'sessionflow/testing': pathToFileURL(join(root, 'src/testing.ts')).href,
+    'sessionflow/testing': pathToFileURL(join(root, 'src/testing/index.ts')).href,
     valibot: pathToFileURL(createRequire(import.meta.url).resolve('valibot')).href,
   }
   const runnable = examples.filter(({ code }) =>

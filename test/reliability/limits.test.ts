@@ -16,7 +16,7 @@ import {
   SessionEngine,
   defineApp,
 } from '../../src/index'
-import { sizeOf } from '../../src/json'
+import { sizeOf } from '../../src/util/json'
 import type { JsonValue } from '../../src/index'
 import { fcParams } from '../support/fc'
 import { counterIds, expectPrototypesUntouched, expectRejects } from './support'

@@ -79,7 +79,7 @@ export async function assertFreshBuild(): Promise<void> {
   const built = join(ROOT, 'dist/index.js')
   if (!existsSync(built)) throw new Error('dist/index.js is missing: run `npm run build` (npm test does)')
   const builtAt = statSync(built).mtimeMs
-  for (const name of await readdir(join(ROOT, 'src'))) {
+  for (const name of await readdir(join(ROOT, 'src'), { recursive: true })) {
     if (statSync(join(ROOT, 'src', name)).mtimeMs > builtAt) {
       throw new Error(`dist/ is older than src/${name}: run \`npm run build\` (npm test does)`)
     }

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { decodeBase64url, encodeBase64url } from '../../src/base64url'
+import { decodeBase64url, encodeBase64url } from '../../src/util/base64url'
 import { fcParams } from '../support/fc'
 
 describe('base64url', () => {

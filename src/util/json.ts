@@ -1,6 +1,6 @@
-import { InvalidValueError } from './errors'
-import { RESERVED_NAMES } from './param'
-import type { JsonValue } from './session'
+import { InvalidValueError } from '../model/errors'
+import { RESERVED_NAMES } from './names'
+import type { JsonValue } from '../model/session'
 
 /** Size limits applied to everything written into a session. */
 export interface Limits {
@@ -239,4 +239,20 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
   const proto = Object.getPrototypeOf(value)
   return proto === Object.prototype || proto === null
+}
+
+/** Short description of a value's type for error messages. */
+export function describe(value: unknown): string {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  if (typeof value === 'object') {
+    const name = (Object.getPrototypeOf(value) as { constructor?: { name?: string } } | null)?.constructor?.name
+    return name ? `a ${name}` : 'an object'
+  }
+  return typeof value
+}
+
+/** Reads `obj[key]` as an own property only, so that names like `toString` never reach the prototype. */
+export function own<T>(obj: { readonly [key: string]: T } | undefined, key: string): T | undefined {
+  return obj !== undefined && Object.hasOwn(obj, key) ? obj[key] : undefined
 }

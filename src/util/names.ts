@@ -1,5 +1,3 @@
-import { InvalidValueError } from './errors'
-
 /** Names that are never valid as a namespace, a key, or an object key inside a value. */
 export const RESERVED_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype'])
 
@@ -18,21 +16,4 @@ export function nameProblem(name: unknown): string | undefined {
   // eslint-disable-next-line no-control-regex
   if (/[.*\u0000-\u001f]/.test(name)) return `"${name}" must not contain ".", "*" or control characters`
   return undefined
-}
-
-/** Throws `InvalidValueError` unless `name` is a valid namespace or key. */
-export function assertName(name: unknown, what: string): asserts name is string {
-  const problem = nameProblem(name)
-  if (problem !== undefined) throw new InvalidValueError(`${what} ${problem}`, typeof name === 'string' ? name : undefined)
-}
-
-/** Splits `namespace.key`; `undefined` when it is not a valid param address. */
-export function parseParam(param: unknown): [namespace: string, key: string] | undefined {
-  if (typeof param !== 'string') return undefined
-  const dot = param.indexOf('.')
-  if (dot < 0) return undefined
-  const namespace = param.slice(0, dot)
-  const key = param.slice(dot + 1)
-  if (nameProblem(namespace) !== undefined || nameProblem(key) !== undefined) return undefined
-  return [namespace, key]
 }

@@ -1,4 +1,4 @@
-import type { Session } from './session'
+import type { Session } from '../model/session'
 
 /** A value or a promise of it: stores may be synchronous or asynchronous. */
 export type MaybePromise<T> = T | Promise<T>

@@ -3,8 +3,7 @@
  * other round and round (strongly connected components), which monitored params nothing can
  * write, and drawings of the graph (Mermaid, Graphviz DOT) with the cycles highlighted.
  */
-import { ConfigError } from './errors'
-import type { AppGraph } from './graph'
+import { ConfigError } from '../model/errors'
 
 /** Apps that can trigger each other round and round, and the params that carry it. */
 export interface GraphCycle {
@@ -47,8 +46,16 @@ export interface GraphInfo {
   toDot(): string
 }
 
-/** Analyses an indexed app graph; `writable` are the client-writable namespaces. */
-export function analyseGraph(graph: AppGraph, writable: ReadonlySet<string>): GraphInfo {
+/** What the analysis needs of each app: its name and declarations, as the engine compiled them. */
+export interface AnalysedApp {
+  readonly name: string
+  readonly inputs: ReadonlyArray<readonly [namespace: string, key: string]>
+  readonly outputs: ReadonlyMap<string, ReadonlySet<string>>
+  readonly runOnCreate: boolean
+}
+
+/** Analyses the app graph; `writable` are the client-writable namespaces. */
+export function analyseGraph(graph: { readonly apps: readonly AnalysedApp[] }, writable: ReadonlySet<string>): GraphInfo {
   const paramIndex = new Map<string, number>()
   const params: string[] = []
   const node = (ns: string, key: string): number => {

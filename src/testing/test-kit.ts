@@ -3,17 +3,17 @@
  * isolation with the engine's own input shaping and output checks, build an engine with a manual
  * clock and deterministic ids, and read a cycle's waves. Imports no test runner.
  */
-import { type App, type AppConfig, type AppOutput, type ParamDeclaration, compileApp } from './app'
-import { readChanges } from './changes'
-import { ManualClock } from './clock'
-import { SessionEngine, type SessionEngineOptions } from './engine'
-import { DEFAULT_LIMITS, type Limits } from './json'
-import type { AppFailureKind, CycleReport } from './report'
-import { type SchemaValidators, compileSchema } from './schema'
-import type { JsonValue, Namespaces } from './session'
-import { MemoryStore } from './store'
-import type { TypedChanges } from './typed'
-import { runApp as runCompiled } from './wave'
+import { type App, type AppConfig, type AppOutput, type ParamDeclaration, compileApp } from '../core/app'
+import { readChanges } from '../writes/changes'
+import { ManualClock } from '../core/clock'
+import { SessionEngine, type SessionEngineOptions } from '../core/engine'
+import { DEFAULT_LIMITS, type Limits } from '../util/json'
+import type { AppFailure, CycleReport } from '../model/report'
+import { type SchemaValidators, compileSchema } from '../features/schema'
+import type { JsonValue, Namespaces } from '../model/session'
+import { MemoryStore } from '../core/store'
+import type { TypedChanges } from '../features/typed'
+import { runApp as runCompiled } from '../core/run-app'
 
 /** Options of {@link runApp}. */
 export interface RunAppOptions {
@@ -38,7 +38,7 @@ export interface RunAppResult<O extends ParamDeclaration = ParamDeclaration> {
   /** Writes outside the declared outputs: dropped by the engine. */
   readonly undeclared: readonly string[]
   /** Why the output was dropped, when `status` is `'failed'`. */
-  readonly error?: { readonly kind: AppFailureKind; readonly message: string; readonly cause?: unknown }
+  readonly error?: AppFailure
   /** Wall time of the transform, ms. */
   readonly durationMs: number
 }

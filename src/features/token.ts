@@ -1,6 +1,6 @@
-import { decodeBase64url, encodeBase64url } from './base64url'
-import { ConfigError } from './errors'
-import { MAX_ID_LENGTH, assertId } from './id'
+import { decodeBase64url, encodeBase64url } from '../util/base64url'
+import { ConfigError } from '../model/errors'
+import { MAX_ID_LENGTH, assertId } from '../util/ids'
 
 /** Fewest bytes a signing key may have: HMAC-SHA256's own output size, as RFC 2104 recommends. */
 export const MIN_KEY_BYTES = 32

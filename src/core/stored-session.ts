@@ -1,27 +1,4 @@
-/** A plain JSON value as sessions store it. */
-export type JsonValue = null | boolean | number | string | readonly JsonValue[] | { readonly [key: string]: JsonValue }
-
-/** A namespace: param key -> value. */
-export type Namespace = { readonly [key: string]: JsonValue }
-
-/** All namespaces of a session: namespace -> key -> value. */
-export type Namespaces = { readonly [namespace: string]: Namespace }
-
-/** An immutable, deeply frozen session as the engine returns and stores it. */
-export interface Session {
-  /** Unguessable id (at least 128 random bits, base64url). */
-  readonly id: string
-  /** 1 after create, +1 on every saved change. */
-  readonly version: number
-  /** Host clock time of creation, ms. */
-  readonly createdAt: number
-  /** Host clock time of the last saved change or touch, ms. */
-  readonly updatedAt: number
-  /** Host clock time after which the session reads as absent, ms. */
-  readonly expiresAt: number
-  /** The params, by namespace. */
-  readonly namespaces: Namespaces
-}
+import type { Namespaces, Session } from '../model/session'
 
 /** A frozen session envelope around already frozen namespaces. */
 export function freezeSession(

@@ -1,10 +1,8 @@
 import { produce } from 'immer'
-import { diffNamespace } from './client-patch'
-import { ForbiddenWriteError, InvalidValueError } from './errors'
-import { type Limits, asInvalidValue, isPlainObject } from './json'
-import { own } from './draft'
-import type { JsonValue, Namespace, Namespaces } from './session'
-import type { Write } from './wave'
+import { diffNamespace } from './json-patch'
+import { ForbiddenWriteError, InvalidValueError } from '../model/errors'
+import { type Limits, asInvalidValue, isPlainObject, own } from '../util/json'
+import type { JsonValue, Namespace, Namespaces, Write } from '../model/session'
 
 /** A draft of the writable namespaces, for `patch(id, recipe)`: namespace -> key -> value, all mutable. */
 export type NamespacesDraft = { [namespace: string]: { [key: string]: JsonValue } }

@@ -1,9 +1,9 @@
-import { decodeBase64url, encodeBase64url } from './base64url'
-import { ConfigError, InvalidValueError } from './errors'
-import { DEFAULT_LIMITS, checkValue, isPlainObject } from './json'
-import { nameProblem } from './param'
-import { compilePattern } from './pattern'
-import type { JsonValue, Namespace, Namespaces } from './session'
+import { decodeBase64url, encodeBase64url } from '../util/base64url'
+import { ConfigError, InvalidValueError } from '../model/errors'
+import { DEFAULT_LIMITS, checkValue, isPlainObject } from '../util/json'
+import { nameProblem } from '../util/names'
+import { compilePattern } from '../util/patterns'
+import type { JsonValue, Namespace, Namespaces } from '../model/session'
 
 /** The engine's `segment` option: which params make up a visitor's segment. */
 export interface SegmentOptions {

@@ -2,9 +2,7 @@
  * Inspection: typed events about what the engine does, for logs, traces and debuggers. With no
  * `inspect` option nothing here runs: the engine checks one `undefined` per wave and per app.
  */
-import type { CycleOutcome } from './cycle'
-import type { AppRunReport, CycleReport, WaveReport } from './report'
-import type { Settled } from './wave'
+import type { AppRunReport, CycleReport, WaveReport } from '../model/report'
 
 /** Emitted before a cycle (create, patch, pure run) applies the call's changes. */
 export interface CycleStartEvent {
@@ -23,7 +21,7 @@ export interface CycleEndEvent {
   readonly sessionId: string | undefined
   readonly durationMs: number
   /** The cycle's report (without the call-level fields such as `attempts`); absent when the cycle threw. */
-  readonly report?: CycleOutcome['report']
+  readonly report?: Omit<CycleReport, 'attempts' | 'segmentChanged'>
   /** `TransformLoopError`, `TransformFailedError`...; absent when the cycle ended normally. */
   readonly error?: unknown
 }
@@ -127,36 +125,11 @@ export function safeInspector(inspect: unknown): Inspector | undefined {
 
 /** `app:end` for each app of a merged wave, then `wave:end`. */
 export function waveEnded(inspect: Inspector, sessionId: string | undefined, report: WaveReport): void {
-  for (const run of report.apps) {
-    const event: { -readonly [K in keyof AppEndEvent]: AppEndEvent[K] } = {
-      type: 'app:end',
-      sessionId,
-      wave: report.wave,
-      app: run.app,
-      status: run.status,
-      durationMs: run.durationMs,
-      changed: run.changed,
-    }
-    if (run.undeclared !== undefined) event.undeclared = run.undeclared
-    if (run.error !== undefined) event.error = run.error
-    inspect(event)
-  }
+  appsEnded(inspect, sessionId, report.wave, report.apps)
   inspect({ type: 'wave:end', sessionId, report })
 }
 
-/** `app:end` for each app of a wave a critical failure aborted (nothing was merged). */
-export function waveAborted(inspect: Inspector, sessionId: string | undefined, wave: number, settled: readonly Settled[]): void {
-  for (const run of settled) {
-    const event: { -readonly [K in keyof AppEndEvent]: AppEndEvent[K] } = {
-      type: 'app:end',
-      sessionId,
-      wave,
-      app: run.app.name,
-      status: run.error === undefined ? 'ok' : 'failed',
-      durationMs: run.durationMs,
-      changed: [],
-    }
-    if (run.error !== undefined) event.error = run.error
-    inspect(event)
-  }
+/** `app:end` for each app of a wave; a wave a critical failure aborted merged nothing, so its `changed` lists are empty. */
+export function appsEnded(inspect: Inspector, sessionId: string | undefined, wave: number, apps: readonly AppRunReport[]): void {
+  for (const run of apps) inspect({ type: 'app:end', sessionId, wave, ...run })
 }

@@ -1,7 +1,16 @@
-import type { Operation } from './jsonpatch-types'
+import type { Operation } from './operation'
+import type { Namespaces, Session } from './session'
 
 /** Why an app's output was dropped. */
 export type AppFailureKind = 'threw' | 'rejected' | 'invalid-output' | 'timeout'
+
+/** What went wrong in one app run: in reports, inspection events and the testing kit alike. */
+export interface AppFailure {
+  readonly kind: AppFailureKind
+  readonly message: string
+  /** What the transform threw or rejected with, or the validator issues' error. */
+  readonly cause?: unknown
+}
 
 /** One app run within a wave. */
 export interface AppRunReport {
@@ -16,7 +25,29 @@ export interface AppRunReport {
   /** Writes outside the app's `output` declaration; they never land. */
   readonly undeclared?: readonly string[]
   /** What went wrong, when `status` is `'failed'`. */
-  readonly error?: { readonly kind: AppFailureKind; readonly message: string; readonly cause?: unknown }
+  readonly error?: AppFailure
+}
+
+/**
+ * Builds one {@link AppRunReport}; the one builder shared by the wave reports and the inspection
+ * events, so both always carry the same fields (optional ones only when set).
+ */
+export function appRunReport(
+  app: string,
+  durationMs: number,
+  changed: readonly string[],
+  undeclared: readonly string[] | undefined,
+  error: AppFailure | undefined,
+): AppRunReport {
+  const report: { -readonly [K in keyof AppRunReport]: AppRunReport[K] } = {
+    app,
+    status: error === undefined ? 'ok' : 'failed',
+    durationMs,
+    changed,
+  }
+  if (undeclared !== undefined) report.undeclared = undeclared
+  if (error !== undefined) report.error = error
+  return report
 }
 
 /** Two or more apps of one wave wrote different values to one param; the later app in `apps` order won. */
@@ -69,7 +100,7 @@ export interface CycleReport {
 }
 
 /** Result of the pure API (`runCreate`, `runTransform`). */
-export interface PureResult<N = import('./session').Namespaces> {
+export interface PureResult<N = Namespaces> {
   /** The new namespaces, deeply frozen. */
   readonly namespaces: N
   /** RFC 6902 patch from the previous namespaces to the new ones. */
@@ -79,7 +110,7 @@ export interface PureResult<N = import('./session').Namespaces> {
 }
 
 /** Result of a stateful call (`create`, `patch`, `applyJsonPatch`). */
-export interface SessionResult<S = import('./session').Session> {
+export interface SessionResult<S = Session> {
   /** The saved session (or the unchanged one when nothing changed). */
   readonly session: S
   /** RFC 6902 patch from the previous namespaces to the new ones. */

@@ -1,6 +1,6 @@
 import { type AppConfig, type CompiledApp, compileApp } from './app'
-import { ConfigError } from './errors'
-import type { StandardSchemaV1 } from './schema'
+import { ConfigError } from '../model/errors'
+import type { StandardSchemaV1 } from '../features/standard-schema'
 
 /**
  * The app graph, indexed once at construction so that a wave costs in proportion to the apps it

@@ -1,6 +1,6 @@
-import { InvalidValueError } from './errors'
-import { nameProblem } from './param'
-import type { JsonValue, Namespace, Namespaces } from './session'
+import { InvalidValueError } from '../model/errors'
+import { nameProblem } from './names'
+import type { JsonValue, Namespace, Namespaces } from '../model/session'
 
 /**
  * A compiled param pattern: `*` (everything), `ns.*` (a namespace), `ns.key` (one param) or

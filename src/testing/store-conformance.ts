@@ -10,11 +10,11 @@
  *
  * A failing check throws an `Error` whose message starts with `store conformance:`.
  */
-import { ConflictError } from './errors'
-import { SessionEngine } from './engine'
-import { randomId } from './id'
-import type { JsonValue, Namespaces, Session } from './session'
-import type { MaybePromise, SessionStore } from './store'
+import { ConflictError } from '../model/errors'
+import { SessionEngine } from '../core/engine'
+import { randomId } from '../util/ids'
+import type { JsonValue, Namespaces, Session } from '../model/session'
+import type { MaybePromise, SessionStore } from '../core/store'
 
 /** One named check of {@link storeConformance}; `run` rejects when the store fails it. */
 export interface StoreCheck {

@@ -8,7 +8,7 @@
  * a closed view would turn every such read into a false type error. Misspelled params are still
  * caught where it matters most: an app's `input` declaration decides what its transform may read.
  */
-import type { JsonValue, Namespace, Namespaces, Session } from './session'
+import type { JsonValue, Namespace, Namespaces, Session } from '../model/session'
 
 /**
  * A session schema: namespace -> key -> value type, e.g.

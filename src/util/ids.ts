@@ -1,5 +1,5 @@
 import { encodeBase64url } from './base64url'
-import { InvalidValueError } from './errors'
+import { InvalidValueError } from '../model/errors'
 
 /** Longest session id accepted by the engine's calls. */
 export const MAX_ID_LENGTH = 128

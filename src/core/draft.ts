@@ -1,15 +1,10 @@
-import type { Operation } from './jsonpatch-types'
-import { jsonEqual, sizeOf } from './json'
-import type { JsonValue, Namespace, Namespaces } from './session'
+import type { Operation } from '../model/operation'
+import { jsonEqual, own, sizeOf } from '../util/json'
+import { escapePointer } from '../util/json-pointer'
+import type { JsonValue, Namespace, Namespaces } from '../model/session'
 
 type MutableNamespace = Record<string, JsonValue>
 
-const hasOwn = Object.hasOwn
-
-/** Reads `obj[key]` as an own property only, so that names like `toString` never reach the prototype. */
-export function own<T>(obj: { readonly [key: string]: T } | undefined, key: string): T | undefined {
-  return obj !== undefined && hasOwn(obj, key) ? obj[key] : undefined
-}
 
 /**
  * Namespaces with at least this many keys are copied into a hash-table object (V8 "dictionary
@@ -224,9 +219,4 @@ function largeCopy(before: Namespace | undefined, keys: readonly string[], entri
   }
   for (const entry of entries.values()) if (entry.base === undefined && entry.value !== undefined) after[entry.key] = entry.value
   return after
-}
-
-/** RFC 6901 escaping of one reference token. */
-export function escapePointer(token: string): string {
-  return token.includes('~') || token.includes('/') ? token.replace(/~/g, '~0').replace(/\//g, '~1') : token
 }

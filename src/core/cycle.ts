@@ -1,13 +1,14 @@
 import type { CompiledApp } from './app'
 import { Draft, type Entry } from './draft'
-import { TransformFailedError, TransformLoopError } from './errors'
+import { TransformFailedError, TransformLoopError } from '../model/errors'
 import type { AppGraph } from './graph'
-import { type Limits, jsonEqual } from './json'
-import type { Operation } from './jsonpatch-types'
-import type { AppRunReport, CycleReport, WaveReport, WriteConflict } from './report'
-import type { JsonValue, Namespaces } from './session'
-import { type Inspector, waveAborted, waveEnded } from './inspect'
-import { type Settled, type Write, runApp } from './wave'
+import { type Limits, jsonEqual } from '../util/json'
+import type { Operation } from '../model/operation'
+import { type AppRunReport, type CycleReport, type WaveReport, type WriteConflict, appRunReport } from '../model/report'
+import type { JsonValue, Namespaces } from '../model/session'
+import { type Inspector, appsEnded, waveEnded } from '../features/inspect'
+import type { Write } from '../model/session'
+import { type Settled, runApp } from './run-app'
 
 /** Everything a cycle needs besides the session: the pure function's fixed arguments. */
 export interface CycleSettings {
@@ -235,7 +236,10 @@ function mergeWave(
     const run = settled[i]!
     if (run.error !== undefined && run.app.critical) {
       // entries already merged do not matter: the draft is dropped with the call
-      if (inspect) waveAborted(inspect, sessionId, wave, settled)
+      if (inspect) {
+        const reports = settled.map((s) => appRunReport(s.app.name, s.durationMs, [], undefined, s.error))
+        appsEnded(inspect, sessionId, wave, reports)
+      }
       throw new TransformFailedError(run.app.name, `${run.error.kind}: ${run.error.message}`, run.error.cause)
     }
     const name = run.app.name
@@ -257,7 +261,7 @@ function mergeWave(
       if (!jsonEqual(entry.before, value)) changed.push(entry.param)
       entry.value = value
     }
-    appReports[i] = appReport(run, changed)
+    appReports[i] = appRunReport(name, run.durationMs, changed, run.undeclared, run.error)
   }
   const changes: Change[] = []
   const changedParams: string[] = []
@@ -281,18 +285,6 @@ function mergeWave(
   }
   if (inspect) waveEnded(inspect, sessionId, report)
   return { report, changes, ended }
-}
-
-function appReport(run: Settled, changed: string[]): AppRunReport {
-  const report: { -readonly [K in keyof AppRunReport]: AppRunReport[K] } = {
-    app: run.app.name,
-    status: run.error === undefined ? 'ok' : 'failed',
-    durationMs: run.durationMs,
-    changed,
-  }
-  if (run.undeclared !== undefined) report.undeclared = run.undeclared
-  if (run.error !== undefined) report.error = run.error
-  return report
 }
 
 /** The frozen input of one app: each declared namespace present, each declared param that is set. */

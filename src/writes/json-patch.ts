@@ -1,12 +1,9 @@
 import jsonpatch from 'fast-json-patch'
 import type { Operation as FastJsonPatchOperation } from 'fast-json-patch'
-import { ForbiddenWriteError, InvalidValueError } from './errors'
-import { type Limits, checkValue, isPlainObject, jsonEqual, sizeOf } from './json'
-import { RESERVED_NAMES, nameProblem } from './param'
-import type { JsonValue, Namespace, Namespaces } from './session'
-import type { Write } from './wave'
-import { describe } from './wave'
-import { own } from './draft'
+import { ForbiddenWriteError, InvalidValueError } from '../model/errors'
+import { type Limits, checkValue, describe, isPlainObject, jsonEqual, own, sizeOf } from '../util/json'
+import { RESERVED_NAMES, nameProblem } from '../util/names'
+import type { JsonValue, Namespace, Namespaces, Write } from '../model/session'
 
 /** Most operations accepted in one JSON Patch. */
 export const MAX_PATCH_OPS = 1_000

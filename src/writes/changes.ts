@@ -1,8 +1,7 @@
-import { ForbiddenWriteError, InvalidValueError, SessionflowError } from './errors'
-import { type Limits, asInvalidValue, checkValue, isPlainObject } from './json'
-import { nameProblem } from './param'
-import type { JsonValue } from './session'
-import type { Write } from './wave'
+import { ForbiddenWriteError, InvalidValueError, SessionflowError } from '../model/errors'
+import { type Limits, asInvalidValue, checkValue, isPlainObject } from '../util/json'
+import { nameProblem } from '../util/names'
+import type { JsonValue, Write } from '../model/session'
 
 /**
  * Changes as callers write them: namespace -> key -> value. A param set to `undefined` is

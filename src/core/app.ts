@@ -1,8 +1,8 @@
-import { ConfigError } from './errors'
-import { nameProblem } from './param'
-import type { StandardSchemaV1 } from './schema'
-import type { JsonValue, Namespaces } from './session'
-import type { SessionSchema, ValueOf } from './typed'
+import { ConfigError } from '../model/errors'
+import { nameProblem } from '../util/names'
+import type { StandardSchemaV1 } from '../features/standard-schema'
+import type { JsonValue, Namespaces } from '../model/session'
+import type { SessionSchema, ValueOf } from '../features/typed'
 
 /** Declared params: namespace -> keys, e.g. `{ public: ['country', 'postalCode'] }`. */
 export type ParamDeclaration = { readonly [namespace: string]: readonly string[] }

@@ -1,18 +1,10 @@
 import type { CompiledApp, TransformContext } from './app'
-import { InvalidValueError } from './errors'
-import { type Limits, isPlainObject, toJson } from './json'
-import type { AppFailureKind } from './report'
-import { validateWrites } from './schema'
-import type { JsonValue } from './session'
+import { InvalidValueError } from '../model/errors'
+import { type Limits, describe, isPlainObject, toJson } from '../util/json'
+import type { AppFailure, AppFailureKind } from '../model/report'
+import { validateWrites } from '../features/schema'
+import type { JsonValue, Write } from '../model/session'
 
-/** One checked write of an app's output: `value` undefined deletes the param. */
-export interface Write {
-  readonly namespace: string
-  readonly key: string
-  readonly value: JsonValue | undefined
-  /** `namespace.key`, when the producer already built it (saves building it again per write). */
-  readonly param?: string
-}
 
 /** How one app run ended. */
 export interface Settled {
@@ -20,7 +12,7 @@ export interface Settled {
   readonly durationMs: number
   readonly writes: readonly Write[]
   readonly undeclared: readonly string[] | undefined
-  readonly error: { readonly kind: AppFailureKind; readonly message: string; readonly cause?: unknown } | undefined
+  readonly error: AppFailure | undefined
 }
 
 let neverAborted: AbortSignal | undefined
@@ -219,15 +211,4 @@ export function readOutput(
     }
   }
   return { writes: writes ?? NO_WRITES, undeclared }
-}
-
-/** Short description of a value's type for error messages. */
-export function describe(value: unknown): string {
-  if (value === null) return 'null'
-  if (Array.isArray(value)) return 'an array'
-  if (typeof value === 'object') {
-    const name = (Object.getPrototypeOf(value) as { constructor?: { name?: string } } | null)?.constructor?.name
-    return name ? `a ${name}` : 'an object'
-  }
-  return typeof value
 }

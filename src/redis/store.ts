@@ -8,8 +8,8 @@
  * (the session as JSON). The version lives in its own field so the compare-and-set script never
  * has to decode the JSON: the check costs the same for a 100-byte and a 60 KB session.
  */
-import type { Session } from './session'
-import type { SessionStore } from './store'
+import type { Session } from '../model/session'
+import type { SessionStore } from '../core/store'
 
 /**
  * Sends one Redis command and resolves with its reply. `args` is the whole command
