@@ -4,7 +4,7 @@
  * check that the code works (it asserts results, never timings).
  */
 import { type App, type JsonValue, MemoryStore, SessionEngine, defineApp } from '../../src/index'
-import { commerceApps } from '../fixtures/commerce'
+import { commerceApps } from '../support/commerce'
 import {
   type Graph,
   type Runner,

@@ -10,7 +10,7 @@ import {
   defineApp,
 } from '../../src/index'
 import type { Namespaces, TransformContext } from '../../src/index'
-import { SpyStore, isDeepFrozen, plain, rejection, snapshot } from './helpers'
+import { SpyStore, isDeepFrozen, plain, rejection, snapshot } from '../support/helpers'
 
 const mirror = defineApp({
   name: 'mirror',

@@ -1,8 +1,8 @@
 import jsonpatch from 'fast-json-patch'
 import { describe, expect, it } from 'vitest'
 import { ForbiddenWriteError, ManualClock, SessionEngine } from '../../src/index'
-import { commerceApps } from '../fixtures/commerce'
-import { appsPerWave, isDeepFrozen, plain, rejection } from './helpers'
+import { commerceApps } from '../support/commerce'
+import { appsPerWave, isDeepFrozen, plain, rejection } from '../support/helpers'
 
 function engine() {
   return new SessionEngine({ apps: commerceApps, clock: new ManualClock(1_700_000_000_000), ttlMs: 60_000 })

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { ManualClock, SessionEngine, defineApp } from '../../src/index'
 import type { JsonValue } from '../../src/index'
-import { appsPerWave, deferred, isDeepFrozen } from './helpers'
+import { appsPerWave, deferred, isDeepFrozen } from '../support/helpers'
 
 describe('seed scenario: X -> A -> Y -> (B, C); B -> Z -> C', () => {
   function seedApps(seen: Array<{ wave: number; input: unknown }>) {

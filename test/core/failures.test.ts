@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { SessionEngine, TransformFailedError, defineApp } from '../../src/index'
 import type { AppRunReport } from '../../src/index'
-import { SpyStore, rejection } from './helpers'
+import { SpyStore, rejection } from '../support/helpers'
 
 class Money {
   constructor(readonly cents: number) {}

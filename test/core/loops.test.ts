@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { SessionEngine, TransformLoopError, defineApp } from '../../src/index'
-import { SpyStore, appsPerWave, rejection } from './helpers'
+import { SpyStore, appsPerWave, rejection } from '../support/helpers'
 
 const flipper = defineApp({
   name: 'flipper',

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest'
 import { SessionEngine, SessionflowError, TransformLoopError, defineApp } from '../../src/index'
 import type { App, Changes, CycleReport, JsonValue, Namespaces, NamespacesDraft } from '../../src/index'
 import { fcParams } from '../support/fc'
-import { SpyStore, isDeepFrozen, plain, snapshot } from './helpers'
+import { SpyStore, isDeepFrozen, plain, snapshot } from '../support/helpers'
 
 // ---------------------------------------------------------------------------------------------
 // the random graph model

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { ConflictError, ManualClock, MemoryStore, SessionEngine, StoreError, defineApp } from '../../src/index'
 import type { Session, SessionStore } from '../../src/index'
-import { SpyStore, rejection } from './helpers'
+import { SpyStore, rejection } from '../support/helpers'
 
 /**
  * A store shared with "another process": the first `conflicts` puts find that the other process

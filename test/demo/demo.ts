@@ -4,7 +4,7 @@
  * shows a loop being caught — printing, per wave, which apps ran, what changed and how long it took.
  */
 import { type CycleReport, SessionEngine, TransformLoopError } from '../../src/index'
-import { commerceApps, consentBannerApp, consentDefaultApp } from '../fixtures/commerce'
+import { commerceApps, consentBannerApp, consentDefaultApp } from '../support/commerce'
 
 const color = process.stdout.isTTY && !process.env.NO_COLOR
 const paint = (code: number) => (text: string) => (color ? `\x1b[${code}m${text}\x1b[0m` : text)

@@ -12,7 +12,7 @@ import {
   decodeSegmentToken,
   defineApp,
 } from '../../src/index'
-import { commerceApps } from '../fixtures/commerce'
+import { commerceApps } from '../support/commerce'
 import { SEGMENT_COOKIE, SESSION_COOKIE, createSessionApp } from './app'
 import { type RunningServer, startServer } from './server'
 

@@ -5,7 +5,7 @@
  */
 import { serve } from '@hono/node-server'
 import { SessionEngine, createTokenSigner } from '../../src/index'
-import { commerceApps } from '../fixtures/commerce'
+import { commerceApps } from '../support/commerce'
 import { createSessionApp } from './app'
 
 const engine = new SessionEngine({

@@ -11,7 +11,7 @@
  */
 import { SessionEngine } from '../../src/index'
 import { RedisStore } from '../../src/redis'
-import { commerceApps } from '../fixtures/commerce'
+import { commerceApps } from '../support/commerce'
 import { tallyApp } from './apps'
 import { connect } from './server'
 

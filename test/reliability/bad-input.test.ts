@@ -14,7 +14,7 @@ import {
   SessionEngine,
   defineApp,
 } from '../../src/index'
-import { counterIds, expectPrototypesUntouched, expectRejects } from './support'
+import { counterIds, expectPrototypesUntouched, expectRejects } from '../support/faults'
 
 /** A bad value, made fresh per use (some count their own reads). */
 interface BadCase {

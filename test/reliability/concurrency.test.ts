@@ -18,7 +18,7 @@ import {
   defineApp,
 } from '../../src/index'
 import { fcParams } from '../support/fc'
-import { counterIds, expectPrototypesUntouched } from './support'
+import { counterIds, expectPrototypesUntouched } from '../support/faults'
 
 interface PutRecord {
   readonly engine: string

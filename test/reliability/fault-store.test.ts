@@ -16,9 +16,9 @@ import {
   SessionflowError,
   StoreError,
 } from '../../src/index'
-import { commerceApps } from '../fixtures/commerce'
+import { commerceApps } from '../support/commerce'
 import { fcParams } from '../support/fc'
-import { type Fault, FaultStore, InjectedFault, counterIds, expectPrototypesUntouched, expectRejects, seededRandom } from './support'
+import { type Fault, FaultStore, InjectedFault, counterIds, expectPrototypesUntouched, expectRejects, seededRandom } from '../support/faults'
 
 async function setup(maxConflictRetries = 3) {
   const store = new FaultStore()

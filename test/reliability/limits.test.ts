@@ -19,7 +19,7 @@ import {
 import { sizeOf } from '../../src/util/json'
 import type { JsonValue } from '../../src/index'
 import { fcParams } from '../support/fc'
-import { counterIds, expectPrototypesUntouched, expectRejects } from './support'
+import { counterIds, expectPrototypesUntouched, expectRejects } from '../support/faults'
 
 async function setup(limits?: Partial<Limits>, apps = [] as ReturnType<typeof defineApp>[]) {
   const store = new MemoryStore()

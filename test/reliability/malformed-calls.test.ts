@@ -8,7 +8,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { InvalidValueError, ManualClock, MemoryStore, type Session, SessionEngine } from '../../src/index'
 import { fcParams } from '../support/fc'
-import { counterIds, expectPrototypesUntouched, expectRejects } from './support'
+import { counterIds, expectPrototypesUntouched, expectRejects } from '../support/faults'
 
 async function setup(): Promise<{ engine: SessionEngine; store: MemoryStore; session: Session }> {
   const store = new MemoryStore()

@@ -23,7 +23,7 @@ import {
   defineApp,
 } from '../../src/index'
 import { fcParams } from '../support/fc'
-import { type Fault, FaultStore, counterIds, expectPrototypesUntouched } from './support'
+import { type Fault, FaultStore, counterIds, expectPrototypesUntouched } from '../support/faults'
 
 const TTL = 1_000
 const RETRIES = 2

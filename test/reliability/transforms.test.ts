@@ -16,7 +16,7 @@ import {
   TransformFailedError,
   defineApp,
 } from '../../src/index'
-import { counterIds, expectPrototypesUntouched, expectRejects } from './support'
+import { counterIds, expectPrototypesUntouched, expectRejects } from '../support/faults'
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 

@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { ConfigError, SessionEngine, defineApp } from '../../src/index'
 import { stronglyConnected } from '../../src/features/graph-analysis'
-import { commerceApps, consentBannerApp, consentDefaultApp } from '../fixtures/commerce'
+import { commerceApps, consentBannerApp, consentDefaultApp } from '../support/commerce'
 import { fcParams } from '../support/fc'
 
 const banner = consentBannerApp

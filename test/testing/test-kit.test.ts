@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { SessionEngine, defineApp } from '../../src/index'
 import { ManualClock, changesOf, createTestEngine, expectWaves, runApp, wavesOf } from '../../src/testing'
-import { campaignsApp, checkoutApp, commerceApps, storeApp } from '../fixtures/commerce'
+import { campaignsApp, checkoutApp, commerceApps, storeApp } from '../support/commerce'
 
 describe('runApp', () => {
   it('runs one transform with the engine input shaping: declared params only, every namespace present, frozen', async () => {

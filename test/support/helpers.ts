@@ -1,5 +1,5 @@
 /** Small helpers shared by the core tests. */
-import { expectRejects } from '../support/errors'
+import { expectRejects } from './errors'
 import type { CycleReport, Namespaces, Session, SessionStore } from '../../src/index'
 import { MemoryStore, type SessionflowError } from '../../src/index'
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { ManualClock, SessionEngine } from '../src/index'
-import { commerceApps } from './fixtures/commerce'
+import { ManualClock, SessionEngine } from '../../src/index'
+import { commerceApps } from '../support/commerce'
 
 describe('realistic graph smoke', () => {
   it('creates a session and runs the store app on create', async () => {

@@ -13,7 +13,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import ts from 'typescript'
 import { afterAll, describe, expect, it, vi } from 'vitest'
 import { SessionEngine } from '../../src/index'
-import { commerceApps } from '../fixtures/commerce'
+import { commerceApps } from '../support/commerce'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 const readme = readFileSync(join(root, 'README.md'), 'utf8')
@@ -76,7 +76,7 @@ describe('README examples (typed apps, validation, graph, inspection, testing ki
   })
 
   it('every example type-checks, and its @ts-expect-error lines are errors', () => {
-    const dir = join(root, 'test/dx/__readme__')
+    const dir = join(root, 'test/package/__readme__')
     const files = new Map<string, string>()
     examples.forEach(({ code }, i) => files.set(join(dir, `example${i}.ts`), code))
     files.set(join(dir, 'otel-stub.d.ts'), OTEL_STUB)

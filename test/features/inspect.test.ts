@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { type InspectEvent, MemoryStore, type Session, SessionEngine, defineApp } from '../../src/index'
 import { createTestEngine } from '../../src/testing'
-import { commerceApps } from '../fixtures/commerce'
+import { commerceApps } from '../support/commerce'
 
 function recorder() {
   const events: InspectEvent[] = []

@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)))
-export const FIXTURES = join(ROOT, 'test/runtimes/fixtures')
+export const FIXTURES = join(ROOT, 'test/package/fixtures')
 
 /** Result of a child process that ran to its end. */
 export interface Ran {

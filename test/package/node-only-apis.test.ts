@@ -49,7 +49,7 @@ describe('no Node-only API in src/', () => {
           'export function run(require: boolean) { return require }',
           'const process = { env: {} }',
           'export const e = process.env',
-          "export { helper } from './helper'",
+          "export { helper } from '../runtimes/helper'",
           "export const u = self.crypto.randomUUID() + (job['Buffer'] ?? '')",
         ].join('\n'),
       )

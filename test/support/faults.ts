@@ -149,7 +149,7 @@ export function expectPrototypesUntouched(): void {
   expect(Object.getPrototypeOf({})).toBe(Object.prototype)
 }
 
-export { expectRejects } from '../support/errors'
+export { expectRejects } from './errors'
 
 /** Ids `s1`, `s2`, … so failures are readable and replays deterministic. */
 export function counterIds(prefix = 's'): () => string {

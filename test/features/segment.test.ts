@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { ConfigError, ManualClock, SessionEngine, decodeSegmentToken } from '../../src/index'
 import type { Namespaces } from '../../src/index'
-import { commerceApps } from '../fixtures/commerce'
+import { commerceApps } from '../support/commerce'
 import { fcParams } from '../support/fc'
 
 /** JSON values without the reserved names the engine refuses. */
