@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { InvalidValueError } from '../../src/index'
+import { InvalidValueError, type JsonValue } from '../../src/index'
 import { fromVtexNamespaces, toVtexNamespaces } from '../../src/vtex/wire'
 import { fcParams } from '../support/fc'
 
@@ -8,7 +8,7 @@ const name = fc.stringMatching(/^[a-zA-Z_][a-zA-Z0-9_-]{0,11}$/)
 // values as JSON carries them; the reserved names are refused anywhere in a session, so none is generated
 const value = fc
   .jsonValue({ maxDepth: 3 })
-  .map((v) => JSON.parse(JSON.stringify(v)) as unknown)
+  .map((v) => JSON.parse(JSON.stringify(v)) as JsonValue)
   .filter((v) => !/"(__proto__|constructor|prototype)":/.test(JSON.stringify(v)))
 const namespaces = fc.dictionary(name, fc.dictionary(name, value))
 
