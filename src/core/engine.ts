@@ -1,7 +1,7 @@
 import type { App } from './app'
 import { type Changes, readChanges } from '../writes/changes'
 import { applyClientPatch, checkJsonPatch } from '../writes/json-patch'
-import { type Clock, systemClock } from './clock'
+import { type Clock, systemClock, timersOf } from './clock'
 import { type CycleOutcome, type CycleSettings, runCycle } from './cycle'
 import { Draft } from './draft'
 import { ConfigError, ConflictError, InvalidValueError, SessionNotFoundError, StoreError } from '../model/errors'
@@ -29,7 +29,7 @@ export interface SessionEngineOptions<S extends object = Namespaces> {
   readonly apps?: readonly App<any, any, any>[]
   /** Where sessions live. Default: a new {@link MemoryStore} using the engine's clock. */
   readonly store?: SessionStore
-  /** Source of time. Default: the system clock. */
+  /** Source of time: sessions expire by its `now()`, app timeouts run on its timers (the global ones if it has none). Default: the system clock. */
   readonly clock?: Clock
   /** Most waves triggered by changed params in one cycle (the create wave not counted). Default 100. */
   readonly maxWaves?: number
@@ -117,15 +117,20 @@ export class SessionEngine<S extends object = Namespaces> {
       throw new ConfigError('timeoutMs must be a number > 0')
     }
     if (options.inspect !== undefined && typeof options.inspect !== 'function') throw new ConfigError('inspect must be a function')
+    this.#clock = options.clock ?? systemClock
+    if (typeof this.#clock?.now !== 'function') throw new ConfigError('clock must have a now() method')
+    const { setTimeout: set, clearTimeout: clear } = this.#clock
+    if ((set !== undefined || clear !== undefined) && (typeof set !== 'function' || typeof clear !== 'function')) {
+      throw new ConfigError('clock must have both setTimeout() and clearTimeout() methods, or neither')
+    }
     this.#validators = compileSchema(options.schema)
     this.#settings = {
       graph: buildGraph(options.apps ?? [], options.timeoutMs, this.#validators),
       limits,
       maxWaves,
+      timers: timersOf(this.#clock),
       inspect: safeInspector(options.inspect),
     }
-    this.#clock = options.clock ?? systemClock
-    if (typeof this.#clock?.now !== 'function') throw new ConfigError('clock must have a now() method')
     const store = options.store ?? new MemoryStore({ now: () => this.#clock.now() })
     for (const method of ['get', 'put', 'delete'] as const) {
       if (typeof store?.[method] !== 'function') throw new ConfigError(`store must have a ${method}() method`)

@@ -1,4 +1,5 @@
 import type { CompiledApp, TransformContext } from './app'
+import type { Timers } from './clock'
 import { InvalidValueError } from '../model/errors'
 import { type Limits, describe, isPlainObject, toJson } from '../util/json'
 import type { AppFailure, AppFailureKind } from '../model/report'
@@ -20,7 +21,7 @@ let neverAborted: AbortSignal | undefined
 const NO_WRITES: readonly Write[] = Object.freeze([])
 
 /**
- * Runs one transform. Returns synchronously when the transform is synchronous, so a wave of
+ * Runs one transform; a timeout is scheduled with `timers` (the engine clock's). Returns synchronously when the transform is synchronous, so a wave of
  * sync apps never pays for promises (and, given `start`, reads the clock once per app); otherwise a promise that always resolves (failures are
  * data, not rejections) so `Promise.all` over a wave waits for every app.
  */
@@ -30,6 +31,7 @@ export function runApp(
   sessionId: string | undefined,
   wave: number,
   limits: Limits,
+  timers: Timers,
   start: number = performance.now(),
 ): Settled | Promise<Settled> {
   const timeoutMs = app.timeoutMs
@@ -45,6 +47,8 @@ export function runApp(
           app: app.name,
           wave,
         }
+  // the overrun of a synchronous app is measured in the timers' time, so a manual clock drives it too
+  const timedFrom = timeoutMs === undefined ? 0 : timers.now()
   let result: unknown
   let thenable = false
   try {
@@ -55,7 +59,7 @@ export function runApp(
   }
   if (!thenable) {
     // a synchronous transform cannot be interrupted, but one that overran is treated like an async one that timed out
-    if (timeoutMs !== undefined && performance.now() - start > timeoutMs) {
+    if (timeoutMs !== undefined && timers.now() - timedFrom > timeoutMs) {
       lazy!.abort(timeoutReason(app))
       return failed(app, start, 'timeout', undefined)
     }
@@ -66,7 +70,8 @@ export function runApp(
     const handle =
       timeoutMs === undefined
         ? undefined
-        : setTimeout(() => {
+        : timers.setTimeout(() => {
+            if (done) return
             done = true
             lazy!.abort(timeoutReason(app))
             resolve(failed(app, start, 'timeout', undefined))
@@ -75,13 +80,13 @@ export function runApp(
       (value) => {
         if (done) return // arrived after the timeout: ignored
         done = true
-        clearTimeout(handle)
+        if (timeoutMs !== undefined) timers.clearTimeout(handle)
         resolve(settle(app, start, value, limits))
       },
       (error: unknown) => {
         if (done) return
         done = true
-        clearTimeout(handle)
+        if (timeoutMs !== undefined) timers.clearTimeout(handle)
         resolve(failed(app, start, 'rejected', error))
       },
     )
