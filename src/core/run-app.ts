@@ -16,14 +16,13 @@ export interface Settled {
   readonly error: AppFailure | undefined
 }
 
-let neverAborted: AbortSignal | undefined
-
 const NO_WRITES: readonly Write[] = Object.freeze([])
 
 /**
- * Runs one transform; a timeout is scheduled with `timers` (the engine clock's). Returns synchronously when the transform is synchronous, so a wave of
- * sync apps never pays for promises (and, given `start`, reads the clock once per app); otherwise a promise that always resolves (failures are
- * data, not rejections) so `Promise.all` over a wave waits for every app.
+ * Runs one transform, its timeout scheduled on `timers` (the engine clock's). Returns
+ * synchronously when the transform is synchronous, so a wave of sync apps never pays for promises
+ * (and, given `start`, reads the clock once per app); otherwise a promise that always resolves
+ * (failures are data, not rejections) so `Promise.all` over a wave waits for every app.
  */
 export function runApp(
   app: CompiledApp,
@@ -35,18 +34,7 @@ export function runApp(
   start: number = performance.now(),
 ): Settled | Promise<Settled> {
   const timeoutMs = app.timeoutMs
-  const lazy = timeoutMs === undefined ? undefined : new TimeoutSignal()
-  const ctx: TransformContext =
-    lazy === undefined
-      ? { signal: (neverAborted ??= new AbortController().signal), sessionId, app: app.name, wave }
-      : {
-          get signal() {
-            return lazy.signal
-          },
-          sessionId,
-          app: app.name,
-          wave,
-        }
+  const ctx = new RunContext(sessionId, app.name, wave)
   // the overrun of a synchronous app is measured in the timers' time, so a manual clock drives it too
   const timedFrom = timeoutMs === undefined ? 0 : timers.now()
   let result: unknown
@@ -60,7 +48,7 @@ export function runApp(
   if (!thenable) {
     // a synchronous transform cannot be interrupted, but one that overran is treated like an async one that timed out
     if (timeoutMs !== undefined && timers.now() - timedFrom > timeoutMs) {
-      lazy!.abort(timeoutReason(app))
+      abortRun(ctx, timeoutReason(app))
       return failed(app, start, 'timeout', undefined)
     }
     return settle(app, start, result, limits)
@@ -73,7 +61,7 @@ export function runApp(
         : timers.setTimeout(() => {
             if (done) return
             done = true
-            lazy!.abort(timeoutReason(app))
+            abortRun(ctx, timeoutReason(app))
             resolve(failed(app, start, 'timeout', undefined))
           }, timeoutMs)
     Promise.resolve(result as PromiseLike<unknown>).then(
@@ -93,16 +81,26 @@ export function runApp(
   })
 }
 
+let abortRun: (ctx: RunContext, reason: unknown) => void
+
 /**
- * `ctx.signal` of an app with a timeout, made on first read: most transforms never read it, and
- * in Node an `AbortController` with its signal cost about 3 µs of a realistic patch (18 % of its
- * profile). Read after the timeout, it is already aborted with the timeout's reason.
+ * One run's `ctx`. Each run has its own `ctx.signal`, so listeners or properties one run puts on
+ * it never reach another run (of another session). The signal is made on first read: most
+ * transforms never read it, and in Node an `AbortController` with its signal cost about 3 µs of a
+ * realistic patch (18 % of its profile). Read after the timeout, it is already aborted with the
+ * timeout's reason; an app without a timeout gets one that is never aborted.
  */
-class TimeoutSignal {
+class RunContext implements TransformContext {
   #controller: AbortController | undefined
   #signal: AbortSignal | undefined
   #reason: unknown
   #aborted = false
+
+  constructor(
+    readonly sessionId: string | undefined,
+    readonly app: string,
+    readonly wave: number,
+  ) {}
 
   get signal(): AbortSignal {
     if (this.#signal === undefined) {
@@ -112,11 +110,14 @@ class TimeoutSignal {
     return this.#signal
   }
 
-  abort(reason: unknown): void {
-    if (this.#aborted) return
-    this.#aborted = true
-    this.#reason = reason
-    this.#controller?.abort(reason)
+  static {
+    // outside the class, not a method: a transform holding ctx must not be able to abort it
+    abortRun = (ctx, reason) => {
+      if (ctx.#aborted) return
+      ctx.#aborted = true
+      ctx.#reason = reason
+      ctx.#controller?.abort(reason)
+    }
   }
 }
 
