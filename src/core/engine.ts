@@ -183,6 +183,16 @@ export class SessionEngine<S extends object = Namespaces> {
     return this.#settings.limits
   }
 
+  /** The sliding expiry in force, ms (what hosts need for cookie lifetimes). */
+  get ttlMs(): number {
+    return this.#ttlMs
+  }
+
+  /** The engine's clock (what hosts need to compare `expiresAt` and `updatedAt` with now). */
+  get clock(): Clock {
+    return this.#clock
+  }
+
   /**
    * Creates a session: applies `initial` (any namespace: the host decides what to copy from the
    * request), runs the create wave and the cycle, saves once.
@@ -371,13 +381,19 @@ export class SessionEngine<S extends object = Namespaces> {
     const limits = this.#settings.limits
     const size = this.#sizeOf(base) + outcome.sizeDelta
     if (size > limits.maxSessionBytes) {
-      throw new InvalidValueError(`the session would be about ${size} bytes, over limits.maxSessionBytes (${limits.maxSessionBytes})`)
+      throw new InvalidValueError(`the session would be about ${size} bytes, over limits.maxSessionBytes (${limits.maxSessionBytes})`, undefined, {
+        limit: 'maxSessionBytes',
+      })
     }
     if (outcome.largestNamespace > limits.maxKeysPerNamespace) {
-      throw new InvalidValueError(`a namespace would hold more than limits.maxKeysPerNamespace (${limits.maxKeysPerNamespace}) params`)
+      throw new InvalidValueError(`a namespace would hold more than limits.maxKeysPerNamespace (${limits.maxKeysPerNamespace}) params`, undefined, {
+        limit: 'maxKeysPerNamespace',
+      })
     }
     if (outcome.namespaceCount > limits.maxNamespaces) {
-      throw new InvalidValueError(`the session would have more than limits.maxNamespaces (${limits.maxNamespaces}) namespaces`)
+      throw new InvalidValueError(`the session would have more than limits.maxNamespaces (${limits.maxNamespaces}) namespaces`, undefined, {
+        limit: 'maxNamespaces',
+      })
     }
     this.#sizes.set(outcome.namespaces, size)
   }
