@@ -4,7 +4,7 @@ import { InvalidValueError } from '../model/errors'
 import { type Limits, describe, isPlainObject, toJson } from '../util/json'
 import type { AppFailure, AppFailureKind } from '../model/report'
 import { validateWrites } from '../features/schema'
-import type { JsonValue, Write } from '../model/session'
+import type { Write } from '../model/session'
 
 
 /** How one app run ended. */
@@ -183,7 +183,7 @@ function settle(app: CompiledApp, start: number, result: unknown, limits: Limits
  * once and its value is what lands); symbol keys and non-enumerable properties are not output.
  * Undeclared params are set aside; anything malformed throws, which isolates the app like a throw.
  */
-export function readOutput(
+function readOutput(
   app: CompiledApp,
   result: unknown,
   limits: Limits,
