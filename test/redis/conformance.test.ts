@@ -2,12 +2,12 @@
  * The store conformance suite (`sessionflow/testing`) on MemoryStore and RedisStore, and proof
  * that it catches broken stores.
  */
-import type { Redis } from 'ioredis'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { MemoryStore, type Session, type SessionStore } from '../../src/index'
 import { RedisStore } from '../../src/redis'
 import { storeConformance } from '../../src/testing'
-import { type TestRedis, connect, startRedis, uniquePrefix } from './server'
+import { uniquePrefix } from '../support/redis'
+import { useRedis } from '../support/redis-hooks'
 
 describe('MemoryStore passes the store conformance suite', () => {
   for (const check of storeConformance(() => new MemoryStore())) it(check.name, check.run)
@@ -18,22 +18,13 @@ describe('MemoryStore with a clock passes the store conformance suite', () => {
 })
 
 describe('RedisStore passes the store conformance suite', () => {
-  let redis: TestRedis
-  let client: Redis
-  beforeAll(async () => {
-    redis = await startRedis()
-    client = connect(redis.url)
-  })
-  afterAll(async () => {
-    await client?.quit()
-    await redis?.stop()
-  })
+  const redis = useRedis()
   const prefix = uniquePrefix('conformance')
   describe('over ioredis', () => {
-    for (const check of storeConformance(() => new RedisStore({ client, prefix }))) it(check.name, check.run)
+    for (const check of storeConformance(() => new RedisStore({ client: redis.client, prefix }))) it(check.name, check.run)
   })
   describe('over a node-redis-shaped client (sendCommand)', () => {
-    const sendCommand = (args: string[]) => client.call(args[0]!, ...args.slice(1))
+    const sendCommand = (args: string[]) => redis.client.call(args[0]!, ...args.slice(1))
     for (const check of storeConformance(() => new RedisStore({ client: { sendCommand }, prefix }))) it(check.name, check.run)
   })
 })
