@@ -232,3 +232,41 @@ export async function runBlock(block: DocBlock, index: number, dir: string, root
     )
   }
 }
+
+/** GitHub's anchor of a heading: lower case, punctuation dropped, spaces as hyphens. */
+export function anchorOf(heading: string): string {
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+    .replace(/\s/g, '-')
+}
+
+/**
+ * Relative links of a guide that lead nowhere: a file or folder that does not exist, or an
+ * `#anchor` that is no heading of the linked markdown file. Web links are not followed.
+ */
+export function brokenLinks(file: string, text: string, root = ROOT): string[] {
+  const broken: string[] = []
+  const prose = text.replace(/^(`{3,}|~{3,})[^\n]*\n[\s\S]*?^\1\s*$/gm, (block) => block.replace(/[^\n]/g, ' '))
+  for (const match of prose.matchAll(/\]\(([^)\s]+)\)/g)) {
+    const target = match[1]!
+    if (/^[a-z]+:/i.test(target)) continue
+    const [path, anchor] = target.split('#') as [string, string | undefined]
+    const resolved = path === '' ? join(root, file) : resolve(join(root, file, '..'), path)
+    const line = prose.slice(0, match.index).split('\n').length
+    if (!existsSync(resolved)) {
+      broken.push(`${file}:${line}: ${target} does not exist`)
+      continue
+    }
+    if (anchor !== undefined && resolved.endsWith('.md')) {
+      const headings = (path === '' ? text : readFileSync(resolved, 'utf8'))
+        .replace(/^(`{3,}|~{3,})[^\n]*\n[\s\S]*?^\1\s*$/gm, '')
+        .split('\n')
+        .filter((l) => /^#{1,6} /.test(l))
+        .map((l) => anchorOf(l.replace(/^#+ /, '')))
+      if (!headings.includes(anchor)) broken.push(`${file}:${line}: ${target} names no heading of ${relative(root, resolved)}`)
+    }
+  }
+  return broken
+}
