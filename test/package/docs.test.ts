@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { SessionEngine } from '../../src/index'
 import { commerceApps } from '../support/commerce'
 import { ROOT } from './consumer'
-import { type DocBlock, anchorOf, brokenLinks, extractBlocks, findGuides, readBlocks, runBlock, typecheckBlocks, where } from './docs'
+import { type DocBlock, anchorOf, brokenLinks, extractBlocks, findGuides, missingTestNames, readBlocks, runBlock, typecheckBlocks, where } from './docs'
 
 const guides = findGuides()
 const blocks = readBlocks(guides)
@@ -52,6 +52,11 @@ describe('docs: every ts block of every README.md compiles and runs', () => {
 
   it('every relative link of every guide leads to a file, and every #anchor to a heading', () => {
     expect(guides.flatMap((file) => brokenLinks(file, readFileSync(join(ROOT, file), 'utf8')))).toEqual([])
+  })
+
+  it('every test the reliability guide cites exists, by file and name', () => {
+    const file = 'test/reliability/README.md'
+    expect(missingTestNames(file, readFileSync(join(ROOT, file), 'utf8'), 'test/reliability')).toEqual([])
   })
 
   it('the Mermaid picture marked demo-graph is the demo graph as toMermaid() draws it', () => {
@@ -129,6 +134,12 @@ describe('docs harness', () => {
       'test/package/fixtures/broken-guide.md:4: ../../../README.md#no-such-heading names no heading of README.md',
       'test/package/fixtures/broken-guide.md:4: #nope names no heading of test/package/fixtures/broken-guide.md',
     ])
+  })
+
+  it('a cited test name that no test has is reported', () => {
+    const text = 'Proven by `loops.test.ts`: "a toggle never ends: stopped on the repeat, naming the app and the param",\n"a toggle … the param", "no such test"; `test/redis/multiprocess.test.ts`: "… processes x …"'
+    expect(missingTestNames('g.md', text, 'test/reliability')).toEqual(['g.md: no test named "no such test" in test/reliability/loops.test.ts'])
+    expect(missingTestNames('g.md', '"a name" before any file', 'test/reliability')).toEqual(['g.md: "a name" follows no test file'])
   })
 
   it('a no-run block is type-checked only', () => {

@@ -270,3 +270,33 @@ export function brokenLinks(file: string, text: string, root = ROOT): string[] {
   }
   return broken
 }
+
+/**
+ * Test names a guide cites that no test has: every "quoted" name after a `file.test.ts` mention
+ * must appear in that file (under `dir`, or the path as written from the repository root); `…`
+ * stands for any text (an interpolated part of the name).
+ */
+export function missingTestNames(file: string, text: string, dir: string, root = ROOT): string[] {
+  const missing: string[] = []
+  const prose = text
+    .replace(/^(`{3,}|~{3,})[^\n]*\n[\s\S]*?^\1\s*$/gm, '')
+    .replace(/`([^`]*\.test\.ts)`/g, '⟦$1⟧')
+    .replace(/`[^`]*`/g, '')
+    .replace(/\s*\n\s*/g, ' ')
+  let testFile: string | undefined
+  for (const match of prose.matchAll(/⟦([^⟧]+)⟧|"([^"]+)"/g)) {
+    if (match[1] !== undefined) {
+      testFile = match[1].includes('/') ? join(root, match[1]) : join(root, dir, match[1])
+      continue
+    }
+    const name = match[2]!
+    if (testFile === undefined) {
+      missing.push(`${file}: "${name}" follows no test file`)
+      continue
+    }
+    const source = existsSync(testFile) ? readFileSync(testFile, 'utf8') : ''
+    const pattern = new RegExp(name.split('…').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*'))
+    if (!pattern.test(source)) missing.push(`${file}: no test named "${name}" in ${relative(root, testFile)}`)
+  }
+  return missing
+}
