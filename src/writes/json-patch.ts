@@ -138,7 +138,9 @@ function applyBounded(doc: Record<string, Namespace>, ops: FastJsonPatchOperatio
     if (bound > maxBytes) {
       bound = sizeOf(document as JsonValue)
       if (bound > maxBytes) {
-        throw new InvalidValueError(`JSON Patch refused at operation ${i}: it would make the session larger than limits.maxSessionBytes (${maxBytes})`, op.path)
+        throw new InvalidValueError(`JSON Patch refused at operation ${i}: it would make the session larger than limits.maxSessionBytes (${maxBytes})`, op.path, {
+          limit: 'maxSessionBytes',
+        })
       }
     }
   }
