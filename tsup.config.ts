@@ -10,6 +10,7 @@ const entry = {
   index: 'src/index.ts',
   redis: 'src/redis/index.ts',
   testing: 'src/testing/index.ts',
+  vtex: 'src/vtex/index.ts',
 }
 
 export default defineConfig({

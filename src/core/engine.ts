@@ -13,7 +13,7 @@ import { nameProblem } from '../util/names'
 import { compilePatterns, selectParams } from '../util/patterns'
 import { type Inspector, safeInspector } from '../features/inspect'
 import { KeyedQueue } from './queue'
-import { type SegmentOptions, type SegmentResult, SegmentSpec, encodeSegmentToken } from '../features/segment'
+import { type SegmentOptions, type SegmentResult, type Segmenter, SegmentSpec, encodeSegmentToken } from '../features/segment'
 import { type Recipe, readRecipe } from '../writes/recipe'
 import type { CycleReport, PureResult, SessionResult } from '../model/report'
 import type { JsonValue, Namespaces, Session, Write } from '../model/session'
@@ -55,8 +55,11 @@ export interface SessionEngineOptions<S extends object = Namespaces> {
   readonly cycles?: 'allow' | 'refuse'
   /** Receives typed events (cycles, waves, apps, store); see {@link InspectEvent}. Costs nothing when absent. */
   readonly inspect?: Inspector
-  /** The params that make up a visitor's segment (a shared cache key): see {@link SessionEngine.segmentOf}. */
-  readonly segment?: SegmentOptions
+  /**
+   * The params that make up a visitor's segment (a shared cache key): see {@link SessionEngine.segmentOf}.
+   * Either `{ params }` or a {@link Segmenter} computing its own segment and token.
+   */
+  readonly segment?: SegmentOptions | Segmenter
 }
 
 /** Per-call options of the client write methods. */
@@ -98,7 +101,7 @@ export class SessionEngine<S extends object = Namespaces> {
   readonly #writable: ReadonlySet<string>
   readonly #maxRetries: number
   readonly #generateId: () => string
-  readonly #segment: SegmentSpec | undefined
+  readonly #segment: Segmenter | undefined
   readonly #queue = new KeyedQueue()
   readonly #validators: ReadonlyMap<string, StandardSchemaV1> | undefined
   /** Approximate JSON size per namespaces object, so the size limit costs what changed, not the session. */
@@ -150,7 +153,7 @@ export class SessionEngine<S extends object = Namespaces> {
     this.#maxRetries = positiveInteger(options.maxConflictRetries, 5, 'maxConflictRetries', 0)
     this.#generateId = options.generateId ?? randomId
     if (typeof this.#generateId !== 'function') throw new ConfigError('generateId must be a function')
-    this.#segment = options.segment === undefined ? undefined : new SegmentSpec(options.segment)
+    this.#segment = segmenter(options.segment)
   }
 
   /** The namespaces clients may write. */
@@ -289,8 +292,9 @@ export class SessionEngine<S extends object = Namespaces> {
 
   /**
    * The segment of a session (or of a pure result's namespaces) and its token: the configured
-   * `segment.params` that are set. `{ segment: {}, token }` when none is set or no segment is
-   * configured. Cached per (immutable) namespaces object.
+   * `segment.params` that are set, or what the configured {@link Segmenter} computes.
+   * `{ segment: {}, token }` when none is set or no segment is configured. Cached per (immutable)
+   * namespaces object.
    */
   segmentOf(source: { readonly namespaces: Namespaces }): SegmentResult {
     const namespaces = source?.namespaces
@@ -348,6 +352,8 @@ export class SessionEngine<S extends object = Namespaces> {
 
   #checkLimits(base: Namespaces, outcome: CycleOutcome): void {
     if (outcome.namespaces === base) return
+    // a segment the segmenter refuses (too large) is refused with the write, not at the next segmentOf
+    if (this.#segment !== undefined && this.#segment.touchedBy(outcome.report.changed)) this.#segment.of(outcome.namespaces)
     const limits = this.#settings.limits
     const size = this.#sizeOf(base) + outcome.sizeDelta
     if (size > limits.maxSessionBytes) {
@@ -410,6 +416,16 @@ export class SessionEngine<S extends object = Namespaces> {
     }
     return written
   }
+}
+
+/** The `segment` option compiled: a {@link Segmenter} as given (told apart by its `of` method), or `{ params }`. */
+function segmenter(option: SegmentOptions | Segmenter | undefined): Segmenter | undefined {
+  if (option === undefined) return undefined
+  if (typeof option === 'object' && option !== null && typeof (option as Segmenter).of === 'function') {
+    if (typeof (option as Segmenter).touchedBy !== 'function') throw new ConfigError('segment: a segmenter needs of() and touchedBy() methods')
+    return option as Segmenter
+  }
+  return new SegmentSpec(option as SegmentOptions)
 }
 
 function positiveInteger(value: unknown, fallback: number, name: string, min = 1): number {

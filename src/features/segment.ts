@@ -27,6 +27,19 @@ export interface SegmentResult {
   readonly token: string
 }
 
+/**
+ * What the engine's `segment` option may be besides {@link SegmentOptions}: computes a session's
+ * segment and its token (e.g. `vtexSegment()` of `sessionflow/vtex`). `of` may throw
+ * `InvalidValueError` (a segment it refuses to encode): the engine then refuses the write that
+ * would produce it, so a session never holds a segment that cannot be issued.
+ */
+export interface Segmenter {
+  /** The segment of these namespaces and its token (the cookie value). */
+  of(namespaces: Namespaces): SegmentResult
+  /** Whether a change of these params (`ns.key`) may change the segment. */
+  touchedBy(changed: readonly string[]): boolean
+}
+
 /** Per-namespace rules compiled from the patterns, so a lookup costs one map access per param. */
 interface NamespaceRule {
   all: boolean
@@ -35,7 +48,7 @@ interface NamespaceRule {
 }
 
 /** The compiled `segment` option: extracts segments and tells whether changed params touch it. */
-export class SegmentSpec {
+export class SegmentSpec implements Segmenter {
   readonly #rules = new Map<string, NamespaceRule>()
   /** Sessions are immutable: one namespaces object always has the same segment. */
   readonly #cache = new WeakMap<Namespaces, SegmentResult>()
