@@ -1,5 +1,5 @@
 import type { CompiledApp, TransformContext } from './app'
-import { InvalidValueError, RemoteAppError } from '../model/errors'
+import { InvalidValueError, remoteStatus } from '../model/errors'
 import { type Limits, describe, isPlainObject, toJson } from '../util/json'
 import type { AppFailure, AppFailureKind } from '../model/report'
 import { validateWrites } from '../features/schema'
@@ -121,7 +121,7 @@ function timeoutReason(app: CompiledApp): Error {
 
 function failed(app: CompiledApp, start: number, kind: AppFailureKind, cause: unknown): Settled {
   const message = kind === 'timeout' ? `exceeded timeoutMs (${app.timeoutMs} ms)` : describeThrown(cause)
-  const status = cause instanceof RemoteAppError ? cause.status : undefined
+  const status = remoteStatus(cause)
   return {
     app,
     durationMs: performance.now() - start,
