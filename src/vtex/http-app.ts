@@ -5,6 +5,7 @@
 import { type App, type ParamDeclaration, type TransformContext, defineApp } from '../core/app'
 import { ConfigError, RemoteAppError } from '../model/errors'
 import type { Namespaces } from '../model/session'
+import { type BoundedText, readBoundedText } from '../util/bounded-read'
 import { DEFAULT_LIMITS, describe } from '../util/json'
 import { fromVtexNamespaces, toVtexNamespaces } from './wire'
 
@@ -128,44 +129,17 @@ async function callRemote(remote: Remote, input: Namespaces, ctx: TransformConte
   return output
 }
 
-/** The body as UTF-8 text, refusing (and cancelling) one over `max` bytes before it is all in memory. */
+/** The body as UTF-8 text within `max` bytes; anything else (too large, not UTF-8, a broken stream) fails the run. */
 async function readBody(response: Response, max: number, url: string): Promise<string> {
   const status = response.status
-  const tooLarge = () => new RemoteAppError(url, status, `${url} answered more than ${max} bytes`)
-  const length = Number(response.headers.get('content-length') ?? 0)
-  if (length > max) {
-    await cancel(response)
-    throw tooLarge()
-  }
-  if (response.body === null) return ''
-  const reader = response.body.getReader()
-  const chunks: Uint8Array[] = []
-  let total = 0
+  let read: BoundedText
   try {
-    for (;;) {
-      const { done, value } = await reader.read()
-      if (done) break
-      total += value.byteLength
-      if (total > max) {
-        await reader.cancel().catch(() => undefined)
-        throw tooLarge()
-      }
-      chunks.push(value)
-    }
+    read = await readBoundedText(response.body, response.headers.get('content-length'), max)
   } catch (error) {
-    throw error instanceof RemoteAppError ? error : new RemoteAppError(url, status, `reading the answer of ${url} failed: ${describeError(error)}`, error)
+    throw new RemoteAppError(url, status, `reading the answer of ${url} failed: ${describeError(error)}`, error)
   }
-  const bytes = new Uint8Array(total)
-  let offset = 0
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes)
-  } catch (error) {
-    throw new RemoteAppError(url, status, `${url} answered a body that is not UTF-8`, error)
-  }
+  if ('text' in read) return read.text
+  throw new RemoteAppError(url, status, read.problem === 'too-large' ? `${url} answered more than ${max} bytes` : `${url} answered a body that is not UTF-8`)
 }
 
 async function cancel(response: Response): Promise<void> {
