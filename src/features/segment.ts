@@ -40,6 +40,19 @@ export interface Segmenter {
   touchedBy(changed: readonly string[]): boolean
 }
 
+/**
+ * The engine's `segment` option compiled: a {@link Segmenter} as given (told apart by its `of`
+ * method), or {@link SegmentOptions} checked into a {@link SegmentSpec}. Throws `ConfigError`.
+ */
+export function compileSegment(option: SegmentOptions | Segmenter | undefined): Segmenter | undefined {
+  if (option === undefined) return undefined
+  if (typeof option === 'object' && option !== null && typeof (option as Segmenter).of === 'function') {
+    if (typeof (option as Segmenter).touchedBy !== 'function') throw new ConfigError('segment: a segmenter needs of() and touchedBy() methods')
+    return option as Segmenter
+  }
+  return new SegmentSpec(option as SegmentOptions)
+}
+
 /** Per-namespace rules compiled from the patterns, so a lookup costs one map access per param. */
 interface NamespaceRule {
   all: boolean
