@@ -87,9 +87,12 @@ interface Remote {
 
 async function callRemote(remote: Remote, input: Namespaces, ctx: TransformContext): Promise<Namespaces | undefined> {
   const { url } = remote
+  // called as a plain function: workerd and browsers throw "Illegal invocation" when `fetch` runs
+  // with another object as `this` (as `remote.fetchFn(...)` would)
+  const fetchFn = remote.fetchFn
   let response: Response
   try {
-    response = await remote.fetchFn(url, {
+    response = await fetchFn(url, {
       method: 'POST',
       headers: remote.headers,
       body: JSON.stringify(toVtexNamespaces(input)),

@@ -145,6 +145,16 @@ describe('httpApp against a real local HTTP server', () => {
     await sleep(450)
   })
 
+  it('calls fetch as a plain function, as workerd and browsers require of theirs', async () => {
+    // like the platform's fetch there: any `this` other than undefined/globalThis is "Illegal invocation"
+    const strict = function (this: unknown, input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+      if (this !== undefined && this !== globalThis) throw new TypeError('Illegal invocation')
+      return fetch(input, init)
+    }
+    const { report } = await new SessionEngine({ apps: [remote('/store', { fetch: strict, output: { store: ['channel', 'currencyCode'] } })] }).runTransform({}, { public: { country: 'BR' } })
+    expect(runs(report)[0]).toMatchObject({ status: 'ok', changed: ['store.channel', 'store.currencyCode'] })
+  })
+
   it('has a default timeout', () => {
     expect(remote('/store').timeoutMs).toBe(DEFAULT_HTTP_TIMEOUT_MS)
     expect(remote('/store', { timeoutMs: 10 }).timeoutMs).toBe(10)
