@@ -33,6 +33,12 @@ export interface HttpAppOptions<I extends ParamDeclaration = ParamDeclaration, O
   readonly maxResponseBytes?: number
 }
 
+/**
+ * Limits for reading an answer's shape: as loose as the engine's own can be, so the engine's
+ * `limits` (checked again on the app's output) decide, not the defaults; the body size bounds it.
+ */
+const WIRE_LIMITS = Object.freeze({ ...DEFAULT_LIMITS, maxDepth: 1_000, maxStringLength: Number.MAX_SAFE_INTEGER })
+
 /** Default deadline of a remote app, ms. */
 export const DEFAULT_HTTP_TIMEOUT_MS = 5_000
 
@@ -117,7 +123,7 @@ async function callRemote(remote: Remote, input: Namespaces, ctx: TransformConte
   }
   let output: Namespaces
   try {
-    output = fromVtexNamespaces(body)
+    output = fromVtexNamespaces(body, WIRE_LIMITS)
   } catch (error) {
     throw new RemoteAppError(url, status, `${url} answered ${describe(body)} in the wrong shape: ${describeError(error)}`, error)
   }

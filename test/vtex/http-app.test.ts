@@ -25,6 +25,7 @@ beforeAll(async () => {
     '/undeclared': () => ({ body: vtexBody({ out: { seen: 1, sneaky: 2 }, admin: { role: 'root' } }) }),
     '/proto': () => ({ body: '{"out":{"__proto__":{"value":1}}}' }),
     '/huge': () => ({ body: vtexBody({ out: { seen: 'x'.repeat(200_000) } }) }),
+    '/long': () => ({ body: vtexBody({ out: { seen: 'x'.repeat(30_000) } }) }),
     '/no-content': () => ({ status: 204 }),
     '/not-utf8': () => (_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' })
@@ -96,6 +97,14 @@ describe('httpApp against a real local HTTP server', () => {
     expect(run.error!.message).toMatch(message)
     expect(run.error!.cause).toBeInstanceOf(RemoteAppError)
     expect((run.error!.cause as RemoteAppError).url).toBe(url(path))
+  })
+
+  it("the engine's limits decide what an answer may hold, not the defaults", async () => {
+    const app = remote('/long', { maxResponseBytes: 100_000 })
+    const strict = await new SessionEngine({ apps: [app] }).runTransform({}, { public: { country: 'BR' } })
+    expect(runs(strict.report)[0]).toMatchObject({ status: 'failed', error: { kind: 'invalid-output' } })
+    const loose = await new SessionEngine({ apps: [app], limits: { maxStringLength: 40_000 } }).runTransform({}, { public: { country: 'BR' } })
+    expect((loose.namespaces.out as { seen: string }).seen).toHaveLength(30_000)
   })
 
   it('a 204 writes nothing and is not a failure', async () => {
