@@ -2,6 +2,7 @@
  * `createSessionHandler` end to end: a real server on 127.0.0.1 (@hono/node-server) driven by
  * `fetch` with a cookie jar. The same scenario runs in workerd in workerd.test.ts.
  */
+import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   ManualClock,
@@ -15,6 +16,7 @@ import {
 } from '../../src/index'
 import { type SessionHandlerOptions, createSessionHandler } from '../../src/http/index'
 import { commerceApps } from '../support/commerce'
+import { fcParams } from '../support/fc'
 import { SpyStore } from '../support/helpers'
 import { KEYS, scenarioApp } from '../support/http-app'
 import { Visitor } from '../support/http-client'
@@ -524,5 +526,55 @@ describe('options', () => {
     // a visitor that lost its segment cookie gets it back on a read
     visitor.cookies.delete(SEGMENT)
     expect(decodeSegmentToken((await visitor.get('/api/sessions')).set.get(SEGMENT)?.value)).toEqual({ store: { currencyCode: 'EUR' } })
+  })
+})
+
+describe('any input a client can send', () => {
+  it('is answered 2xx or 4xx (never 5xx, never a rejection), and a refused write saves nothing (property)', async () => {
+    const store = new SpyStore()
+    const { engine, handle } = scenarioApp({ store })
+    const created = await handle(new Request('http://x/api/sessions', { method: 'POST' }))
+    const cookie = created.headers.getSetCookie().map((line) => line.split(';')[0]).join('; ')
+    const id = cookie.split('=')[1]!.split('.')[0]!
+    const json = fc.jsonValue({ maxDepth: 4 })
+    const vtexish = fc.dictionary(fc.string({ maxLength: 8 }), fc.dictionary(fc.string({ maxLength: 8 }), fc.oneof(json, json.map((value) => ({ value })))))
+    const body = fc.oneof(
+      vtexish.map((b) => JSON.stringify(b)),
+      json.map((b) => JSON.stringify(b)),
+      fc.string({ maxLength: 50 }),
+      fc.constant('{"__proto__":{"x":{"value":1}}}'),
+      fc.constant('{"constructor":{"prototype":{"value":1}}}'),
+    )
+    const request = fc.record({
+      method: fc.constantFrom('GET', 'POST', 'PATCH', 'DELETE', 'PUT'),
+      path: fc.constantFrom('/api/sessions', '/api/segments', '/api/sessions?items=', '/api/sessions?items=*,a.b.c', '/x'),
+      query: fc.string({ maxLength: 20 }),
+      type: fc.constantFrom('application/json', 'application/json-patch+json', 'text/plain', undefined),
+      body: fc.option(body),
+      withSession: fc.boolean(),
+    })
+    await fc.assert(
+      fc.asyncProperty(request, async (r) => {
+        const before = await engine.get(id)
+        const putsBefore = puts(store)
+        const headers: Record<string, string> = {}
+        if (r.type !== undefined) headers['content-type'] = r.type
+        if (r.withSession) headers.cookie = cookie
+        const hasBody = r.body !== null && r.method !== 'GET'
+        const url = `http://x${r.path}${r.path.includes('?') ? '&' : '?'}q=${encodeURIComponent(r.query)}`
+        const response = await handle(new Request(url, { method: r.method, headers, body: hasBody ? r.body : undefined }))
+        expect(response.status, `${r.method} ${url} ${r.body}`).toBeLessThan(500)
+        if (response.status >= 400) {
+          expect(puts(store)).toBe(putsBefore)
+          expect(await engine.get(id)).toEqual(before)
+          expect(Object.keys(await response.json())).toEqual(expect.arrayContaining(['code', 'message']))
+        }
+        if (r.method === 'DELETE' && r.withSession) {
+          // put the session back for the next runs
+          await store.inner.put(before!, undefined)
+        }
+      }),
+      fcParams(300),
+    )
   })
 })
