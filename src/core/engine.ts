@@ -33,7 +33,7 @@ export interface SessionEngineOptions<S extends object = Namespaces> {
   readonly clock?: Clock
   /** Most waves triggered by changed params in one cycle (the create wave not counted). Default 100. */
   readonly maxWaves?: number
-  /** Sliding expiry: a session expires this long after its last saved change or touch. Default 30 minutes. */
+  /** Sliding expiry: a session expires this long after its last saved change or touch. Default 30 minutes, at most {@link MAX_TTL_MS}. */
   readonly ttlMs?: number
   /** Namespaces clients may write through `patch` and `applyJsonPatch`. Default `['public']`. */
   readonly writableNamespaces?: readonly string[]
@@ -77,11 +77,31 @@ export interface GetOptions {
 /** 30 minutes. */
 export const DEFAULT_TTL_MS = 30 * 60_000
 
+/**
+ * Longest `ttlMs` accepted: 100 years. Bounded so that `now + ttlMs` stays an exact integer and a
+ * time every store can hold (Redis' `PEXPIREAT` refuses times past about 9.2e18 ms).
+ */
+export const MAX_TTL_MS = 100 * 365 * 24 * 3_600_000
+
 const EMPTY: Namespaces = Object.freeze({})
 /** What `segmentOf` returns when no segment is configured: every session shares the empty segment. */
 const NO_SEGMENT: SegmentResult = Object.freeze({ segment: EMPTY, token: encodeSegmentToken(EMPTY) })
 /** Namespaces this module produced (checked and frozen): the pure API skips re-checking them. */
 const trusted = new WeakSet<Namespaces>()
+/**
+ * Sessions this module froze (or checked and froze once, after a deserializing store handed them
+ * back): loading one again costs O(1) in its size. Without it, every load re-checked every
+ * namespace, and `Object.isFrozen` walks every key of a hash-table namespace (about 130 µs per
+ * load at 10,000 keys).
+ */
+const ownSessions = new WeakSet<Session>()
+
+/** {@link freezeSession}, remembered as one of ours. */
+function ownSession(id: string, version: number, createdAt: number, updatedAt: number, expiresAt: number, namespaces: Namespaces): Session {
+  const session = freezeSession(id, version, createdAt, updatedAt, expiresAt, namespaces)
+  ownSessions.add(session)
+  return session
+}
 
 /**
  * The session engine: apps monitor params; a change runs the apps that monitor it in waves until
@@ -132,8 +152,8 @@ export class SessionEngine<S extends object = Namespaces> {
     }
     this.#store = store
     this.#ttlMs = options.ttlMs ?? DEFAULT_TTL_MS
-    if (!(typeof this.#ttlMs === 'number' && this.#ttlMs > 0 && Number.isFinite(this.#ttlMs))) {
-      throw new ConfigError('ttlMs must be a finite number > 0')
+    if (!(typeof this.#ttlMs === 'number' && this.#ttlMs > 0 && this.#ttlMs <= MAX_TTL_MS)) {
+      throw new ConfigError(`ttlMs must be a number > 0 and at most ${MAX_TTL_MS} (100 years)`)
     }
     const writable = options.writableNamespaces ?? ['public']
     if (!Array.isArray(writable)) throw new ConfigError('writableNamespaces must be an array of namespace names')
@@ -185,7 +205,7 @@ export class SessionEngine<S extends object = Namespaces> {
     const outcome = await this.#cycle(EMPTY, writes, 'create', id)
     this.#checkLimits(EMPTY, outcome)
     const now = this.#clock.now()
-    const session = freezeSession(id, 1, now, now, now + this.#ttlMs, outcome.namespaces)
+    const session = ownSession(id, 1, now, now, now + this.#ttlMs, outcome.namespaces)
     if (!(await this.#put(session, undefined))) throw new ConflictError(id, 1)
     return { session, patch: outcome.patch, report: this.#report(outcome, 1) }
   }
@@ -248,7 +268,7 @@ export class SessionEngine<S extends object = Namespaces> {
         const session = await this.#load(id)
         if (session === undefined) throw new SessionNotFoundError(id)
         const now = this.#clock.now()
-        const next = freezeSession(id, session.version, session.createdAt, now, now + this.#ttlMs, session.namespaces)
+        const next = ownSession(id, session.version, session.createdAt, now, now + this.#ttlMs, session.namespaces)
         if (await this.#put(next, session.version)) return next
         if (attempt > this.#maxRetries) throw new ConflictError(id, attempt)
       }
@@ -349,7 +369,7 @@ export class SessionEngine<S extends object = Namespaces> {
         if (outcome.report.changed.length === 0) return { session, patch: outcome.patch, report }
         this.#checkLimits(session.namespaces, outcome)
         const now = this.#clock.now()
-        const next = freezeSession(id, session.version + 1, session.createdAt, now, now + this.#ttlMs, outcome.namespaces)
+        const next = ownSession(id, session.version + 1, session.createdAt, now, now + this.#ttlMs, outcome.namespaces)
         if (await this.#put(next, session.version)) return { session: next, patch: outcome.patch, report }
         if (attempt > this.#maxRetries) throw new ConflictError(id, attempt)
       }
@@ -395,13 +415,19 @@ export class SessionEngine<S extends object = Namespaces> {
       throw new StoreError('get', error)
     }
     if (session === undefined || session === null) return undefined
-    // a store answering garbage (or another id's session) must not leak it to a caller or get it
-    // rewritten by touch/patch: like a non-boolean put, it is a store failure
-    const problem = storedSessionProblem(session, id)
-    if (problem !== undefined) throw new StoreError('get', new TypeError(`store.get("${id}") returned ${problem}`))
+    // one of ours (frozen, checked when written): only the id can be wrong, if a store mixed sessions up
+    const own = ownSessions.has(session) && session.id === id
+    if (!own) {
+      // a store answering garbage (or another id's session) must not leak it to a caller or get it
+      // rewritten by touch/patch: like a non-boolean put, it is a store failure
+      const problem = storedSessionProblem(session, id)
+      if (problem !== undefined) throw new StoreError('get', new TypeError(`store.get("${id}") returned ${problem}`))
+    }
     if (session.expiresAt <= this.#clock.now()) return undefined
-    // stores that deserialize (Redis, KV) hand back fresh objects: freeze them so sessions are immutable everywhere
+    if (own) return session
+    // stores that deserialize (Redis, KV) hand back fresh objects: frozen once here, then trusted
     if (!frozenDownToNamespaces(session)) deepFreeze(session)
+    ownSessions.add(session)
     return session
   }
 
