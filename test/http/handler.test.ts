@@ -420,6 +420,28 @@ describe('every error status, as JSON without a stack', () => {
 })
 
 describe('concurrency', () => {
+  it('a POST whose session is deleted between its read and its write (a logout in another tab) creates a new one', async () => {
+    const store = new SpyStore()
+    const { engine, handle } = scenarioApp({ store })
+    const visitor = new Visitor(await serve(handle))
+    await visitor.post('/api/sessions', { public: { country: { value: 'US' } } })
+    const id = visitor.cookies.get(SESSION)!.split('.')[0]!
+    const get = store.get.bind(store)
+    let reads = 0
+    store.get = (key: string) => {
+      const found = get(key)
+      // the handler's read sees the session; the engine's read inside patch finds it gone
+      if (key === id && ++reads === 1) store.inner.delete(id)
+      return found
+    }
+    const reply = await visitor.post('/api/sessions', { public: { postalCode: { value: '1' } } })
+    expect(reply.status).toBe(201)
+    const fresh = reply.body.sessionToken.split('.')[0]
+    expect(fresh).not.toBe(id)
+    expect((await engine.get(fresh))?.namespaces.public).toEqual({ postalCode: '1' })
+  })
+
+
   it('50 concurrent PATCHes on one session all land, each saved once', async () => {
     const { handle } = scenarioApp()
     const visitor = new Visitor(await serve(handle))
