@@ -311,6 +311,16 @@ describe('every error status, as JSON without a stack', () => {
     expect((await v.get('/api/sessions?items=public.*')).body.namespaces).toEqual({ public: { country: { value: 'DE' } } })
   })
 
+  it('400 for a value over a limit inside a body within maxBodyBytes (a value problem, not a size one)', async () => {
+    const { handle } = scenarioApp()
+    const v = new Visitor(await serve(handle))
+    await v.post('/api/sessions')
+    const long = await v.patch('/api/sessions', { public: { note: { value: 'x'.repeat(17_000) } } })
+    expectError(long, 400, 'INVALID_VALUE')
+    expect(long.body.path).toBe('public.note')
+    expect(long.body.limit).toBeUndefined()
+  })
+
   it('401 and 403 from a critical remote app that answered them; 503 when it failed otherwise; nothing saved', async () => {
     const v = await visitor()
     const refused = await v.patch('/api/sessions', { public: { fail: { value: 'refused' } } })
