@@ -17,7 +17,7 @@ import { type SegmentOptions, type SegmentResult, SegmentSpec, encodeSegmentToke
 import { type Recipe, readRecipe } from '../writes/recipe'
 import type { CycleReport, PureResult, SessionResult } from '../model/report'
 import type { JsonValue, Namespaces, Session, Write } from '../model/session'
-import { deepFreeze, freezeSession, frozenDownToNamespaces, storedSessionProblem } from './stored-session'
+import { adoptStoredSession, freezeSession } from './stored-session'
 import { type SchemaValidators, compileSchema, validateWrites } from '../features/schema'
 import type { StandardSchemaV1 } from '../features/standard-schema'
 import { MemoryStore, type SessionStore } from './store'
@@ -385,14 +385,10 @@ export class SessionEngine<S extends object = Namespaces> {
       throw new StoreError('get', error)
     }
     if (session === undefined || session === null) return undefined
-    // a store answering garbage (or another id's session) must not leak it to a caller or get it
-    // rewritten by touch/patch: like a non-boolean put, it is a store failure
-    const problem = storedSessionProblem(session, id)
-    if (problem !== undefined) throw new StoreError('get', new TypeError(`store.get("${id}") returned ${problem}`))
-    if (session.expiresAt <= this.#clock.now()) return undefined
-    // stores that deserialize (Redis, KV) hand back fresh objects: freeze them so sessions are immutable everywhere
-    if (!frozenDownToNamespaces(session)) deepFreeze(session)
-    return session
+    // stores that deserialize (Redis, KV) hand back fresh objects: checked and frozen, so sessions
+    // are plain JSON and immutable everywhere (garbage is a StoreError)
+    session = adoptStoredSession(session, id, this.#settings.limits)
+    return session.expiresAt <= this.#clock.now() ? undefined : session
   }
 
   async #put(session: Session, expectedVersion: number | undefined): Promise<boolean> {
