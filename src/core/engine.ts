@@ -8,7 +8,7 @@ import { ConfigError, ConflictError, InvalidValueError, SessionNotFoundError, St
 import { buildGraph } from './graph'
 import { type GraphInfo, analyseGraph, refuseCycles } from '../features/graph-analysis'
 import { assertId, randomId } from '../util/ids'
-import { DEFAULT_LIMITS, type Limits, sizeOf } from '../util/json'
+import { DEFAULT_LIMITS, type Limits, asInvalidValue, readList, sizeOf } from '../util/json'
 import { nameProblem } from '../util/names'
 import { compilePatterns, selectParams } from '../util/patterns'
 import { type Inspector, safeInspector } from '../features/inspect'
@@ -190,8 +190,8 @@ export class SessionEngine<S extends object = Namespaces> {
   get(id: string, options?: GetOptions): Promise<TypedSession<S> | undefined>
   async get(id: string, options: GetOptions = {}): Promise<Session | undefined> {
     assertId(id)
-    if (typeof options !== 'object' || options === null) throw new InvalidValueError('get options must be an object')
-    const filter = options.items === undefined ? undefined : compilePatterns(options.items)
+    const items = optionOf(options, 'items', 'get options')
+    const filter = items === undefined ? undefined : compilePatterns(items)
     const session = await this.#load(id)
     if (session === undefined || filter === undefined) return session
     return Object.freeze({ ...session, namespaces: selectParams(session.namespaces, filter) })
@@ -322,14 +322,14 @@ export class SessionEngine<S extends object = Namespaces> {
   }
 
   #writableFor(options: WriteOptions): ReadonlySet<string> {
-    const allow = options?.allow
-    if (allow === undefined) return this.#writable
-    if (!Array.isArray(allow)) throw new InvalidValueError('options.allow must be an array of namespace names')
+    const given = optionOf(options, 'allow', 'write options')
+    if (given === undefined) return this.#writable
+    const allow = readList(given, 256, 'options.allow')
     for (const ns of allow) {
       const problem = nameProblem(ns)
       if (problem !== undefined) throw new InvalidValueError(`options.allow: namespace ${problem}`)
     }
-    return new Set([...this.#writable, ...allow])
+    return new Set([...this.#writable, ...(allow as string[])])
   }
 
   /** The queued read-cycle-save loop of `patch` and `applyJsonPatch`, with compare-and-set retries. */
@@ -411,6 +411,19 @@ export class SessionEngine<S extends object = Namespaces> {
       )
     }
     return written
+  }
+}
+
+/** `options[name]` of a host-given options object (`undefined` options: none), read once as a data property. */
+function optionOf(options: unknown, name: string, what: string): unknown {
+  if (options === undefined) return undefined
+  try {
+    if (typeof options !== 'object' || options === null) throw new InvalidValueError(`${what} must be an object`)
+    const d = Object.getOwnPropertyDescriptor(options, name)
+    if (d !== undefined && !('value' in d)) throw new InvalidValueError(`${what}: ${name} must be a data property`)
+    return d?.value
+  } catch (error) {
+    throw asInvalidValue(error, undefined)
   }
 }
 

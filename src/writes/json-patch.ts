@@ -1,7 +1,7 @@
 import jsonpatch from 'fast-json-patch'
 import type { Operation as FastJsonPatchOperation } from 'fast-json-patch'
-import { ForbiddenWriteError, InvalidValueError } from '../model/errors'
-import { type Limits, checkValue, describe, isPlainObject, jsonEqual, own, sizeOf } from '../util/json'
+import { ForbiddenWriteError, InvalidValueError, SessionflowError } from '../model/errors'
+import { type Limits, asInvalidValue, checkValue, isPlainObject, jsonEqual, own, readList, sizeOf } from '../util/json'
 import { RESERVED_NAMES, nameProblem } from '../util/names'
 import type { JsonValue, Namespace, Namespaces, Write } from '../model/session'
 
@@ -23,11 +23,18 @@ interface CheckedOp {
  * writable namespace, so a client cannot probe host-owned params with `test` either.
  */
 export function checkJsonPatch(ops: unknown, writable: ReadonlySet<string>, limits: Limits): CheckedOp[] {
-  if (!Array.isArray(ops)) throw new InvalidValueError(`a JSON Patch must be an array of operations, got ${describe(ops)}`)
-  if (ops.length > MAX_PATCH_OPS) throw new InvalidValueError(`a JSON Patch may hold at most ${MAX_PATCH_OPS} operations`)
+  try {
+    return checkOps(ops, writable, limits)
+  } catch (error) {
+    // a revoked proxy or a throwing trap anywhere in the ops is bad input like any other
+    throw error instanceof SessionflowError ? error : asInvalidValue(error, undefined)
+  }
+}
+
+function checkOps(ops: unknown, writable: ReadonlySet<string>, limits: Limits): CheckedOp[] {
+  const list = readList(ops, MAX_PATCH_OPS, 'a JSON Patch (an array of operations)')
   const forbidden: string[] = []
-  // Array.from, not map: map skips holes, and a hole must be refused like any non-object op
-  const checked = Array.from(ops, (raw: unknown, i): CheckedOp => {
+  const checked = list.map((raw: unknown, i): CheckedOp => {
     const where = `operation ${i}`
     if (!isPlainObject(raw)) throw new InvalidValueError(`${where} must be an object`)
     const op = ownValue(raw, 'op', where)
