@@ -15,8 +15,6 @@ export interface Settled {
   readonly error: AppFailure | undefined
 }
 
-let neverAborted: AbortSignal | undefined
-
 const NO_WRITES: readonly Write[] = Object.freeze([])
 
 /**
@@ -33,18 +31,17 @@ export function runApp(
   start: number = performance.now(),
 ): Settled | Promise<Settled> {
   const timeoutMs = app.timeoutMs
-  const lazy = timeoutMs === undefined ? undefined : new TimeoutSignal()
-  const ctx: TransformContext =
-    lazy === undefined
-      ? { signal: (neverAborted ??= new AbortController().signal), sessionId, app: app.name, wave }
-      : {
-          get signal() {
-            return lazy.signal
-          },
-          sessionId,
-          app: app.name,
-          wave,
-        }
+  // one signal per run, made on first read: a signal shared by runs would collect every run's
+  // listeners (fetch adds one) and carry one session's expandos into another session's run
+  const lazy = new TimeoutSignal()
+  const ctx: TransformContext = {
+    get signal() {
+      return lazy.signal
+    },
+    sessionId,
+    app: app.name,
+    wave,
+  }
   let result: unknown
   let thenable = false
   try {
@@ -56,7 +53,7 @@ export function runApp(
   if (!thenable) {
     // a synchronous transform cannot be interrupted, but one that overran is treated like an async one that timed out
     if (timeoutMs !== undefined && performance.now() - start > timeoutMs) {
-      lazy!.abort(timeoutReason(app))
+      lazy.abort(timeoutReason(app))
       return failed(app, start, 'timeout', undefined)
     }
     return settle(app, start, result, limits)
@@ -68,7 +65,7 @@ export function runApp(
         ? undefined
         : setTimeout(() => {
             done = true
-            lazy!.abort(timeoutReason(app))
+            lazy.abort(timeoutReason(app))
             resolve(failed(app, start, 'timeout', undefined))
           }, timeoutMs)
     Promise.resolve(result as PromiseLike<unknown>).then(
@@ -89,9 +86,9 @@ export function runApp(
 }
 
 /**
- * `ctx.signal` of an app with a timeout, made on first read: most transforms never read it, and
- * in Node an `AbortController` with its signal cost about 3 µs of a realistic patch (18 % of its
- * profile). Read after the timeout, it is already aborted with the timeout's reason.
+ * `ctx.signal` of one app run, made on first read: most transforms never read it, and in Node an
+ * `AbortController` with its signal cost about 3 µs of a realistic patch (18 % of its profile).
+ * Read after the timeout, it is already aborted with the timeout's reason.
  */
 class TimeoutSignal {
   #controller: AbortController | undefined
