@@ -2,6 +2,8 @@ import type { Operation } from '../model/operation'
 import { jsonEqual, jsonStringBytes, own, sizeOf } from '../util/json'
 import { escapePointer } from '../util/json-pointer'
 import type { JsonValue, Namespace, Namespaces } from '../model/session'
+import { matchesPrefix } from './app'
+import type { MonitorIndex } from './graph'
 
 type MutableNamespace = Record<string, JsonValue>
 
@@ -63,10 +65,10 @@ interface Space {
 export class Draft {
   readonly base: Namespaces
   readonly #spaces = new Map<string, Space>()
-  readonly #monitors: ReadonlyMap<string, readonly number[]> | undefined
+  readonly #monitors: MonitorIndex | undefined
 
   /** `monitors` (param -> app indexes) fills each entry's `monitors`. */
-  constructor(base: Namespaces, monitors?: ReadonlyMap<string, readonly number[]>) {
+  constructor(base: Namespaces, monitors?: MonitorIndex) {
     this.base = base
     this.#monitors = monitors
   }
@@ -77,6 +79,27 @@ export class Draft {
     if (space === undefined) return own(own(this.base, namespace), key)
     const entry = space.entries.get(key)
     return entry !== undefined ? entry.value : own(space.before, key)
+  }
+
+  /**
+   * Copies into `into` every set param of `namespace` whose key starts with one of `prefixes`
+   * (an input pattern): cost in proportion to the namespace's keys, paid only by pattern inputs.
+   */
+  collect(namespace: string, prefixes: readonly string[], into: Record<string, JsonValue>): void {
+    const space = this.#spaces.get(namespace)
+    const before = space === undefined ? own(this.base, namespace) : space.before
+    if (before !== undefined) {
+      for (const key of Object.keys(before)) {
+        if (!matchesPrefix(prefixes, key)) continue
+        const entry = space?.entries.get(key)
+        const value = entry === undefined ? before[key] : entry.value
+        if (value !== undefined) into[key] = value
+      }
+    }
+    if (space === undefined) return
+    for (const entry of space.entries.values()) {
+      if (entry.base === undefined && entry.value !== undefined && matchesPrefix(prefixes, entry.key)) into[entry.key] = entry.value
+    }
   }
 
   /** The entry of a param, created on first use; `param` is `namespace.key` when the caller has it already. */

@@ -88,7 +88,6 @@ const EMPTY: Namespaces = Object.freeze({})
 const NO_SEGMENT: SegmentResult = Object.freeze({ segment: EMPTY, token: encodeSegmentToken(EMPTY) })
 /** Namespaces this module produced (checked and frozen): the pure API skips re-checking them. */
 const trusted = new WeakSet<Namespaces>()
-
 /**
  * The session engine: apps monitor params; a change runs the apps that monitor it in waves until
  * nothing monitored changes; the result is saved once. Stateful methods use the store and clock;
@@ -167,6 +166,16 @@ export class SessionEngine<S extends object = Namespaces> {
   /** The limits in force. */
   get limits(): Readonly<Limits> {
     return this.#settings.limits
+  }
+
+  /** The sliding expiry in force, ms (what hosts need for cookie lifetimes). */
+  get ttlMs(): number {
+    return this.#ttlMs
+  }
+
+  /** The engine's clock (what hosts need to compare `expiresAt` and `updatedAt` with now). */
+  get clock(): Clock {
+    return this.#clock
   }
 
   /**
@@ -357,13 +366,19 @@ export class SessionEngine<S extends object = Namespaces> {
     const limits = this.#settings.limits
     const size = this.#sizeOf(base) + outcome.sizeDelta
     if (size > limits.maxSessionBytes) {
-      throw new InvalidValueError(`the session would be about ${size} bytes, over limits.maxSessionBytes (${limits.maxSessionBytes})`)
+      throw new InvalidValueError(`the session would be about ${size} bytes, over limits.maxSessionBytes (${limits.maxSessionBytes})`, undefined, {
+        limit: 'maxSessionBytes',
+      })
     }
     if (outcome.largestNamespace > limits.maxKeysPerNamespace) {
-      throw new InvalidValueError(`a namespace would hold more than limits.maxKeysPerNamespace (${limits.maxKeysPerNamespace}) params`)
+      throw new InvalidValueError(`a namespace would hold more than limits.maxKeysPerNamespace (${limits.maxKeysPerNamespace}) params`, undefined, {
+        limit: 'maxKeysPerNamespace',
+      })
     }
     if (outcome.namespaceCount > limits.maxNamespaces) {
-      throw new InvalidValueError(`the session would have more than limits.maxNamespaces (${limits.maxNamespaces}) namespaces`)
+      throw new InvalidValueError(`the session would have more than limits.maxNamespaces (${limits.maxNamespaces}) namespaces`, undefined, {
+        limit: 'maxNamespaces',
+      })
     }
     this.#sizes.set(outcome.namespaces, size)
   }

@@ -54,7 +54,8 @@ export function freezeSession(
  * The walk is iterative and bounded, so no stored value can overflow the stack or run forever.
  */
 export function adoptStoredSession(value: unknown, id: string, limits: Limits): Session {
-  if (Known.has(value)) return value as Session
+  // one of ours was checked when built: only the id can be wrong, if a store mixed sessions up
+  if (Known.has(value) && (value as Session).id === id) return value as Session
   let problem: string | undefined
   try {
     problem = storedSessionProblem(value, id) ?? paramsProblem((value as Session).namespaces, limits)

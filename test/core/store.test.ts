@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { ConflictError, ManualClock, MemoryStore, SessionEngine, SessionNotFoundError, StoreError, defineApp } from '../../src/index'
 import type { Session, SessionStore } from '../../src/index'
-import { SpyStore, rejection } from '../support/helpers'
+import { SpyStore, isDeepFrozen, rejection } from '../support/helpers'
 
 /**
  * A store shared with "another process": the first `conflicts` puts find that the other process
@@ -184,6 +184,35 @@ describe('stores that serialize', () => {
     expect(r.session.namespaces).toEqual({ public: { mine: 1, other: 2 }, d: { sum: 3 } })
     expect(r.session.version).toBe(2)
     expect(JSON.parse(data.get(session.id)!)).toEqual(r.session)
+  })
+})
+
+describe('sessions the engine froze itself', () => {
+  it('one of its own sessions handed back under another id is still a StoreError', async () => {
+    const inner = new MemoryStore()
+    const engine = new SessionEngine({ store: inner })
+    const { session: a } = await engine.create({ public: { a: 1 } })
+    const { session: b } = await engine.create({ public: { b: 1 } })
+    const mixedUp = new SessionEngine({ store: { get: () => inner.get(a.id), put: (s, v) => inner.put(s, v), delete: () => {} } })
+    const error = await rejection(mixedUp.get(b.id), StoreError, 'STORE')
+    expect(error.operation).toBe('get')
+    await rejection(mixedUp.patch(b.id, { public: { b: 2 } }), StoreError, 'STORE')
+    expect(inner.get(b.id)).toBe(b)
+  })
+
+  it('a deserialized session is checked and frozen when loaded, then served as it is', async () => {
+    let answer: unknown
+    const inner = new MemoryStore()
+    const engine = new SessionEngine({ store: { get: () => answer as Session, put: (s, v) => inner.put(s, v), delete: () => {} } })
+    const { session } = await engine.create({ public: { a: { deep: [1] } } })
+    answer = JSON.parse(JSON.stringify(session))
+    const first = (await engine.get(session.id))!
+    expect(first).toBe(answer)
+    expect(isDeepFrozen(first)).toBe(true)
+    expect(await engine.get(session.id)).toBe(first)
+    // an expired session stays absent however it was loaded before
+    answer = { ...first, expiresAt: 0 }
+    expect(await engine.get(session.id)).toBeUndefined()
   })
 })
 
