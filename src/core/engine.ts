@@ -13,6 +13,7 @@ import { nameProblem } from '../util/names'
 import { compilePatterns, selectParams } from '../util/patterns'
 import { type Inspector, safeInspector } from '../features/inspect'
 import { KeyedQueue } from './queue'
+import { CONFLICT, DEFAULT_RETRY_POLICY, type RetryPolicy, updateLoop } from './update-loop'
 import { type SegmentOptions, type SegmentResult, SegmentSpec, encodeSegmentToken } from '../features/segment'
 import { type Recipe, readRecipe } from '../writes/recipe'
 import type { CycleReport, PureResult, SessionResult } from '../model/report'
@@ -41,7 +42,11 @@ export interface SessionEngineOptions<S extends object = Namespaces> {
   readonly limits?: Partial<Limits>
   /** Timeout for apps that set no `timeoutMs` of their own. Default: none. */
   readonly timeoutMs?: number
-  /** Re-runs after a compare-and-set conflict with another process before `ConflictError`. Default 5. */
+  /**
+   * Re-runs after a compare-and-set conflict with another process before `ConflictError`, each
+   * after a random pause on the engine's clock (0 to 2, 4, 8, ... ms, capped at 100). Default 30:
+   * at most 31 attempts and 2.5 s of pauses (see {@link DEFAULT_RETRY_POLICY}).
+   */
   readonly maxConflictRetries?: number
   /** Session id generator; default 128 random bits from Web Crypto. For deterministic tests. */
   readonly generateId?: () => string
@@ -101,7 +106,7 @@ export class SessionEngine<S extends object = Namespaces> {
   readonly #clock: Clock
   readonly #ttlMs: number
   readonly #writable: ReadonlySet<string>
-  readonly #maxRetries: number
+  readonly #retry: RetryPolicy
   readonly #generateId: () => string
   readonly #segment: SegmentSpec | undefined
   readonly #queue = new KeyedQueue()
@@ -152,7 +157,7 @@ export class SessionEngine<S extends object = Namespaces> {
       throw new ConfigError("cycles must be 'allow' or 'refuse'")
     }
     if (options.cycles === 'refuse') refuseCycles(this.graph)
-    this.#maxRetries = positiveInteger(options.maxConflictRetries, 5, 'maxConflictRetries', 0)
+    this.#retry = { ...DEFAULT_RETRY_POLICY, maxRetries: positiveInteger(options.maxConflictRetries, DEFAULT_RETRY_POLICY.maxRetries, 'maxConflictRetries', 0) }
     this.#generateId = options.generateId ?? randomId
     if (typeof this.#generateId !== 'function') throw new ConfigError('generateId must be a function')
     this.#segment = options.segment === undefined ? undefined : new SegmentSpec(options.segment)
@@ -248,15 +253,12 @@ export class SessionEngine<S extends object = Namespaces> {
   touch(id: string): Promise<TypedSession<S>>
   async touch(id: string): Promise<Session> {
     assertId(id)
-    return this.#queue.run(id, async () => {
-      for (let attempt = 1; ; attempt++) {
-        const session = await this.#load(id)
-        if (session === undefined) throw new SessionNotFoundError(id)
-        const now = this.#clock.now()
-        const next = freezeSession(id, session.version, session.createdAt, now, now + this.#ttlMs, session.namespaces)
-        if (await this.#put(next, session.version)) return next
-        if (attempt > this.#maxRetries) throw new ConflictError(id, attempt)
-      }
+    return this.#update(id, async () => {
+      const session = await this.#load(id)
+      if (session === undefined) throw new SessionNotFoundError(id)
+      const now = this.#clock.now()
+      const next = freezeSession(id, session.version, session.createdAt, now, now + this.#ttlMs, session.namespaces)
+      return (await this.#put(next, session.version)) ? next : CONFLICT
     })
   }
 
@@ -341,24 +343,31 @@ export class SessionEngine<S extends object = Namespaces> {
     return new Set([...this.#writable, ...(allow as string[])])
   }
 
-  /** The queued read-cycle-save loop of `patch` and `applyJsonPatch`, with compare-and-set retries. */
+  /** The read-cycle-save attempt of `patch` and `applyJsonPatch`, in the one update loop. */
   #mutate(id: string, writesFor: (session: Session) => readonly Write[] | Promise<readonly Write[]>): Promise<SessionResult> {
-    return this.#queue.run(id, async () => {
-      for (let attempt = 1; ; attempt++) {
-        const session = await this.#load(id)
-        if (session === undefined) throw new SessionNotFoundError(id)
-        if (attempt > 1) this.#settings.inspect?.({ type: 'store:retry', sessionId: id, attempt })
-        const writes = writesFor(session)
-        const outcome = await this.#cycle(session.namespaces, writes instanceof Promise ? await writes : writes, 'patch', id)
-        const report = this.#report(outcome, attempt)
-        if (outcome.report.changed.length === 0) return { session, patch: outcome.patch, report }
-        this.#checkLimits(session.namespaces, outcome)
-        const now = this.#clock.now()
-        const next = freezeSession(id, session.version + 1, session.createdAt, now, now + this.#ttlMs, outcome.namespaces)
-        if (await this.#put(next, session.version)) return { session: next, patch: outcome.patch, report }
-        if (attempt > this.#maxRetries) throw new ConflictError(id, attempt)
-      }
+    return this.#update(id, async (attempt) => {
+      const session = await this.#load(id)
+      if (session === undefined) throw new SessionNotFoundError(id)
+      const writes = writesFor(session)
+      const outcome = await this.#cycle(session.namespaces, writes instanceof Promise ? await writes : writes, 'patch', id)
+      const report = this.#report(outcome, attempt)
+      if (outcome.report.changed.length === 0) return { session, patch: outcome.patch, report }
+      this.#checkLimits(session.namespaces, outcome)
+      const now = this.#clock.now()
+      const next = freezeSession(id, session.version + 1, session.createdAt, now, now + this.#ttlMs, outcome.namespaces)
+      return (await this.#put(next, session.version)) ? { session: next, patch: outcome.patch, report } : CONFLICT
     })
+  }
+
+  /**
+   * Every stateful call on an existing session: queued per session (calls of this engine never
+   * race each other), then {@link updateLoop} — re-run after a lost compare-and-set with jittered
+   * exponential backoff on the engine's clock, `ConflictError` once the retries are spent.
+   */
+  #update<T>(id: string, attempt: (attempt: number) => Promise<T | typeof CONFLICT>): Promise<T> {
+    return this.#queue.run(id, () =>
+      updateLoop(id, attempt, this.#retry, this.#clock, (n) => this.#settings.inspect?.({ type: 'store:retry', sessionId: id, attempt: n })),
+    )
   }
 
   #checkLimits(base: Namespaces, outcome: CycleOutcome): void {

@@ -128,10 +128,13 @@ export class TransformFailedError extends SessionflowError {
 export class ConflictError extends SessionflowError {
   /** The contended session. */
   readonly sessionId: string
+  /** Attempts made (read, run, compare-and-set) before giving up: 1 + the retries. */
+  readonly attempts: number
 
   constructor(sessionId: string, attempts: number) {
     super('CONFLICT', `session ${sessionId} kept changing under us; gave up after ${attempts} attempts`)
     this.sessionId = sessionId
+    this.attempts = attempts
   }
 }
 
