@@ -4,8 +4,10 @@ export type { Changes } from './writes/changes'
 export { ManualClock, systemClock } from './core/clock'
 export { DEFAULT_RETRY_POLICY, type RetryPolicy } from './core/update-loop'
 export type { Clock } from './core/clock'
-export { DEFAULT_TTL_MS, MAX_TTL_MS, SessionEngine } from './core/engine'
-export type { GetOptions, SessionEngineOptions, WriteOptions } from './core/engine'
+export { SessionEngine } from './core/engine'
+export type { GetOptions, WriteOptions } from './core/engine'
+export { DEFAULT_TTL_MS, MAX_TTL_MS } from './core/options'
+export type { SessionEngineOptions } from './core/options'
 export {
   ConfigError,
   ConflictError,

@@ -1,4 +1,5 @@
 import type { CompiledApp } from './app'
+import type { Timers } from './clock'
 import { Draft, type Entry } from './draft'
 import { TransformFailedError, TransformLoopError } from '../model/errors'
 import type { AppGraph } from './graph'
@@ -15,6 +16,8 @@ export interface CycleSettings {
   readonly graph: AppGraph
   readonly limits: Limits
   readonly maxWaves: number
+  /** Schedules app timeouts: the engine clock's timers. */
+  readonly timers: Timers
   /** The engine's `inspect` option (wrapped so it cannot throw); `undefined` costs nothing. */
   readonly inspect?: Inspector | undefined
 }
@@ -196,7 +199,7 @@ function runWave(
     }
     if (inspect) inspect({ type: 'app:start', sessionId, wave, app: app.name })
     // a sync app ends where the next one starts: one clock read per app instead of two
-    const run = runApp(app, input, sessionId, wave, settings.limits, clock)
+    const run = runApp(app, input, sessionId, wave, settings.limits, settings.timers, clock)
     if (run instanceof Promise) {
       async = true
       clock = performance.now()

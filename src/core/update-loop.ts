@@ -65,6 +65,8 @@ export function backoffMs(policy: RetryPolicy, retry: number, clock: LoopClock):
 }
 
 function pause(clock: LoopClock, ms: number): Promise<void> {
+  // no timer for no pause: a ManualClock nobody advances would never fire it
+  if (ms <= 0) return Promise.resolve()
   return new Promise((resolve) => {
     if (typeof clock.setTimeout === 'function') clock.setTimeout(resolve, ms)
     else setTimeout(resolve, ms)

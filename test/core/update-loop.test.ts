@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { ConflictError, DEFAULT_RETRY_POLICY, MemoryStore, type Session, SessionEngine, type SessionStore } from '../../src/index'
+import { ConflictError, DEFAULT_RETRY_POLICY, ManualClock, MemoryStore, type Session, SessionEngine, type SessionStore } from '../../src/index'
 import { CONFLICT, backoffMs, updateLoop } from '../../src/core/update-loop'
 import { rejection } from '../support/helpers'
+import { flush, timerPending } from '../support/clock'
 
 /** A clock whose timers fire at once and record the pauses asked for; `random` as given. */
 function recordingClock(random: () => number) {
@@ -15,6 +16,7 @@ function recordingClock(random: () => number) {
       queueMicrotask(callback)
       return pauses.length
     },
+    clearTimeout() {},
   }
 }
 
@@ -91,6 +93,42 @@ describe('the update loop', () => {
       }
       expect(store.inner.get(session.id)).toBe(session)
     }
+  })
+
+  it('on a ManualClock with a random source, a re-run waits for the clock: nothing happens until the test advances it', async () => {
+    const clock = new ManualClock(0)
+    clock.random = () => 0.5
+    const store = new AlwaysContended()
+    const engine = new SessionEngine({ store, clock, maxConflictRetries: 2 })
+    const { session } = await engine.create({ public: { n: 1 } })
+    const call = engine.patch(session.id, { public: { n: 2 } })
+    const outcome = call.then(
+      () => 'saved',
+      (e: unknown) => e,
+    )
+    await timerPending(clock)
+    expect(store.puts).toBe(2) // the create, and the first attempt
+    clock.advance(0.9) // the first pause is 0.5 x 2 ms = 1 ms
+    await flush()
+    expect(store.puts).toBe(2)
+    clock.advance(0.1)
+    await timerPending(clock)
+    expect(store.puts).toBe(3)
+    clock.advance(2) // the second pause: 0.5 x 4 ms
+    const error = await outcome
+    expect(error).toBeInstanceOf(ConflictError)
+    expect((error as ConflictError).attempts).toBe(3)
+    expect(store.puts).toBe(4)
+  })
+
+  it('on a ManualClock left as it is (random 0), conflicts re-run at once: no timer waits for a clock nobody advances', async () => {
+    const clock = new ManualClock(0)
+    const store = new AlwaysContended()
+    const engine = new SessionEngine({ store, clock })
+    const { session } = await engine.create({ public: { n: 1 } })
+    const error = await rejection(engine.touch(session.id), ConflictError, 'CONFLICT')
+    expect(error.attempts).toBe(1 + DEFAULT_RETRY_POLICY.maxRetries)
+    expect(clock.pendingTimers).toBe(0)
   })
 
   it('two engines sharing a store, 10 concurrent increments each on one session: all succeed with the defaults', async () => {
