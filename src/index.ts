@@ -13,6 +13,7 @@ export {
   ConflictError,
   ForbiddenWriteError,
   InvalidValueError,
+  ReentrantCallError,
   SessionNotFoundError,
   SessionflowError,
   StoreError,

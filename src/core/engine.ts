@@ -1,10 +1,11 @@
+import type { TransformContext } from './app'
 import { type Changes, readChanges } from '../writes/changes'
 import { applyClientPatch, checkJsonPatch } from '../writes/json-patch'
 import { type Clock, timersOf } from './clock'
 import { type SessionEngineOptions, checkOptions } from './options'
 import { type CycleOutcome, type CycleSettings, runCycle } from './cycle'
 import { Draft } from './draft'
-import { ConflictError, InvalidValueError, SessionNotFoundError, StoreError } from '../model/errors'
+import { ConflictError, InvalidValueError, ReentrantCallError, SessionNotFoundError, StoreError } from '../model/errors'
 import { buildGraph } from './graph'
 import { type GraphInfo, analyseGraph, refuseCycles } from '../features/graph-analysis'
 import { assertId } from '../util/ids'
@@ -13,6 +14,7 @@ import { nameProblem } from '../util/names'
 import { compilePatterns, selectParams } from '../util/patterns'
 import { safeInspector } from '../features/inspect'
 import { KeyedQueue } from './queue'
+import { runningTransform } from './run-app'
 import { CONFLICT, type LoopClock, type RetryPolicy, updateLoop } from './update-loop'
 import { type SegmentResult, SegmentSpec, encodeSegmentToken } from '../features/segment'
 import { type Recipe, readRecipe } from '../writes/recipe'
@@ -31,6 +33,13 @@ export interface WriteOptions {
    * login). Only for host code: never pass client input here.
    */
   readonly allow?: readonly string[]
+  /**
+   * The `ctx` of the transform making this call, when a transform calls the engine. A call that
+   * would wait for a cycle waiting on that very transform (its own session's, or another session's
+   * whose transform waits on this one) then fails at once with `ReentrantCallError` instead of
+   * waiting forever. Calls made in a transform's synchronous part are recognized without it.
+   */
+  readonly from?: TransformContext
 }
 
 /** Options of {@link SessionEngine.get}. */
@@ -64,6 +73,10 @@ export class SessionEngine<S extends object = Namespaces> {
   readonly #generateId: () => string
   readonly #segment: SegmentSpec | undefined
   readonly #queue = new KeyedQueue()
+  /** Sessions with a call running in this engine (its queue's current task). */
+  readonly #running = new Set<string>()
+  /** Pending calls made from transforms: caller session -> called session -> how many. */
+  readonly #waits = new Map<string, Map<string, number>>()
   readonly #validators: ReadonlyMap<string, StandardSchemaV1> | undefined
   /** Approximate JSON size per namespaces object, so the size limit costs what changed, not the session. */
   readonly #sizes = new WeakMap<Namespaces, number>()
@@ -153,28 +166,30 @@ export class SessionEngine<S extends object = Namespaces> {
   patch(id: string, changes: TypedChanges<S> | Recipe, options?: WriteOptions): Promise<SessionResult<TypedSession<S>>>
   async patch(id: string, changes: Changes | Recipe, options: WriteOptions = {}): Promise<SessionResult> {
     assertId(id)
+    const caller = callerOf(options)
     const writable = this.#writableFor(options)
     if (typeof changes === 'function') {
-      return this.#mutate(id, (session) => this.#validated(readRecipe(changes, session.namespaces, writable, this.#settings.limits)))
+      return this.#mutate(id, caller, (session) => this.#validated(readRecipe(changes, session.namespaces, writable, this.#settings.limits)))
     }
     // checked once, before queueing: a refused call never waits for or touches the store
     const checked = this.#validated(readChanges(changes, this.#settings.limits, writable))
     const writes = checked instanceof Promise ? await checked : checked
-    return this.#mutate(id, () => writes)
+    return this.#mutate(id, caller, () => writes)
   }
 
   /** Applies an RFC 6902 JSON Patch (paths like `/public/key`) to the writable namespaces, whole or not at all. */
   applyJsonPatch(id: string, ops: readonly unknown[], options?: WriteOptions): Promise<SessionResult<TypedSession<S>>>
   async applyJsonPatch(id: string, ops: readonly unknown[], options: WriteOptions = {}): Promise<SessionResult> {
     assertId(id)
+    const caller = callerOf(options)
     const checked = checkJsonPatch(ops, this.#writableFor(options), this.#settings.limits)
-    return this.#mutate(id, (session) => this.#validated(applyClientPatch(checked, session.namespaces, this.#settings.limits)))
+    return this.#mutate(id, caller, (session) => this.#validated(applyClientPatch(checked, session.namespaces, this.#settings.limits)))
   }
 
-  /** Removes the session. No error when it does not exist. */
-  async delete(id: string): Promise<void> {
+  /** Removes the session. No error when it does not exist. `options.from`: see {@link WriteOptions.from}. */
+  async delete(id: string, options?: Pick<WriteOptions, 'from'>): Promise<void> {
     assertId(id)
-    return this.#queue.run(id, async () => {
+    return this.#queued(id, callerOf(options), async () => {
       try {
         await this.#store.delete(id)
       } catch (error) {
@@ -183,11 +198,11 @@ export class SessionEngine<S extends object = Namespaces> {
     })
   }
 
-  /** Renews `expiresAt` (and `updatedAt`) without running a cycle; `version` stays. */
-  touch(id: string): Promise<TypedSession<S>>
-  async touch(id: string): Promise<Session> {
+  /** Renews `expiresAt` (and `updatedAt`) without running a cycle; `version` stays. `options.from`: see {@link WriteOptions.from}. */
+  touch(id: string, options?: Pick<WriteOptions, 'from'>): Promise<TypedSession<S>>
+  async touch(id: string, options?: Pick<WriteOptions, 'from'>): Promise<Session> {
     assertId(id)
-    return this.#update(id, async () => {
+    return this.#update(id, callerOf(options), async () => {
       const session = await this.#load(id)
       if (session === undefined) throw new SessionNotFoundError(id)
       const now = this.#clock.now()
@@ -278,8 +293,8 @@ export class SessionEngine<S extends object = Namespaces> {
   }
 
   /** The read-cycle-save attempt of `patch` and `applyJsonPatch`, in the one update loop. */
-  #mutate(id: string, writesFor: (session: Session) => readonly Write[] | Promise<readonly Write[]>): Promise<SessionResult> {
-    return this.#update(id, async (attempt) => {
+  #mutate(id: string, caller: string | undefined, writesFor: (session: Session) => readonly Write[] | Promise<readonly Write[]>): Promise<SessionResult> {
+    return this.#update(id, caller, async (attempt) => {
       const session = await this.#load(id)
       if (session === undefined) throw new SessionNotFoundError(id)
       const writes = writesFor(session)
@@ -298,10 +313,57 @@ export class SessionEngine<S extends object = Namespaces> {
    * race each other), then {@link updateLoop} — re-run after a lost compare-and-set with jittered
    * exponential backoff on the engine's clock, `ConflictError` once the retries are spent.
    */
-  #update<T>(id: string, attempt: (attempt: number) => Promise<T | typeof CONFLICT>): Promise<T> {
-    return this.#queue.run(id, () =>
+  #update<T>(id: string, caller: string | undefined, attempt: (attempt: number) => Promise<T | typeof CONFLICT>): Promise<T> {
+    return this.#queued(id, caller, () =>
       updateLoop(id, attempt, this.#retry, this.#loopClock, (n) => this.#settings.inspect?.({ type: 'store:retry', sessionId: id, attempt: n })),
     )
+  }
+
+  /**
+   * Runs `task` in session `id`'s queue. A call from a transform of session `caller` is a wait of
+   * `caller`'s cycle on `id`'s queue: it is recorded while pending, and refused at once when it
+   * closes a loop of such waits (`id` is `caller` with its cycle running here, or `id`'s cycle
+   * waits, through recorded calls, on `caller`), which no cycle could ever leave.
+   */
+  #queued<T>(id: string, caller: string | undefined, task: () => Promise<T>): Promise<T> {
+    const run = async () => {
+      this.#running.add(id)
+      try {
+        return await task()
+      } finally {
+        this.#running.delete(id)
+      }
+    }
+    if (caller === undefined) return this.#queue.run(id, run)
+    const loop = caller === id ? (this.#running.has(id) ? [caller, id] : undefined) : this.#waitPath(id, caller)
+    if (loop !== undefined) return Promise.reject(new ReentrantCallError(id, caller === id ? loop : [caller, ...loop]))
+    const edges = this.#waits.get(caller) ?? new Map<string, number>()
+    this.#waits.set(caller, edges.set(id, (edges.get(id) ?? 0) + 1))
+    const done = () => {
+      const left = (edges.get(id) ?? 1) - 1
+      if (left > 0) edges.set(id, left)
+      else if (edges.delete(id) && edges.size === 0) this.#waits.delete(caller)
+    }
+    const result = this.#queue.run(id, run)
+    result.then(done, done)
+    return result
+  }
+
+  /** The sessions from `from` to `to` along recorded waits (both included), or `undefined`. */
+  #waitPath(from: string, to: string): string[] | undefined {
+    const seen = new Set<string>([from])
+    const stack: string[][] = [[from]]
+    while (stack.length > 0) {
+      const path = stack.pop()!
+      for (const next of this.#waits.get(path[path.length - 1]!)?.keys() ?? []) {
+        if (next === to) return [...path, next]
+        if (!seen.has(next)) {
+          seen.add(next)
+          stack.push([...path, next])
+        }
+      }
+    }
+    return undefined
   }
 
   #checkLimits(base: Namespaces, outcome: CycleOutcome): void {
@@ -380,6 +442,21 @@ function optionOf(options: unknown, name: string, what: string): unknown {
     const d = Object.getOwnPropertyDescriptor(options, name)
     if (d !== undefined && !('value' in d)) throw new InvalidValueError(`${what}: ${name} must be a data property`)
     return d?.value
+  } catch (error) {
+    throw asInvalidValue(error, undefined)
+  }
+}
+
+/**
+ * The session of the transform making a call: `options.from`, else the transform whose
+ * synchronous part is running; `undefined` for calls from outside any transform (or a pure run's).
+ */
+function callerOf(options: unknown): string | undefined {
+  const from = optionOf(options, 'from', 'write options') ?? runningTransform()
+  if (from === undefined) return undefined
+  try {
+    const sessionId = (from as { sessionId?: unknown }).sessionId
+    return typeof sessionId === 'string' ? sessionId : undefined
   } catch (error) {
     throw asInvalidValue(error, undefined)
   }
