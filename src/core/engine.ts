@@ -303,6 +303,8 @@ export class SessionEngine<S extends object = Namespaces> {
       if (outcome.report.changed.length === 0) return { session, patch: outcome.patch, report }
       this.#checkLimits(session.namespaces, outcome)
       const now = this.#clock.now()
+      // expired while the cycle ran: saving would revive it (a store that keeps expired sessions would take the write)
+      if (session.expiresAt <= now) throw new SessionNotFoundError(id)
       const next = freezeSession(id, session.version + 1, session.createdAt, now, now + this.#ttlMs, outcome.namespaces)
       return (await this.#put(next, session.version)) ? { session: next, patch: outcome.patch, report } : CONFLICT
     })
