@@ -14,6 +14,7 @@ export {
   ForbiddenWriteError,
   InvalidValueError,
   ReentrantCallError,
+  RemoteAppError,
   SessionNotFoundError,
   SessionflowError,
   StoreError,
@@ -38,7 +39,7 @@ export type { JsonValue, Namespace, Namespaces, Session } from './model/session'
 export { MemoryStore } from './core/store'
 export type { MaybePromise, MemoryStoreOptions, SessionStore } from './core/store'
 export { decodeSegmentToken } from './features/segment'
-export type { SegmentOptions, SegmentResult } from './features/segment'
+export type { SegmentOptions, SegmentResult, Segmenter } from './features/segment'
 export { MIN_KEY_BYTES, createTokenSigner } from './features/token'
 export type { TokenSigner, TokenSignerOptions } from './features/token'
 export { defineAppFor } from './core/app'

@@ -2,6 +2,7 @@
  * `createSessionHandler` end to end: a real server on 127.0.0.1 (@hono/node-server) driven by
  * `fetch` with a cookie jar. The same scenario runs in workerd in workerd.test.ts.
  */
+import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   ManualClock,
@@ -15,6 +16,7 @@ import {
 } from '../../src/index'
 import { type SessionHandlerOptions, createSessionHandler } from '../../src/http/index'
 import { commerceApps } from '../support/commerce'
+import { fcParams } from '../support/fc'
 import { SpyStore } from '../support/helpers'
 import { KEYS, scenarioApp } from '../support/http-app'
 import { Visitor } from '../support/http-client'
@@ -309,6 +311,16 @@ describe('every error status, as JSON without a stack', () => {
     expect((await v.get('/api/sessions?items=public.*')).body.namespaces).toEqual({ public: { country: { value: 'DE' } } })
   })
 
+  it('400 for a value over a limit inside a body within maxBodyBytes (a value problem, not a size one)', async () => {
+    const { handle } = scenarioApp()
+    const v = new Visitor(await serve(handle))
+    await v.post('/api/sessions')
+    const long = await v.patch('/api/sessions', { public: { note: { value: 'x'.repeat(17_000) } } })
+    expectError(long, 400, 'INVALID_VALUE')
+    expect(long.body.path).toBe('public.note')
+    expect(long.body.limit).toBeUndefined()
+  })
+
   it('401 and 403 from a critical remote app that answered them; 503 when it failed otherwise; nothing saved', async () => {
     const v = await visitor()
     const refused = await v.patch('/api/sessions', { public: { fail: { value: 'refused' } } })
@@ -418,6 +430,28 @@ describe('every error status, as JSON without a stack', () => {
 })
 
 describe('concurrency', () => {
+  it('a POST whose session is deleted between its read and its write (a logout in another tab) creates a new one', async () => {
+    const store = new SpyStore()
+    const { engine, handle } = scenarioApp({ store })
+    const visitor = new Visitor(await serve(handle))
+    await visitor.post('/api/sessions', { public: { country: { value: 'US' } } })
+    const id = visitor.cookies.get(SESSION)!.split('.')[0]!
+    const get = store.get.bind(store)
+    let reads = 0
+    store.get = (key: string) => {
+      const found = get(key)
+      // the handler's read sees the session; the engine's read inside patch finds it gone
+      if (key === id && ++reads === 1) store.inner.delete(id)
+      return found
+    }
+    const reply = await visitor.post('/api/sessions', { public: { postalCode: { value: '1' } } })
+    expect(reply.status).toBe(201)
+    const fresh = reply.body.sessionToken.split('.')[0]
+    expect(fresh).not.toBe(id)
+    expect((await engine.get(fresh))?.namespaces.public).toEqual({ postalCode: '1' })
+  })
+
+
   it('50 concurrent PATCHes on one session all land, each saved once', async () => {
     const { handle } = scenarioApp()
     const visitor = new Visitor(await serve(handle))
@@ -524,5 +558,55 @@ describe('options', () => {
     // a visitor that lost its segment cookie gets it back on a read
     visitor.cookies.delete(SEGMENT)
     expect(decodeSegmentToken((await visitor.get('/api/sessions')).set.get(SEGMENT)?.value)).toEqual({ store: { currencyCode: 'EUR' } })
+  })
+})
+
+describe('any input a client can send', () => {
+  it('is answered 2xx or 4xx (never 5xx, never a rejection), and a refused write saves nothing (property)', async () => {
+    const store = new SpyStore()
+    const { engine, handle } = scenarioApp({ store })
+    const created = await handle(new Request('http://x/api/sessions', { method: 'POST' }))
+    const cookie = created.headers.getSetCookie().map((line) => line.split(';')[0]).join('; ')
+    const id = cookie.split('=')[1]!.split('.')[0]!
+    const json = fc.jsonValue({ maxDepth: 4 })
+    const vtexish = fc.dictionary(fc.string({ maxLength: 8 }), fc.dictionary(fc.string({ maxLength: 8 }), fc.oneof(json, json.map((value) => ({ value })))))
+    const body = fc.oneof(
+      vtexish.map((b) => JSON.stringify(b)),
+      json.map((b) => JSON.stringify(b)),
+      fc.string({ maxLength: 50 }),
+      fc.constant('{"__proto__":{"x":{"value":1}}}'),
+      fc.constant('{"constructor":{"prototype":{"value":1}}}'),
+    )
+    const request = fc.record({
+      method: fc.constantFrom('GET', 'POST', 'PATCH', 'DELETE', 'PUT'),
+      path: fc.constantFrom('/api/sessions', '/api/segments', '/api/sessions?items=', '/api/sessions?items=*,a.b.c', '/x'),
+      query: fc.string({ maxLength: 20 }),
+      type: fc.constantFrom('application/json', 'application/json-patch+json', 'text/plain', undefined),
+      body: fc.option(body),
+      withSession: fc.boolean(),
+    })
+    await fc.assert(
+      fc.asyncProperty(request, async (r) => {
+        const before = await engine.get(id)
+        const putsBefore = puts(store)
+        const headers: Record<string, string> = {}
+        if (r.type !== undefined) headers['content-type'] = r.type
+        if (r.withSession) headers.cookie = cookie
+        const hasBody = r.body !== null && r.method !== 'GET'
+        const url = `http://x${r.path}${r.path.includes('?') ? '&' : '?'}q=${encodeURIComponent(r.query)}`
+        const response = await handle(new Request(url, { method: r.method, headers, body: hasBody ? r.body : undefined }))
+        expect(response.status, `${r.method} ${url} ${r.body}`).toBeLessThan(500)
+        if (response.status >= 400) {
+          expect(puts(store)).toBe(putsBefore)
+          expect(await engine.get(id)).toEqual(before)
+          expect(Object.keys(await response.json())).toEqual(expect.arrayContaining(['code', 'message']))
+        }
+        if (r.method === 'DELETE' && r.withSession) {
+          // put the session back for the next runs
+          await store.inner.put(before!, undefined)
+        }
+      }),
+      fcParams(300),
+    )
   })
 })
