@@ -159,8 +159,14 @@ describe('cost of a patch (elementary steps, not time)', () => {
       namespaces,
       1e6,
     ).work
+    const swaps = applyJsonPatch(
+      check(Array.from({ length: 1_000 }, (_, i) => (i % 2 ? { op: 'move', from: '/public/b', path: '/public/a' } : { op: 'move', from: '/public/a', path: '/public/b' }))),
+      namespaces,
+      1e6,
+    ).work
     // the whole session is about 8,000 steps to walk; a per-op clone would make these about 8,000,000
     expect(moves).toBeLessThan(one + 10 * 1_000)
+    expect(swaps).toBeLessThan(one + 10 * 1_000)
     expect(copies).toBeLessThan(one + 10 * 1_000 + 10_000)
     expect(moves / one).toBeLessThan(1_000 * 10)
   })
