@@ -35,4 +35,13 @@ describe('request bodies', () => {
     expect(pulled).toBeLessThan(40)
     expect(await readText(post('x'.repeat(100)), 100)).toHaveLength(100)
   })
+
+  it('a body stream that fails (the client went away) is the client\'s error, not a 500', async () => {
+    const broken = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        controller.error(new Error('socket hang up'))
+      },
+    })
+    await expect(readText(post(broken), 100)).rejects.toMatchObject({ code: 'INVALID_VALUE', message: 'the request body could not be read' })
+  })
 })

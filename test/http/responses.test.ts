@@ -6,6 +6,7 @@ import {
   type ErrorCode,
   ForbiddenWriteError,
   InvalidValueError,
+  RemoteAppError,
   SessionNotFoundError,
   StoreError,
   TransformFailedError,
@@ -38,11 +39,14 @@ describe('statusOf', () => {
 
   it('413 for an input or session over a size limit; a remote 401/403 on the error or its cause; 500 for anything else', () => {
     expect(statusOf(new InvalidValueError('big', undefined, { limit: 'maxSessionBytes' }))).toBe(413)
-    expect(statusOf(new TransformFailedError('auth', 'x', Object.assign(new Error('no'), { status: 401 })))).toBe(401)
-    expect(statusOf(Object.assign(new TransformFailedError('auth', 'x'), { status: 403 }))).toBe(403)
+    const remote = (status: number | undefined) => new TransformFailedError('auth', 'x', new RemoteAppError('https://auth.example/', status, 'no'))
+    expect(statusOf(remote(401))).toBe(401)
+    expect(statusOf(remote(403))).toBe(403)
     // other statuses of an upstream are not passed through: the client cannot act on a 500 of ours
-    expect(statusOf(new TransformFailedError('auth', 'x', { status: 500 }))).toBe(503)
-    expect(statusOf(new TransformFailedError('auth', 'x', { status: '403' }))).toBe(503)
+    expect(statusOf(remote(500))).toBe(503)
+    expect(statusOf(remote(undefined))).toBe(503)
+    // only a remote app's answer counts, not any error that happens to carry a status
+    expect(statusOf(new TransformFailedError('auth', 'x', Object.assign(new Error('no'), { status: 403 })))).toBe(503)
     expect(statusOf(new TypeError('bug'))).toBe(500)
     expect(statusOf('a string')).toBe(500)
     expect(statusOf(new HttpProblem(415, 'UNSUPPORTED_MEDIA_TYPE', 'x'))).toBe(415)
