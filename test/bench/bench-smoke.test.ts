@@ -68,10 +68,11 @@ describe('benchmark suite (smoke size)', () => {
   }
 
   it('keeps the core within its size budget (minified + brotli, without dependencies)', async () => {
-    // a regression guard at the measured size plus a little headroom; the issue's 8 kB target is
-    // missed (see README "Performance") and reported by `npm run bench`
+    // a regression guard at the measured size plus a little headroom; the 8 kB target is missed
+    // (see README "Performance") and reported by `npm run bench`. Raised since RFC 6902 JSON Patch
+    // is the core's own code (about 1.4 kB): before, fast-json-patch did it, outside this measure
     const { limitBytes } = await sizeBudget(root)
-    expect(limitBytes).toBeLessThanOrEqual(14_500)
+    expect(limitBytes).toBeLessThanOrEqual(17_500)
     const bytes = await coreSize(root)
     expect(bytes).toBeGreaterThan(1_000)
     expect(bytes, `core is ${bytes} B, budget ${limitBytes} B`).toBeLessThanOrEqual(limitBytes)
