@@ -3,6 +3,7 @@ import { Draft, type Entry } from './draft'
 import { TransformFailedError, TransformLoopError } from '../model/errors'
 import type { AppGraph } from './graph'
 import { type Limits, jsonEqual } from '../util/json'
+import { jsonHash, stringHash } from '../util/json-hash'
 import type { Operation } from '../model/operation'
 import { type AppRunReport, type CycleReport, type WaveReport, type WriteConflict, appRunReport } from '../model/report'
 import type { JsonValue, Namespaces } from '../model/session'
@@ -36,6 +37,8 @@ export interface CycleOutcome {
 interface Change {
   readonly entry: Entry
   readonly before: JsonValue | undefined
+  /** The value after the change (the entry's value moves on in later waves). */
+  readonly after: JsonValue | undefined
 }
 
 interface WaveRecord {
@@ -65,7 +68,7 @@ export async function runCycle(
     const before = entry.value
     if (jsonEqual(before, value)) continue
     entry.value = value
-    pending.push({ entry, before })
+    pending.push({ entry, before, after: value })
   }
   const trigger = pending.map((c) => c.entry.param)
   // a wave starts where the previous one ended: one clock read per wave boundary, not two
@@ -82,16 +85,28 @@ export async function runCycle(
   }
   // loop detection: (trigger set, state) pairs seen at the start of each counted wave
   const history: WaveRecord[] = []
-  const seen = new Map<string, number[]>()
+  const seen = new Map<string, Repeats>()
+  const states = new StateHashes(history)
   for (;;) {
     const { apps, params } = triggered(pending)
     if (apps.length === 0) break
     const key = params.length === 1 ? params[0]! : params.join('\n')
-    const earlier = seen.get(key)
-    if (earlier === undefined) seen.set(key, [history.length])
+    const now = history.length
+    const repeats = seen.get(key)
+    if (repeats === undefined) seen.set(key, { waves: [now], indexed: 0, byHash: new Map() })
     else {
-      for (const i of earlier) if (sameStateSince(history, i)) throw loopError(graph, 'repeat', history, i)
-      earlier.push(history.length)
+      // only a wave with the same trigger set and the same state hash can be a repeat; the hash is
+      // a filter, the exact comparison decides
+      for (; repeats.indexed < repeats.waves.length; repeats.indexed++) {
+        const wave = repeats.waves[repeats.indexed]!
+        const hash = states.at(wave)
+        const same = repeats.byHash.get(hash)
+        if (same === undefined) repeats.byHash.set(hash, [wave])
+        else same.push(wave)
+      }
+      const candidates = repeats.byHash.get(states.at(now))
+      if (candidates !== undefined) for (const i of candidates) if (sameStateSince(history, i)) throw loopError(graph, 'repeat', history, i)
+      repeats.waves.push(now)
     }
     if (history.length >= maxWaves) throw loopError(graph, 'maxWaves', history, Math.max(0, history.length - 10))
     const ran = runWave(settings, draft, apps, 'changes', params, waves.length + 1, sessionId, clock)
@@ -110,6 +125,48 @@ export async function runCycle(
     namespaceCount,
     report: { kind, trigger, waves, changed, durationMs: performance.now() - started },
   }
+}
+
+/** The earlier counted waves that one trigger set started. */
+interface Repeats {
+  readonly waves: number[]
+  /** `waves[0 .. indexed)` are in `byHash`. */
+  indexed: number
+  /** State hash at a wave's start -> those waves. */
+  readonly byHash: Map<number, number[]>
+}
+
+/**
+ * A hash of the state at the start of each counted wave, relative to the state before the first:
+ * each change adds `h(param, after) - h(param, before)`, so equal states hash alike. Computed on
+ * demand (only once a trigger set repeats) and each change hashed once: amortized O(changes) per
+ * wave, however many waves ran.
+ */
+class StateHashes {
+  readonly #history: readonly WaveRecord[]
+  readonly #hashes: number[] = [0]
+
+  constructor(history: readonly WaveRecord[]) {
+    this.#history = history
+  }
+
+  /** The hash at the start of counted wave `wave` (at most the next wave to run). */
+  at(wave: number): number {
+    const hashes = this.#hashes
+    while (hashes.length <= wave) {
+      let state = hashes[hashes.length - 1]!
+      for (const { entry, before, after } of this.#history[hashes.length - 1]!.changes) {
+        const param = (entry.hash ||= stringHash(entry.param, 0x3243f6a8))
+        state = (state + paramHash(param, after) - paramHash(param, before)) | 0
+      }
+      hashes.push(state)
+    }
+    return hashes[wave]!
+  }
+}
+
+function paramHash(param: number, value: JsonValue | undefined): number {
+  return Math.imul(param ^ jsonHash(value), 0x9e3779b1)
 }
 
 /** Apps monitoring at least one of `changes` (ascending, read-only), and the monitored params among them (sorted). */
@@ -269,7 +326,7 @@ function mergeWave(
   const ended = performance.now()
   for (const entry of touched) {
     if (!jsonEqual(entry.before, entry.value)) {
-      changes.push({ entry, before: entry.before })
+      changes.push({ entry, before: entry.before, after: entry.value })
       changedParams.push(entry.param)
     }
     if (entry.conflict) conflicts.push({ param: entry.param, apps: entry.writers!, winner: entry.writers![entry.writers!.length - 1]! })
