@@ -85,27 +85,30 @@ export async function runCycle(
   }
   // loop detection: (trigger set, state) pairs seen at the start of each counted wave
   const history: WaveRecord[] = []
-  const seen = new Map<string, Repeats>()
-  const states = new StateHashes(history)
+  // trigger set -> the counted waves it started, of which `indexed` are in `byState` (keyed by
+  // state hash and trigger set): a repeat can only be among the waves under the same key there;
+  // the hash is a filter, the exact comparison decides
+  const seen = new Map<string, { waves: number[]; indexed: number }>()
+  const byState = new Map<string, number[]>()
+  const hashes = [0]
   for (;;) {
     const { apps, params } = triggered(pending)
     if (apps.length === 0) break
     const key = params.length === 1 ? params[0]! : params.join('\n')
     const now = history.length
     const repeats = seen.get(key)
-    if (repeats === undefined) seen.set(key, { waves: [now], indexed: 0, byHash: new Map() })
+    if (repeats === undefined) seen.set(key, { waves: [now], indexed: 0 })
     else {
-      // only a wave with the same trigger set and the same state hash can be a repeat; the hash is
-      // a filter, the exact comparison decides
       for (; repeats.indexed < repeats.waves.length; repeats.indexed++) {
         const wave = repeats.waves[repeats.indexed]!
-        const hash = states.at(wave)
-        const same = repeats.byHash.get(hash)
-        if (same === undefined) repeats.byHash.set(hash, [wave])
+        const id = `${stateHash(history, hashes, wave)} ${key}`
+        const same = byState.get(id)
+        if (same === undefined) byState.set(id, [wave])
         else same.push(wave)
       }
-      const candidates = repeats.byHash.get(states.at(now))
-      if (candidates !== undefined) for (const i of candidates) if (sameStateSince(history, i)) throw loopError(graph, 'repeat', history, i)
+      for (const i of byState.get(`${stateHash(history, hashes, now)} ${key}`) ?? []) {
+        if (sameStateSince(history, i)) throw loopError(graph, 'repeat', history, i)
+      }
       repeats.waves.push(now)
     }
     if (history.length >= maxWaves) throw loopError(graph, 'maxWaves', history, Math.max(0, history.length - 10))
@@ -127,46 +130,22 @@ export async function runCycle(
   }
 }
 
-/** The earlier counted waves that one trigger set started. */
-interface Repeats {
-  readonly waves: number[]
-  /** `waves[0 .. indexed)` are in `byHash`. */
-  indexed: number
-  /** State hash at a wave's start -> those waves. */
-  readonly byHash: Map<number, number[]>
-}
-
 /**
- * A hash of the state at the start of each counted wave, relative to the state before the first:
- * each change adds `h(param, after) - h(param, before)`, so equal states hash alike. Computed on
- * demand (only once a trigger set repeats) and each change hashed once: amortized O(changes) per
- * wave, however many waves ran.
+ * A hash of the state at the start of counted wave `wave` (at most the next to run), relative to
+ * the state before the first: each change adds `h(param, after) - h(param, before)`, so equal
+ * states hash alike. `hashes` caches them: filled on demand (once a trigger set repeats), each
+ * change hashed once — amortized O(changes) per wave, however many waves ran.
  */
-class StateHashes {
-  readonly #history: readonly WaveRecord[]
-  readonly #hashes: number[] = [0]
-
-  constructor(history: readonly WaveRecord[]) {
-    this.#history = history
-  }
-
-  /** The hash at the start of counted wave `wave` (at most the next wave to run). */
-  at(wave: number): number {
-    const hashes = this.#hashes
-    while (hashes.length <= wave) {
-      let state = hashes[hashes.length - 1]!
-      for (const { entry, before, after } of this.#history[hashes.length - 1]!.changes) {
-        const param = (entry.hash ||= stringHash(entry.param, 0x3243f6a8))
-        state = (state + paramHash(param, after) - paramHash(param, before)) | 0
-      }
-      hashes.push(state)
+function stateHash(history: readonly WaveRecord[], hashes: number[], wave: number): number {
+  while (hashes.length <= wave) {
+    let state = hashes[hashes.length - 1]!
+    for (const { entry, before, after } of history[hashes.length - 1]!.changes) {
+      const param = stringHash(entry.param, 5)
+      state = (state + Math.imul(param ^ jsonHash(after), 0x9e3779b1) - Math.imul(param ^ jsonHash(before), 0x9e3779b1)) | 0
     }
-    return hashes[wave]!
+    hashes.push(state)
   }
-}
-
-function paramHash(param: number, value: JsonValue | undefined): number {
-  return Math.imul(param ^ jsonHash(value), 0x9e3779b1)
+  return hashes[wave]!
 }
 
 /** Apps monitoring at least one of `changes` (ascending, read-only), and the monitored params among them (sorted). */

@@ -33,8 +33,6 @@ export class Entry {
   writers: string[] | undefined = undefined
   /** Whether two writers of `wave` wrote different values. */
   conflict = false
-  /** Hash of `param` for loop detection (0: not computed yet). */
-  hash = 0
 
   constructor(
     readonly namespace: string,

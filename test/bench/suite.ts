@@ -281,7 +281,7 @@ export async function runSuite(size: SuiteSize, log: (line: string) => void = ()
       const [own, ref] = await timePair((i) => stored.run(i % 2), (i) => reference.run(i % 2))
       add({ section: 'stored', name: `one-app stored patch, ${label}`, value: own * 1e3, unit: 'µs/patch' })
       const r = own / ref
-      add({ section: 'stored', name: `  ratio to ${refApps} apps / ${refParams} params, timed side by side`, value: r, unit: 'x', target: '≤ 1.3', ok: r <= 1.3 })
+      add({ section: 'stored', name: `  ratio to the stored ${refApps}-app / ${refParams}-param session, side by side`, value: r, unit: 'x', target: '≤ 1.3', ok: r <= 1.3 })
     }
   }
 
