@@ -4,7 +4,11 @@ import type { StandardSchemaV1 } from '../features/standard-schema'
 import type { JsonValue, Namespaces } from '../model/session'
 import type { SessionSchema, ValueOf } from '../features/typed'
 
-/** Declared params: namespace -> keys, e.g. `{ public: ['country', 'postalCode'] }`. */
+/**
+ * Declared params: namespace -> keys, e.g. `{ public: ['country', 'postalCode'] }`. In `input`
+ * only, a key ending in `*` is a pattern: `{ cookie: ['VtexIdclientAutCookie_*'] }` monitors (and
+ * receives) every param of the namespace whose key starts with the prefix; `'*'` alone, all of them.
+ */
 export type ParamDeclaration = { readonly [namespace: string]: readonly string[] }
 
 /** What a transform receives besides its input. */
@@ -25,8 +29,11 @@ export interface TransformContext {
  * is a type error; values take their type from the session schema `S` when one is given.
  */
 export type AppInput<I extends ParamDeclaration, S = Namespaces> = {
-  readonly [N in keyof I]: { readonly [K in I[N][number]]?: ValueOf<S, N, K> }
+  readonly [N in keyof I]: { readonly [K in I[N][number] as InputKey<K>]?: ValueOf<S, N, K> }
 }
+
+/** The property a declared input key gives: itself, or for a pattern `'prefix*'` every key starting with `prefix`. */
+type InputKey<K extends string> = K extends `${infer P}*` ? `${P}${string}` : K
 
 /**
  * What a transform may return: a partial object of its declared outputs. A param set to
@@ -145,8 +152,11 @@ export interface CompiledApp {
   readonly inputKey: string
   /** Small integer per distinct `inputKey` within a graph (set by the graph; 0 for a lone app). */
   readonly inputId: number
-  /** The inputs by namespace, in declaration order, with each param's `namespace.key` built once. */
-  readonly inputGroups: ReadonlyArray<{ readonly namespace: string; readonly keys: readonly string[]; readonly params: readonly string[] }>
+  /**
+   * The inputs by namespace, in declaration order: exact keys with each param's `namespace.key`
+   * built once, and the prefixes of the namespace's patterns (`undefined` when it has none).
+   */
+  readonly inputGroups: ReadonlyArray<InputGroup>
   readonly runOnCreate: boolean
   readonly timeoutMs: number | undefined
   readonly critical: boolean
@@ -155,6 +165,22 @@ export interface CompiledApp {
   readonly emptyInput: Readonly<Record<string, Readonly<Record<string, JsonValue>>>>
   /** Validators of the app's output params (`ns.key` -> validator); absent when none applies. */
   readonly validators: ReadonlyMap<string, StandardSchemaV1> | undefined
+}
+
+/** One namespace of an app's inputs. */
+export interface InputGroup {
+  readonly namespace: string
+  /** Exact keys, and their `namespace.key`. */
+  readonly keys: readonly string[]
+  readonly params: readonly string[]
+  /** Prefixes of the pattern keys (`'VtexIdclientAutCookie_'` for `'VtexIdclientAutCookie_*'`); `undefined`: none. */
+  readonly prefixes: readonly string[] | undefined
+}
+
+/** Whether `key` starts with one of `prefixes`: the one test of an input pattern. */
+export function matchesPrefix(prefixes: readonly string[], key: string): boolean {
+  for (let i = 0; i < prefixes.length; i++) if (key.startsWith(prefixes[i]!)) return true
+  return false
 }
 
 const KNOWN_KEYS = new Set(['name', 'input', 'output', 'runOnCreate', 'timeoutMs', 'critical', 'transform'])
@@ -180,7 +206,7 @@ export function compileApp(
   if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && timeoutMs > 0 && timeoutMs <= 2_147_483_647)) {
     throw new ConfigError('timeoutMs must be a number > 0 and < 2^31', name)
   }
-  const inputs = declaredParams(config.input, 'input', name)
+  const inputs = declaredParams(config.input, 'input', name, true)
   const outputs = new Map<string, Set<string>>()
   for (const [ns, key] of declaredParams(config.output, 'output', name)) {
     let keys = outputs.get(ns)
@@ -202,9 +228,11 @@ export function compileApp(
       }
     }
   }
-  const inputGroups = inputNamespaces.map((namespace) => {
-    const keys = inputs.filter(([ns]) => ns === namespace).map(([, key]) => key)
-    return { namespace, keys, params: keys.map((key) => `${namespace}.${key}`) }
+  const inputGroups = inputNamespaces.map((namespace): InputGroup => {
+    const declared = inputs.filter(([ns]) => ns === namespace).map(([, key]) => key)
+    const keys = declared.filter((key) => !key.endsWith('*'))
+    const prefixes = declared.filter((key) => key.endsWith('*')).map((key) => key.slice(0, -1))
+    return { namespace, keys, params: keys.map((key) => `${namespace}.${key}`), prefixes: prefixes.length > 0 ? prefixes : undefined }
   })
   const outputParams = new Map<string, Map<string, string>>()
   for (const [ns, keys] of outputs) outputParams.set(ns, new Map([...keys].map((key) => [key, `${ns}.${key}`])))
@@ -227,7 +255,8 @@ export function compileApp(
   }
 }
 
-function declaredParams(declaration: unknown, what: string, app: string): Array<[string, string]> {
+/** The declared `[namespace, key]` pairs; with `patterns`, a key may be `prefix*` (checked as a name without its `*`). */
+function declaredParams(declaration: unknown, what: string, app: string, patterns = false): Array<[string, string]> {
   if (declaration === undefined) return []
   if (typeof declaration !== 'object' || declaration === null || Array.isArray(declaration)) {
     throw new ConfigError(`${what} must be an object of namespace -> array of keys`, app)
@@ -240,7 +269,9 @@ function declaredParams(declaration: unknown, what: string, app: string): Array<
     const keys = (declaration as Record<string, unknown>)[ns as string]
     if (!Array.isArray(keys)) throw new ConfigError(`${what}.${String(ns)} must be an array of keys`, app)
     for (const key of keys) {
-      const keyProblem = nameProblem(key)
+      const pattern = patterns && typeof key === 'string' && key.endsWith('*')
+      // '*' alone (every key) has an empty prefix; a prefix must otherwise be a valid name
+      const keyProblem = pattern ? (key === '*' ? undefined : nameProblem(key.slice(0, -1))) : nameProblem(key)
       if (keyProblem !== undefined) throw new ConfigError(`${what} key in "${String(ns)}" ${keyProblem}`, app)
       const param = `${String(ns)}.${key as string}`
       if (seen.has(param)) throw new ConfigError(`${what} declares ${param} twice`, app)

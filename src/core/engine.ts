@@ -33,7 +33,7 @@ export interface SessionEngineOptions<S extends object = Namespaces> {
   readonly clock?: Clock
   /** Most waves triggered by changed params in one cycle (the create wave not counted). Default 100. */
   readonly maxWaves?: number
-  /** Sliding expiry: a session expires this long after its last saved change or touch. Default 30 minutes. */
+  /** Sliding expiry: a session expires this long after its last saved change or touch. Default 30 minutes, at most {@link MAX_TTL_MS}. */
   readonly ttlMs?: number
   /** Namespaces clients may write through `patch` and `applyJsonPatch`. Default `['public']`. */
   readonly writableNamespaces?: readonly string[]
@@ -76,6 +76,12 @@ export interface GetOptions {
 
 /** 30 minutes. */
 export const DEFAULT_TTL_MS = 30 * 60_000
+
+/**
+ * Longest `ttlMs` accepted: 100 years. Bounded so that `now + ttlMs` stays an exact integer and a
+ * time every store can hold (Redis' `PEXPIREAT` refuses times past about 9.2e18 ms).
+ */
+export const MAX_TTL_MS = 100 * 365 * 24 * 3_600_000
 
 const EMPTY: Namespaces = Object.freeze({})
 /** What `segmentOf` returns when no segment is configured: every session shares the empty segment. */
@@ -146,8 +152,8 @@ export class SessionEngine<S extends object = Namespaces> {
     }
     this.#store = store
     this.#ttlMs = options.ttlMs ?? DEFAULT_TTL_MS
-    if (!(typeof this.#ttlMs === 'number' && this.#ttlMs > 0 && Number.isFinite(this.#ttlMs))) {
-      throw new ConfigError('ttlMs must be a finite number > 0')
+    if (!(typeof this.#ttlMs === 'number' && this.#ttlMs > 0 && this.#ttlMs <= MAX_TTL_MS)) {
+      throw new ConfigError(`ttlMs must be a number > 0 and at most ${MAX_TTL_MS} (100 years)`)
     }
     const writable = options.writableNamespaces ?? ['public']
     if (!Array.isArray(writable)) throw new ConfigError('writableNamespaces must be an array of namespace names')
@@ -175,6 +181,16 @@ export class SessionEngine<S extends object = Namespaces> {
   /** The limits in force. */
   get limits(): Readonly<Limits> {
     return this.#settings.limits
+  }
+
+  /** The sliding expiry in force, ms (what hosts need for cookie lifetimes). */
+  get ttlMs(): number {
+    return this.#ttlMs
+  }
+
+  /** The engine's clock (what hosts need to compare `expiresAt` and `updatedAt` with now). */
+  get clock(): Clock {
+    return this.#clock
   }
 
   /**
@@ -365,13 +381,19 @@ export class SessionEngine<S extends object = Namespaces> {
     const limits = this.#settings.limits
     const size = this.#sizeOf(base) + outcome.sizeDelta
     if (size > limits.maxSessionBytes) {
-      throw new InvalidValueError(`the session would be about ${size} bytes, over limits.maxSessionBytes (${limits.maxSessionBytes})`)
+      throw new InvalidValueError(`the session would be about ${size} bytes, over limits.maxSessionBytes (${limits.maxSessionBytes})`, undefined, {
+        limit: 'maxSessionBytes',
+      })
     }
     if (outcome.largestNamespace > limits.maxKeysPerNamespace) {
-      throw new InvalidValueError(`a namespace would hold more than limits.maxKeysPerNamespace (${limits.maxKeysPerNamespace}) params`)
+      throw new InvalidValueError(`a namespace would hold more than limits.maxKeysPerNamespace (${limits.maxKeysPerNamespace}) params`, undefined, {
+        limit: 'maxKeysPerNamespace',
+      })
     }
     if (outcome.namespaceCount > limits.maxNamespaces) {
-      throw new InvalidValueError(`the session would have more than limits.maxNamespaces (${limits.maxNamespaces}) namespaces`)
+      throw new InvalidValueError(`the session would have more than limits.maxNamespaces (${limits.maxNamespaces}) namespaces`, undefined, {
+        limit: 'maxNamespaces',
+      })
     }
     this.#sizes.set(outcome.namespaces, size)
   }
