@@ -18,6 +18,11 @@ export interface CycleSettings {
   readonly maxWaves: number
   /** The engine's `inspect` option (wrapped so it cannot throw); `undefined` costs nothing. */
   readonly inspect?: Inspector | undefined
+  /**
+   * Time each synchronous app on its own (a clock read per app). Otherwise the sync apps of a
+   * wave share its duration equally: one clock read per wave boundary.
+   */
+  readonly timeApps?: boolean
 }
 
 /** A cycle's outcome, before anything is saved. */
@@ -213,6 +218,7 @@ function runWave(
   const runs: Array<Settled | Promise<Settled>> = new Array(appIndexes.length)
   let async = false
   let clock = started
+  const timed = settings.timeApps === true || inspect !== undefined
   // every input is built from the same snapshot, so apps declaring the same inputs share one frozen
   // object: the first app's is kept aside (in a wide wave all apps often share it), others in a map
   let firstInput: unknown
@@ -231,17 +237,24 @@ function runWave(
       if (input === undefined) shared.set(app.inputId, (input = inputOf(app, draft)))
     }
     if (inspect) inspect({ type: 'app:start', sessionId, wave, app: app.name })
-    // a sync app ends where the next one starts: one clock read per app instead of two
-    const run = runApp(app, input, sessionId, wave, settings.limits, clock)
-    if (run instanceof Promise) {
-      async = true
-      clock = performance.now()
-    } else clock += run.durationMs
+    let run: Settled | Promise<Settled>
+    if (timed) {
+      // a sync app ends where the next one starts: one clock read per app instead of two
+      run = runApp(app, input, sessionId, wave, settings.limits, clock)
+      if (run instanceof Promise) clock = performance.now()
+      else clock += run.durationMs
+    } else {
+      // untimed (-1), unless a timeout needs the app's own start
+      run = runApp(app, input, sessionId, wave, settings.limits, app.timeoutMs === undefined ? -1 : performance.now())
+    }
+    if (run instanceof Promise) async = true
     runs[i] = run
   }
   // a wave of sync apps settles without a promise: `await` on it would still cost a microtask per wave
-  if (!async) return mergeWave(settings, draft, runs as Settled[], kind, trigger, wave, sessionId, started)
-  return Promise.all(runs).then((settled) => mergeWave(settings, draft, settled, kind, trigger, wave, sessionId, started))
+  if (!async) return mergeWave(settings, draft, runs as Settled[], kind, trigger, wave, sessionId, started, undefined)
+  // untimed sync apps share the time up to here, not the async apps' wait
+  const syncEnded = timed ? undefined : performance.now()
+  return Promise.all(runs).then((settled) => mergeWave(settings, draft, settled, kind, trigger, wave, sessionId, started, syncEnded))
 }
 
 interface WaveOutcome {
@@ -261,6 +274,7 @@ function mergeWave(
   wave: number,
   sessionId: string | undefined,
   started: number,
+  syncEnded: number | undefined,
 ): WaveOutcome {
   const inspect = settings.inspect
   // every write of the wave lands in its param's entry, in `apps` order (the last writer wins); the
@@ -268,6 +282,7 @@ function mergeWave(
   // come from the same single lookup
   const touched: Entry[] = []
   const appReports: AppRunReport[] = new Array(settled.length)
+  let untimed = 0
   for (let i = 0; i < settled.length; i++) {
     const run = settled[i]!
     if (run.error !== undefined && run.app.critical) {
@@ -298,11 +313,17 @@ function mergeWave(
       entry.value = value
     }
     appReports[i] = appRunReport(name, run.durationMs, changed, run.undeclared, run.error)
+    if (run.durationMs < 0) untimed++
   }
   const changes: Change[] = []
   const changedParams: string[] = []
   const conflicts: WriteConflict[] = []
   const ended = performance.now()
+  if (untimed > 0) {
+    // the untimed sync apps share the wave's time (up to the async apps' start, if any) equally
+    const share = ((syncEnded ?? ended) - started) / untimed
+    for (const report of appReports) if (report.durationMs < 0) (report as { durationMs: number }).durationMs = share
+  }
   for (const entry of touched) {
     if (!jsonEqual(entry.before, entry.value)) {
       changes.push({ entry, before: entry.before, after: entry.value })

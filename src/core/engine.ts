@@ -17,7 +17,7 @@ import { type SegmentOptions, type SegmentResult, SegmentSpec, encodeSegmentToke
 import { type Recipe, readRecipe } from '../writes/recipe'
 import type { CycleReport, PureResult, SessionResult } from '../model/report'
 import type { JsonValue, Namespaces, Session, Write } from '../model/session'
-import { deepFreeze, freezeSession, frozenDownToNamespaces, storedSessionProblem } from './stored-session'
+import { deepFreeze, freezeSession, frozenDownToNamespaces, isOwnSession, storedSessionProblem } from './stored-session'
 import { type SchemaValidators, compileSchema, validateWrites } from '../features/schema'
 import type { StandardSchemaV1 } from '../features/standard-schema'
 import { MemoryStore, type SessionStore } from './store'
@@ -53,6 +53,13 @@ export interface SessionEngineOptions<S extends object = Namespaces> {
   readonly schema?: SchemaValidators<S>
   /** `'refuse'`: the constructor throws `ConfigError` when the app graph has a cycle (see `engine.graph.cycles`). Default `'allow'`. */
   readonly cycles?: 'allow' | 'refuse'
+  /**
+   * How `durationMs` of synchronous app runs is measured. `'wave'` (default): the sync apps of a
+   * wave share its time equally (one clock read per wave boundary, not one per app). `'app'`: each
+   * is timed on its own. Async apps, and every app while `inspect` is set, are always timed on
+   * their own.
+   */
+  readonly timing?: 'wave' | 'app'
   /** Receives typed events (cycles, waves, apps, store); see {@link InspectEvent}. Costs nothing when absent. */
   readonly inspect?: Inspector
   /** The params that make up a visitor's segment (a shared cache key): see {@link SessionEngine.segmentOf}. */
@@ -88,20 +95,6 @@ const EMPTY: Namespaces = Object.freeze({})
 const NO_SEGMENT: SegmentResult = Object.freeze({ segment: EMPTY, token: encodeSegmentToken(EMPTY) })
 /** Namespaces this module produced (checked and frozen): the pure API skips re-checking them. */
 const trusted = new WeakSet<Namespaces>()
-/**
- * Sessions this module froze (or checked and froze once, after a deserializing store handed them
- * back): loading one again costs O(1) in its size. Without it, every load re-checked every
- * namespace, and `Object.isFrozen` walks every key of a hash-table namespace (about 130 µs per
- * load at 10,000 keys).
- */
-const ownSessions = new WeakSet<Session>()
-
-/** {@link freezeSession}, remembered as one of ours. */
-function ownSession(id: string, version: number, createdAt: number, updatedAt: number, expiresAt: number, namespaces: Namespaces): Session {
-  const session = freezeSession(id, version, createdAt, updatedAt, expiresAt, namespaces)
-  ownSessions.add(session)
-  return session
-}
 
 /**
  * The session engine: apps monitor params; a change runs the apps that monitor it in waves until
@@ -143,7 +136,9 @@ export class SessionEngine<S extends object = Namespaces> {
       limits,
       maxWaves,
       inspect: safeInspector(options.inspect),
+      timeApps: options.timing === 'app',
     }
+    if (options.timing !== undefined && options.timing !== 'wave' && options.timing !== 'app') throw new ConfigError("timing must be 'wave' or 'app'")
     this.#clock = options.clock ?? systemClock
     if (typeof this.#clock?.now !== 'function') throw new ConfigError('clock must have a now() method')
     const store = options.store ?? new MemoryStore({ now: () => this.#clock.now() })
@@ -205,7 +200,7 @@ export class SessionEngine<S extends object = Namespaces> {
     const outcome = await this.#cycle(EMPTY, writes, 'create', id)
     this.#checkLimits(EMPTY, outcome)
     const now = this.#clock.now()
-    const session = ownSession(id, 1, now, now, now + this.#ttlMs, outcome.namespaces)
+    const session = freezeSession(id, 1, now, now, now + this.#ttlMs, outcome.namespaces)
     if (!(await this.#put(session, undefined))) throw new ConflictError(id, 1)
     return { session, patch: outcome.patch, report: this.#report(outcome, 1) }
   }
@@ -268,7 +263,7 @@ export class SessionEngine<S extends object = Namespaces> {
         const session = await this.#load(id)
         if (session === undefined) throw new SessionNotFoundError(id)
         const now = this.#clock.now()
-        const next = ownSession(id, session.version, session.createdAt, now, now + this.#ttlMs, session.namespaces)
+        const next = freezeSession(id, session.version, session.createdAt, now, now + this.#ttlMs, session.namespaces)
         if (await this.#put(next, session.version)) return next
         if (attempt > this.#maxRetries) throw new ConflictError(id, attempt)
       }
@@ -369,7 +364,7 @@ export class SessionEngine<S extends object = Namespaces> {
         if (outcome.report.changed.length === 0) return { session, patch: outcome.patch, report }
         this.#checkLimits(session.namespaces, outcome)
         const now = this.#clock.now()
-        const next = ownSession(id, session.version + 1, session.createdAt, now, now + this.#ttlMs, outcome.namespaces)
+        const next = freezeSession(id, session.version + 1, session.createdAt, now, now + this.#ttlMs, outcome.namespaces)
         if (await this.#put(next, session.version)) return { session: next, patch: outcome.patch, report }
         if (attempt > this.#maxRetries) throw new ConflictError(id, attempt)
       }
@@ -416,7 +411,7 @@ export class SessionEngine<S extends object = Namespaces> {
     }
     if (session === undefined || session === null) return undefined
     // one of ours (frozen, checked when written): only the id can be wrong, if a store mixed sessions up
-    const own = ownSessions.has(session) && session.id === id
+    const own = isOwnSession(session) && session.id === id
     if (!own) {
       // a store answering garbage (or another id's session) must not leak it to a caller or get it
       // rewritten by touch/patch: like a non-boolean put, it is a store failure
@@ -425,9 +420,8 @@ export class SessionEngine<S extends object = Namespaces> {
     }
     if (session.expiresAt <= this.#clock.now()) return undefined
     if (own) return session
-    // stores that deserialize (Redis, KV) hand back fresh objects: frozen once here, then trusted
+    // stores that deserialize (Redis, KV) hand back fresh objects: checked (above) and frozen once, here
     if (!frozenDownToNamespaces(session)) deepFreeze(session)
-    ownSessions.add(session)
     return session
   }
 
