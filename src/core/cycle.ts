@@ -1,4 +1,5 @@
 import type { CompiledApp } from './app'
+import type { Timers } from './clock'
 import { Draft, type Entry } from './draft'
 import { TransformFailedError, TransformLoopError } from '../model/errors'
 import type { AppGraph } from './graph'
@@ -16,6 +17,8 @@ export interface CycleSettings {
   readonly graph: AppGraph
   readonly limits: Limits
   readonly maxWaves: number
+  /** Schedules app timeouts: the engine clock's timers. */
+  readonly timers: Timers
   /** The engine's `inspect` option (wrapped so it cannot throw); `undefined` costs nothing. */
   readonly inspect?: Inspector | undefined
   /**
@@ -240,12 +243,12 @@ function runWave(
     let run: Settled | Promise<Settled>
     if (timed) {
       // a sync app ends where the next one starts: one clock read per app instead of two
-      run = runApp(app, input, sessionId, wave, settings.limits, clock)
+      run = runApp(app, input, sessionId, wave, settings.limits, settings.timers, clock)
       if (run instanceof Promise) clock = performance.now()
       else clock += run.durationMs
     } else {
-      // untimed (-1), unless a timeout needs the app's own start
-      run = runApp(app, input, sessionId, wave, settings.limits, app.timeoutMs === undefined ? -1 : performance.now())
+      // untimed (-1): the wave shares out its time
+      run = runApp(app, input, sessionId, wave, settings.limits, settings.timers, -1)
     }
     if (run instanceof Promise) async = true
     runs[i] = run
