@@ -555,20 +555,3 @@ describe('app durations (the timing option)', () => {
     expect(() => new SessionEngine({ timing: 'exact' as never })).toThrow("timing must be 'wave' or 'app'")
   })
 })
-
-describe('reports', () => {
-  it('report.waves is built once, on first read, and is plain data (JSON, spreads and equality see it)', async () => {
-    const apps = [
-      defineApp({ name: 'a', input: { in: ['x'] }, output: { mid: ['y'] }, transform: (i) => ({ mid: { y: i.in.x } }) }),
-      defineApp({ name: 'b', input: { mid: ['y'] }, output: { out: ['z'] }, transform: (i) => ({ out: { z: i.mid.y } }) }),
-    ]
-    const { report } = await new SessionEngine({ apps }).runTransform({}, { in: { x: 1 } })
-    expect(report.waves).toBe(report.waves)
-    expect(appsPerWave(report)).toEqual([['a'], ['b']])
-    expect(report.waves.map((w) => w.apps.map((r) => r.changed))).toEqual([[['mid.y']], [['out.z']]])
-    const copy = JSON.parse(JSON.stringify(report)) as typeof report
-    expect(copy.waves).toEqual(report.waves)
-    expect({ ...report }.waves).toBe(report.waves)
-    expect(Object.keys(report)).toEqual(['kind', 'trigger', 'waves', 'changed', 'durationMs', 'attempts', 'segmentChanged'])
-  })
-})
