@@ -49,6 +49,12 @@ interface Change {
   readonly after: JsonValue | undefined
 }
 
+interface WaveRecord {
+  /** Indexes into the graph's apps (names are only needed if the cycle turns out to loop). */
+  readonly apps: readonly number[]
+  readonly changes: readonly Change[]
+}
+
 /**
  * Runs one cycle: applies the call's writes, then waves until no monitored param changes. Pure:
  * a function of (graph, namespaces, writes); no store, no clock, no ids. Throws
@@ -75,20 +81,18 @@ export async function runCycle(
   const trigger = pending.map((c) => c.entry.param)
   // a wave starts where the previous one ended: one clock read per wave boundary, not two
   let clock = started
-  // each wave's report is built when `report.waves` is first read (most callers never read it)
-  const waves: WaveOutcome[] = []
+  const waves: WaveReport[] = []
   if (kind === 'create' && graph.onCreate.length > 0) {
     const created = runWave(settings, draft, graph.onCreate, 'create', [], 1, sessionId, clock)
-    const outcome = created instanceof Promise ? await created : created
-    const { changes, ended } = outcome
-    waves.push(outcome)
+    const { report, changes, ended } = created instanceof Promise ? await created : created
+    waves.push(report)
     clock = ended
     // a param both the initial params and the create wave changed triggers (and is listed) once
     const initial = new Set(pending.map((c) => c.entry))
     pending = pending.concat(changes.filter((c) => !initial.has(c.entry)))
   }
   // loop detection: (trigger set, state) pairs seen at the start of each counted wave
-  const history: WaveOutcome[] = []
+  const history: WaveRecord[] = []
   // trigger set -> the counted waves it started, of which `indexed` are in `byState` (keyed by
   // state hash and trigger set): a repeat can only be among the waves under the same key there;
   // the hash is a filter, the exact comparison decides
@@ -111,17 +115,16 @@ export async function runCycle(
         else same.push(wave)
       }
       for (const i of byState.get(`${stateHash(history, hashes, now)} ${key}`) ?? []) {
-        if (sameStateSince(history, i)) throw loopError('repeat', history, i)
+        if (sameStateSince(history, i)) throw loopError(graph, 'repeat', history, i)
       }
       repeats.waves.push(now)
     }
-    if (history.length >= maxWaves) throw loopError('maxWaves', history, Math.max(0, history.length - 10))
+    if (history.length >= maxWaves) throw loopError(graph, 'maxWaves', history, Math.max(0, history.length - 10))
     const ran = runWave(settings, draft, apps, 'changes', params, waves.length + 1, sessionId, clock)
-    const outcome = ran instanceof Promise ? await ran : ran
-    const { changes, ended } = outcome
-    waves.push(outcome)
+    const { report, changes, ended } = ran instanceof Promise ? await ran : ran
+    waves.push(report)
     clock = ended
-    history.push(outcome)
+    history.push({ apps, changes })
     pending = changes
   }
   const { namespaces, patch, changed, sizeDelta, largestNamespace, namespaceCount } = draft.finish()
@@ -131,27 +134,7 @@ export async function runCycle(
     sizeDelta,
     largestNamespace,
     namespaceCount,
-    report: lazyReport(kind, trigger, waves, changed, performance.now() - started),
-  }
-}
-
-/** The cycle's report, whose `waves` are built on first read (then kept). */
-function lazyReport(
-  kind: CycleReport['kind'],
-  trigger: readonly string[],
-  outcomes: readonly WaveOutcome[],
-  changed: string[],
-  durationMs: number,
-): CycleOutcome['report'] {
-  let waves: WaveReport[] | undefined
-  return {
-    kind,
-    trigger,
-    get waves() {
-      return (waves ??= outcomes.map(waveReport))
-    },
-    changed,
-    durationMs,
+    report: { kind, trigger, waves, changed, durationMs: performance.now() - started },
   }
 }
 
@@ -161,7 +144,7 @@ function lazyReport(
  * states hash alike. `hashes` caches them: filled on demand (once a trigger set repeats), each
  * change hashed once — amortized O(changes) per wave, however many waves ran.
  */
-function stateHash(history: readonly WaveOutcome[], hashes: number[], wave: number): number {
+function stateHash(history: readonly WaveRecord[], hashes: number[], wave: number): number {
   while (hashes.length <= wave) {
     let state = hashes[hashes.length - 1]!
     for (const { entry, before, after } of history[hashes.length - 1]!.changes) {
@@ -198,7 +181,7 @@ function triggered(changes: readonly Change[]): { apps: readonly number[]; param
  * then can differ, so it compares those against their value before their first change — cost in
  * proportion to what changed, and exact (no hash that could collide and stop a cycle that ends).
  */
-function sameStateSince(history: readonly WaveOutcome[], i: number): boolean {
+function sameStateSince(history: readonly WaveRecord[], i: number): boolean {
   const first = new Map<Entry, JsonValue | undefined>()
   for (let w = i; w < history.length; w++) {
     for (const { entry, before } of history[w]!.changes) if (!first.has(entry)) first.set(entry, before)
@@ -207,11 +190,11 @@ function sameStateSince(history: readonly WaveOutcome[], i: number): boolean {
   return true
 }
 
-function loopError(reason: 'repeat' | 'maxWaves', history: readonly WaveOutcome[], from: number): TransformLoopError {
+function loopError(graph: AppGraph, reason: 'repeat' | 'maxWaves', history: readonly WaveRecord[], from: number): TransformLoopError {
   const apps = new Set<string>()
   const params = new Set<string>()
   for (let w = from; w < history.length; w++) {
-    for (const run of history[w]!.settled) apps.add(run.app.name)
+    for (const app of history[w]!.apps) apps.add(graph.apps[app]!.name)
     for (const change of history[w]!.changes) params.add(change.entry.param)
   }
   return new TransformLoopError(reason, [...apps], [...params].sort(), history.length)
@@ -277,25 +260,11 @@ function runWave(
   return Promise.all(runs).then((settled) => mergeWave(settings, draft, settled, kind, trigger, wave, sessionId, started, syncEnded))
 }
 
-/** A wave's changes, and what its report is built from. */
 interface WaveOutcome {
-  readonly wave: number
-  readonly kind: WaveReport['kind']
-  readonly trigger: readonly string[]
-  readonly settled: readonly Settled[]
-  /** The params each app changed, one list for the wave: app i's are `flat[ends[i - 1] .. ends[i])`. */
-  readonly flat: readonly string[]
-  readonly ends: readonly number[]
-  readonly changed: readonly string[]
-  readonly conflicts: readonly WriteConflict[]
-  readonly started: number
-  /** When the sync apps of a wave with async ones were done (their time is shared out), if untimed. */
-  readonly syncEnded: number | undefined
+  readonly report: WaveReport
+  readonly changes: Change[]
   /** Clock reading at the wave's end. */
   readonly ended: number
-  readonly changes: Change[]
-  /** The report, when an inspector needed it at once. */
-  built: WaveReport | undefined
 }
 
 /** The second half of a wave, once every app has settled: critical failures, then the merge in `apps` order. */
@@ -315,9 +284,8 @@ function mergeWave(
   // entry remembers the value at the wave's start and the first writer, so conflicts and changes
   // come from the same single lookup
   const touched: Entry[] = []
-  // the params each app changed, one list for the wave: app i's are flat[ends[i - 1] .. ends[i])
-  const flat: string[] = []
-  const ends: number[] = []
+  const appReports: AppRunReport[] = new Array(settled.length)
+  let untimed = 0
   for (let i = 0; i < settled.length; i++) {
     const run = settled[i]!
     if (run.error !== undefined && run.app.critical) {
@@ -329,6 +297,7 @@ function mergeWave(
       throw new TransformFailedError(run.app.name, `${run.error.kind}: ${run.error.message}`, run.error.cause)
     }
     const name = run.app.name
+    const changed: string[] = []
     for (const { namespace, key, value, param } of run.writes) {
       const entry = draft.entry(namespace, key, param)
       if (entry.wave !== wave) {
@@ -343,15 +312,21 @@ function mergeWave(
         ;(entry.writers ??= [entry.writer]).push(name)
         if (!entry.conflict && !jsonEqual(entry.first, value)) entry.conflict = true
       }
-      if (!jsonEqual(entry.before, value)) flat.push(entry.param)
+      if (!jsonEqual(entry.before, value)) changed.push(entry.param)
       entry.value = value
     }
-    ends.push(flat.length)
+    appReports[i] = appRunReport(name, run.durationMs, changed, run.undeclared, run.error)
+    if (run.durationMs < 0) untimed++
   }
   const changes: Change[] = []
   const changedParams: string[] = []
   const conflicts: WriteConflict[] = []
   const ended = performance.now()
+  if (untimed > 0) {
+    // the untimed sync apps share the wave's time (up to the async apps' start, if any) equally
+    const share = ((syncEnded ?? ended) - started) / untimed
+    for (const report of appReports) if (report.durationMs < 0) (report as { durationMs: number }).durationMs = share
+  }
   for (const entry of touched) {
     if (!jsonEqual(entry.before, entry.value)) {
       changes.push({ entry, before: entry.before, after: entry.value })
@@ -359,23 +334,17 @@ function mergeWave(
     }
     if (entry.conflict) conflicts.push({ param: entry.param, apps: entry.writers!, winner: entry.writers![entry.writers!.length - 1]! })
   }
-  const outcome: WaveOutcome = { wave, kind, trigger, settled, flat, ends, changed: changedParams, conflicts, started, syncEnded, ended, changes, built: undefined }
-  if (inspect) waveEnded(inspect, sessionId, (outcome.built = waveReport(outcome)))
-  return outcome
-}
-
-/** The report of a wave, built from its outcome (when the cycle's `report.waves` is first read). */
-function waveReport(o: WaveOutcome): WaveReport {
-  if (o.built !== undefined) return o.built
-  const { settled, flat, ends } = o
-  let untimed = 0
-  for (const run of settled) if (run.durationMs < 0) untimed++
-  // the untimed sync apps share the wave's time (up to the async apps' start, if any) equally
-  const share = untimed === 0 ? 0 : ((o.syncEnded ?? o.ended) - o.started) / untimed
-  const apps: AppRunReport[] = settled.map((run, i) =>
-    appRunReport(run.app.name, run.durationMs < 0 ? share : run.durationMs, flat.slice(i === 0 ? 0 : ends[i - 1], ends[i]), run.undeclared, run.error),
-  )
-  return { wave: o.wave, kind: o.kind, trigger: o.trigger, apps, changed: o.changed, conflicts: o.conflicts, durationMs: o.ended - o.started }
+  const report: WaveReport = {
+    wave,
+    kind,
+    trigger,
+    apps: appReports,
+    changed: changedParams,
+    conflicts,
+    durationMs: ended - started,
+  }
+  if (inspect) waveEnded(inspect, sessionId, report)
+  return { report, changes, ended }
 }
 
 /** The frozen input of one app: each declared namespace present, each declared param (or pattern match) that is set. */
