@@ -2,6 +2,7 @@ export { defineApp } from './core/app'
 export type { App, AppConfig, AppInput, AppOutput, ParamDeclaration, TransformContext } from './core/app'
 export type { Changes } from './writes/changes'
 export { ManualClock, systemClock } from './core/clock'
+export { DEFAULT_RETRY_POLICY, type RetryPolicy } from './core/update-loop'
 export type { Clock } from './core/clock'
 export { SessionEngine } from './core/engine'
 export type { GetOptions, WriteOptions } from './core/engine'
@@ -12,6 +13,8 @@ export {
   ConflictError,
   ForbiddenWriteError,
   InvalidValueError,
+  ReentrantCallError,
+  RemoteAppError,
   SessionNotFoundError,
   SessionflowError,
   StoreError,
@@ -36,7 +39,7 @@ export type { JsonValue, Namespace, Namespaces, Session } from './model/session'
 export { MemoryStore } from './core/store'
 export type { MaybePromise, MemoryStoreOptions, SessionStore } from './core/store'
 export { decodeSegmentToken } from './features/segment'
-export type { SegmentOptions, SegmentResult } from './features/segment'
+export type { SegmentOptions, SegmentResult, Segmenter } from './features/segment'
 export { MIN_KEY_BYTES, createTokenSigner } from './features/token'
 export type { TokenSigner, TokenSignerOptions } from './features/token'
 export { defineAppFor } from './core/app'

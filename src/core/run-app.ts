@@ -1,6 +1,6 @@
 import type { CompiledApp, TransformContext } from './app'
 import type { Timers } from './clock'
-import { InvalidValueError } from '../model/errors'
+import { InvalidValueError, remoteStatus } from '../model/errors'
 import { type Limits, describe, isPlainObject, toJson } from '../util/json'
 import type { AppFailure, AppFailureKind } from '../model/report'
 import { validateWrites } from '../features/schema'
@@ -17,6 +17,16 @@ export interface Settled {
 }
 
 const NO_WRITES: readonly Write[] = Object.freeze([])
+
+let running: TransformContext | undefined
+
+/**
+ * The `ctx` of the transform whose synchronous part is running right now, if any: an engine call
+ * made there is known to come from that transform even without `{ from: ctx }`.
+ */
+export function runningTransform(): TransformContext | undefined {
+  return running
+}
 
 /**
  * Runs one transform, its timeout scheduled on `timers` (the engine clock's). Returns
@@ -40,11 +50,15 @@ export function runApp(
   const timedFrom = timeoutMs === undefined ? 0 : timers.now()
   let result: unknown
   let thenable = false
+  const outer = running
+  running = ctx
   try {
     result = app.transform(input as never, ctx)
     thenable = typeof result === 'object' && result !== null && typeof (result as PromiseLike<unknown>).then === 'function'
   } catch (error) {
     return failed(app, start, 'threw', error)
+  } finally {
+    running = outer
   }
   if (!thenable) {
     // a synchronous transform cannot be interrupted, but one that overran is treated like an async one that timed out
@@ -135,12 +149,13 @@ function since(start: number): number {
 
 function failed(app: CompiledApp, start: number, kind: AppFailureKind, cause: unknown): Settled {
   const message = kind === 'timeout' ? `exceeded timeoutMs (${app.timeoutMs} ms)` : describeThrown(cause)
+  const status = remoteStatus(cause)
   return {
     app,
     durationMs: since(start),
     writes: NO_WRITES,
     undeclared: undefined,
-    error: { kind, message, cause },
+    error: status === undefined ? { kind, message, cause } : { kind, message, cause, status },
   }
 }
 

@@ -157,7 +157,14 @@ class Routes {
       const changes = merge(captured, body)
       delete changes[COOKIE_NAMESPACE]
       await this.#withCookies(exchange, current, changes)
-      session = await this.#renewed((await this.engine.patch(current.id, changes, { allow: CAPTURE_ALLOW })).session)
+      try {
+        session = await this.#renewed((await this.engine.patch(current.id, changes, { allow: CAPTURE_ALLOW })).session)
+      } catch (error) {
+        // deleted or expired since it was read (a logout in another tab): an upsert creates
+        if (!(error instanceof SessionNotFoundError)) throw error
+        session = (await this.engine.create(merge(captured, body))).session
+        status = 201
+      }
     }
     const sessionToken = await this.#sessionCookie(exchange, session)
     const segmentToken = this.#segmentCookie(exchange, session, session)

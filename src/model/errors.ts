@@ -117,10 +117,47 @@ export class TransformLoopError extends SessionflowError {
 export class TransformFailedError extends SessionflowError {
   /** The critical app that failed. */
   readonly app: string
+  /**
+   * The HTTP status a remote app answered (its `cause` is a {@link RemoteAppError}), so an HTTP
+   * layer can answer a remote 401/403 as such; `undefined` otherwise.
+   */
+  readonly status: number | undefined
 
   constructor(app: string, message: string, cause?: unknown) {
     super('TRANSFORM_FAILED', `critical app "${app}" failed: ${message}`, { cause })
     this.app = app
+    this.status = remoteStatus(cause)
+  }
+}
+
+/**
+ * The HTTP status carried by a {@link RemoteAppError}, `undefined` for anything else. Never throws:
+ * `instanceof` on a revoked proxy (something a transform may throw) would.
+ */
+export function remoteStatus(cause: unknown): number | undefined {
+  try {
+    return cause instanceof RemoteAppError ? cause.status : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * A remote app (an `httpApp` of `sessionflow/vtex`) answered badly: a non-2xx status, a body that
+ * is not JSON or not the expected shape, writes it may not make, or no answer at all. Thrown by
+ * its transform, so like any app failure it is isolated (in the wave's report, with `status`) or,
+ * for a critical app, the `cause` of a {@link TransformFailedError} that keeps the status.
+ */
+export class RemoteAppError extends SessionflowError {
+  /** The URL called. */
+  readonly url: string
+  /** The HTTP status of the answer; `undefined` when there was none (network error). */
+  readonly status: number | undefined
+
+  constructor(url: string, status: number | undefined, message: string, cause?: unknown) {
+    super('TRANSFORM_FAILED', message, { cause })
+    this.url = url
+    this.status = status
   }
 }
 
@@ -128,10 +165,33 @@ export class TransformFailedError extends SessionflowError {
 export class ConflictError extends SessionflowError {
   /** The contended session. */
   readonly sessionId: string
+  /** Attempts made (read, run, compare-and-set) before giving up: 1 + the retries. */
+  readonly attempts: number
 
-  constructor(sessionId: string, attempts: number) {
-    super('CONFLICT', `session ${sessionId} kept changing under us; gave up after ${attempts} attempts`)
+  constructor(sessionId: string, attempts: number, message?: string) {
+    super('CONFLICT', message ?? `session ${sessionId} kept changing under us; gave up after ${attempts} attempts`)
     this.sessionId = sessionId
+    this.attempts = attempts
+  }
+}
+
+/**
+ * A call made from a transform (`{ from: ctx }`, or in the transform's synchronous part) on a
+ * session whose cycle is waiting for that transform — its own session, or one whose cycle waits,
+ * through other such calls, on it. Waiting would never end, so it fails at once, before anything
+ * is read or saved (code `CONFLICT`, `attempts` 0).
+ */
+export class ReentrantCallError extends ConflictError {
+  /** The loop of waits this call would close: the caller's session, the called one, ..., the caller's again. */
+  readonly waitChain: readonly string[]
+
+  constructor(sessionId: string, waitChain: readonly string[]) {
+    super(
+      sessionId,
+      0,
+      `a transform of session ${waitChain[0]} called the engine on session ${sessionId}, whose cycle waits for it (${waitChain.join(' -> ')}): it would wait forever`,
+    )
+    this.waitChain = waitChain
   }
 }
 
