@@ -4,6 +4,7 @@ import { Draft, type Entry } from './draft'
 import { TransformFailedError, TransformLoopError } from '../model/errors'
 import type { AppGraph } from './graph'
 import { type Limits, jsonEqual } from '../util/json'
+import { jsonHash, stringHash } from '../util/json-hash'
 import type { Operation } from '../model/operation'
 import { type AppRunReport, type CycleReport, type WaveReport, type WriteConflict, appRunReport } from '../model/report'
 import type { JsonValue, Namespaces } from '../model/session'
@@ -20,6 +21,11 @@ export interface CycleSettings {
   readonly timers: Timers
   /** The engine's `inspect` option (wrapped so it cannot throw); `undefined` costs nothing. */
   readonly inspect?: Inspector | undefined
+  /**
+   * Time each synchronous app on its own (a clock read per app). Otherwise the sync apps of a
+   * wave share its duration equally: one clock read per wave boundary.
+   */
+  readonly timeApps?: boolean
 }
 
 /** A cycle's outcome, before anything is saved. */
@@ -39,6 +45,8 @@ export interface CycleOutcome {
 interface Change {
   readonly entry: Entry
   readonly before: JsonValue | undefined
+  /** The value after the change (the entry's value moves on in later waves). */
+  readonly after: JsonValue | undefined
 }
 
 interface WaveRecord {
@@ -68,7 +76,7 @@ export async function runCycle(
     const before = entry.value
     if (jsonEqual(before, value)) continue
     entry.value = value
-    pending.push({ entry, before })
+    pending.push({ entry, before, after: value })
   }
   const trigger = pending.map((c) => c.entry.param)
   // a wave starts where the previous one ended: one clock read per wave boundary, not two
@@ -85,16 +93,31 @@ export async function runCycle(
   }
   // loop detection: (trigger set, state) pairs seen at the start of each counted wave
   const history: WaveRecord[] = []
-  const seen = new Map<string, number[]>()
+  // trigger set -> the counted waves it started, of which `indexed` are in `byState` (keyed by
+  // state hash and trigger set): a repeat can only be among the waves under the same key there;
+  // the hash is a filter, the exact comparison decides
+  const seen = new Map<string, { waves: number[]; indexed: number }>()
+  const byState = new Map<string, number[]>()
+  const hashes = [0]
   for (;;) {
     const { apps, params } = triggered(pending)
     if (apps.length === 0) break
     const key = params.length === 1 ? params[0]! : params.join('\n')
-    const earlier = seen.get(key)
-    if (earlier === undefined) seen.set(key, [history.length])
+    const now = history.length
+    const repeats = seen.get(key)
+    if (repeats === undefined) seen.set(key, { waves: [now], indexed: 0 })
     else {
-      for (const i of earlier) if (sameStateSince(history, i)) throw loopError(graph, 'repeat', history, i)
-      earlier.push(history.length)
+      for (; repeats.indexed < repeats.waves.length; repeats.indexed++) {
+        const wave = repeats.waves[repeats.indexed]!
+        const id = `${stateHash(history, hashes, wave)} ${key}`
+        const same = byState.get(id)
+        if (same === undefined) byState.set(id, [wave])
+        else same.push(wave)
+      }
+      for (const i of byState.get(`${stateHash(history, hashes, now)} ${key}`) ?? []) {
+        if (sameStateSince(history, i)) throw loopError(graph, 'repeat', history, i)
+      }
+      repeats.waves.push(now)
     }
     if (history.length >= maxWaves) throw loopError(graph, 'maxWaves', history, Math.max(0, history.length - 10))
     const ran = runWave(settings, draft, apps, 'changes', params, waves.length + 1, sessionId, clock)
@@ -113,6 +136,24 @@ export async function runCycle(
     namespaceCount,
     report: { kind, trigger, waves, changed, durationMs: performance.now() - started },
   }
+}
+
+/**
+ * A hash of the state at the start of counted wave `wave` (at most the next to run), relative to
+ * the state before the first: each change adds `h(param, after) - h(param, before)`, so equal
+ * states hash alike. `hashes` caches them: filled on demand (once a trigger set repeats), each
+ * change hashed once — amortized O(changes) per wave, however many waves ran.
+ */
+function stateHash(history: readonly WaveRecord[], hashes: number[], wave: number): number {
+  while (hashes.length <= wave) {
+    let state = hashes[hashes.length - 1]!
+    for (const { entry, before, after } of history[hashes.length - 1]!.changes) {
+      const param = stringHash(entry.param, 5)
+      state = (state + Math.imul(param ^ jsonHash(after), 0x9e3779b1) - Math.imul(param ^ jsonHash(before), 0x9e3779b1)) | 0
+    }
+    hashes.push(state)
+  }
+  return hashes[wave]!
 }
 
 /** Apps monitoring at least one of `changes` (ascending, read-only), and the monitored params among them (sorted). */
@@ -180,6 +221,7 @@ function runWave(
   const runs: Array<Settled | Promise<Settled>> = new Array(appIndexes.length)
   let async = false
   let clock = started
+  const timed = settings.timeApps === true || inspect !== undefined
   // every input is built from the same snapshot, so apps declaring the same inputs share one frozen
   // object: the first app's is kept aside (in a wide wave all apps often share it), others in a map
   let firstInput: unknown
@@ -198,17 +240,24 @@ function runWave(
       if (input === undefined) shared.set(app.inputId, (input = inputOf(app, draft)))
     }
     if (inspect) inspect({ type: 'app:start', sessionId, wave, app: app.name })
-    // a sync app ends where the next one starts: one clock read per app instead of two
-    const run = runApp(app, input, sessionId, wave, settings.limits, settings.timers, clock)
-    if (run instanceof Promise) {
-      async = true
-      clock = performance.now()
-    } else clock += run.durationMs
+    let run: Settled | Promise<Settled>
+    if (timed) {
+      // a sync app ends where the next one starts: one clock read per app instead of two
+      run = runApp(app, input, sessionId, wave, settings.limits, settings.timers, clock)
+      if (run instanceof Promise) clock = performance.now()
+      else clock += run.durationMs
+    } else {
+      // untimed (-1): the wave shares out its time
+      run = runApp(app, input, sessionId, wave, settings.limits, settings.timers, -1)
+    }
+    if (run instanceof Promise) async = true
     runs[i] = run
   }
   // a wave of sync apps settles without a promise: `await` on it would still cost a microtask per wave
-  if (!async) return mergeWave(settings, draft, runs as Settled[], kind, trigger, wave, sessionId, started)
-  return Promise.all(runs).then((settled) => mergeWave(settings, draft, settled, kind, trigger, wave, sessionId, started))
+  if (!async) return mergeWave(settings, draft, runs as Settled[], kind, trigger, wave, sessionId, started, undefined)
+  // untimed sync apps share the time up to here, not the async apps' wait
+  const syncEnded = timed ? undefined : performance.now()
+  return Promise.all(runs).then((settled) => mergeWave(settings, draft, settled, kind, trigger, wave, sessionId, started, syncEnded))
 }
 
 interface WaveOutcome {
@@ -228,6 +277,7 @@ function mergeWave(
   wave: number,
   sessionId: string | undefined,
   started: number,
+  syncEnded: number | undefined,
 ): WaveOutcome {
   const inspect = settings.inspect
   // every write of the wave lands in its param's entry, in `apps` order (the last writer wins); the
@@ -235,6 +285,7 @@ function mergeWave(
   // come from the same single lookup
   const touched: Entry[] = []
   const appReports: AppRunReport[] = new Array(settled.length)
+  let untimed = 0
   for (let i = 0; i < settled.length; i++) {
     const run = settled[i]!
     if (run.error !== undefined && run.app.critical) {
@@ -265,14 +316,20 @@ function mergeWave(
       entry.value = value
     }
     appReports[i] = appRunReport(name, run.durationMs, changed, run.undeclared, run.error)
+    if (run.durationMs < 0) untimed++
   }
   const changes: Change[] = []
   const changedParams: string[] = []
   const conflicts: WriteConflict[] = []
   const ended = performance.now()
+  if (untimed > 0) {
+    // the untimed sync apps share the wave's time (up to the async apps' start, if any) equally
+    const share = ((syncEnded ?? ended) - started) / untimed
+    for (const report of appReports) if (report.durationMs < 0) (report as { durationMs: number }).durationMs = share
+  }
   for (const entry of touched) {
     if (!jsonEqual(entry.before, entry.value)) {
-      changes.push({ entry, before: entry.before })
+      changes.push({ entry, before: entry.before, after: entry.value })
       changedParams.push(entry.param)
     }
     if (entry.conflict) conflicts.push({ param: entry.param, apps: entry.writers!, winner: entry.writers![entry.writers!.length - 1]! })

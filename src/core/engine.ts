@@ -97,6 +97,7 @@ export class SessionEngine<S extends object = Namespaces> {
       maxWaves: checked.maxWaves,
       timers: timersOf(checked.clock),
       inspect: safeInspector(options.inspect),
+      timeApps: options.timing === 'app',
     }
     const { timers } = this.#settings
     const clock = checked.clock

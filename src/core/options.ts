@@ -54,6 +54,13 @@ export interface SessionEngineOptions<S extends object = Namespaces> {
   readonly schema?: SchemaValidators<S>
   /** `'refuse'`: the constructor throws `ConfigError` when the app graph has a cycle (see `engine.graph.cycles`). Default `'allow'`. */
   readonly cycles?: 'allow' | 'refuse'
+  /**
+   * How `durationMs` of synchronous app runs is measured. `'wave'` (default): the sync apps of a
+   * wave share its time equally (one clock read per wave boundary, not one per app). `'app'`: each
+   * is timed on its own. Async apps, and every app while `inspect` is set, are always timed on
+   * their own.
+   */
+  readonly timing?: 'wave' | 'app'
   /** Receives typed events (cycles, waves, apps, store); see {@link InspectEvent}. Costs nothing when absent. */
   readonly inspect?: Inspector
   /**
@@ -80,7 +87,7 @@ export interface CheckedOptions {
 /**
  * Checks the engine's options and fills in the defaults; throws `ConfigError` naming the first
  * bad one. What needs compiling (apps, schema, segment) is checked where it is compiled; their
- * shapes (`timeoutMs`, `inspect`, `cycles`) are checked here.
+ * shapes (`timeoutMs`, `inspect`, `timing`, `cycles`) are checked here.
  */
 export function checkOptions(options: SessionEngineOptions<object>): CheckedOptions {
   if (typeof options !== 'object' || options === null) throw new ConfigError('options must be an object')
@@ -114,6 +121,7 @@ export function checkOptions(options: SessionEngineOptions<object>): CheckedOpti
     const problem = nameProblem(ns)
     if (problem !== undefined) throw new ConfigError(`writableNamespaces: namespace ${problem}`)
   }
+  if (options.timing !== undefined && options.timing !== 'wave' && options.timing !== 'app') throw new ConfigError("timing must be 'wave' or 'app'")
   if (options.cycles !== undefined && options.cycles !== 'allow' && options.cycles !== 'refuse') {
     throw new ConfigError("cycles must be 'allow' or 'refuse'")
   }

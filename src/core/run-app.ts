@@ -31,7 +31,8 @@ export function runningTransform(): TransformContext | undefined {
 /**
  * Runs one transform, its timeout scheduled on `timers` (the engine clock's). Returns
  * synchronously when the transform is synchronous, so a wave of sync apps never pays for promises
- * (and, given `start`, reads the clock once per app); otherwise a promise that always resolves
+ * (and, given `start`, reads the clock once per app; given `start` < 0, not at all: its
+ * `durationMs` is then -1); otherwise a promise that always resolves
  * (failures are data, not rejections) so `Promise.all` over a wave waits for every app.
  */
 export function runApp(
@@ -67,6 +68,8 @@ export function runApp(
     }
     return settle(app, start, result, limits)
   }
+  // an untimed app (`start` < 0) that turns out async is timed from its promise on
+  if (start < 0) start = performance.now()
   return new Promise<Settled>((resolve) => {
     let done = false
     const handle =
@@ -139,12 +142,17 @@ function timeoutReason(app: CompiledApp): Error {
   return new DOMException(`app "${app.name}" exceeded its timeout of ${app.timeoutMs} ms`, 'TimeoutError')
 }
 
+/** Ms since `start`; -1 (no clock read) for an untimed sync app, whose wave shares out its duration. */
+function since(start: number): number {
+  return start < 0 ? -1 : performance.now() - start
+}
+
 function failed(app: CompiledApp, start: number, kind: AppFailureKind, cause: unknown): Settled {
   const message = kind === 'timeout' ? `exceeded timeoutMs (${app.timeoutMs} ms)` : describeThrown(cause)
   const status = remoteStatus(cause)
   return {
     app,
-    durationMs: performance.now() - start,
+    durationMs: since(start),
     writes: NO_WRITES,
     undeclared: undefined,
     error: status === undefined ? { kind, message, cause } : { kind, message, cause, status },
@@ -179,13 +187,13 @@ function settle(app: CompiledApp, start: number, result: unknown, limits: Limits
     if (app.validators !== undefined && writes.length > 0) {
       // the engine's `schema` validators: a failing output is isolated like any invalid output
       const checked = validateWrites(writes, app.validators, limits)
-      if (!(checked instanceof Promise)) return { app, durationMs: performance.now() - start, writes: checked, undeclared, error: undefined }
+      if (!(checked instanceof Promise)) return { app, durationMs: since(start), writes: checked, undeclared, error: undefined }
       return checked.then(
-        (valid) => ({ app, durationMs: performance.now() - start, writes: valid, undeclared, error: undefined }),
+        (valid) => ({ app, durationMs: since(start), writes: valid, undeclared, error: undefined }),
         (error: unknown) => failed(app, start, 'invalid-output', error),
       )
     }
-    return { app, durationMs: performance.now() - start, writes, undeclared, error: undefined }
+    return { app, durationMs: since(start), writes, undeclared, error: undefined }
   } catch (error) {
     return failed(app, start, 'invalid-output', error)
   }

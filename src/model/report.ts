@@ -20,7 +20,10 @@ export interface AppRunReport {
   readonly app: string
   /** `'ok'`: output merged (possibly with undeclared writes dropped); `'failed'`: output dropped. */
   readonly status: 'ok' | 'failed'
-  /** Wall time from start to settle (or to the timeout), ms. */
+  /**
+   * Wall time from start to settle (or to the timeout), ms. A synchronous app gets an equal share
+   * of its wave's time unless the engine's `timing` is `'app'` or an inspector is attached.
+   */
   readonly durationMs: number
   /** Params this app wrote with a value other than the wave's snapshot (`ns.key`). */
   readonly changed: readonly string[]

@@ -287,3 +287,23 @@ export async function storedRunner(graph: Graph): Promise<Runner & { run(v: numb
     values: () => outputsOf(graph, (ns, key) => last[ns]?.[key] as number),
   }
 }
+
+/**
+ * `apps` apps re-triggered by the same param for `waves` waves: a counter app steps `l.n` up to
+ * `waves`, the others copy it into `o`. Every wave has the same trigger set and a new state, so
+ * loop detection has the whole history to rule out, each wave.
+ */
+export function retriggerEngine(apps: number, waves: number): SessionEngine {
+  const list: App[] = [
+    defineApp({
+      name: 'counter',
+      input: { l: ['n'] },
+      output: { l: ['n'] },
+      transform: (input) => ({ l: { n: Math.min(Number(input.l.n ?? 0) + 1, waves) } }),
+    }) as App,
+  ]
+  for (let k = 1; k < apps; k++) {
+    list.push(defineApp({ name: `r${k}`, input: { l: ['n'] }, output: { o: [`k${k}`] }, transform: (input) => ({ o: { [`k${k}`]: input.l.n } }) }) as App)
+  }
+  return new SessionEngine({ apps: list, maxWaves: waves + 10 })
+}

@@ -17,6 +17,8 @@ export interface SizeCheck {
   path: string
   ignore: string[]
   limit: string
+  /** What an app imports (`{ SessionEngine, ... }`): only that and what it needs is counted. */
+  import?: string
 }
 
 /** Reads package.json's `size-limit` field and returns its first check and the limit in bytes. */
@@ -46,7 +48,7 @@ export async function coreSize(root: string): Promise<number> {
       external: check.ignore,
       config: false,
     })
-    const results = (await sizeLimit([preset], { checks: [{ files: [join(outDir, 'index.js')], ignore: check.ignore }] } as never)) as Array<{
+    const results = (await sizeLimit([preset], { checks: [{ files: [join(outDir, 'index.js')], ignore: check.ignore, ...(check.import === undefined ? {} : { import: { [join(outDir, 'index.js')]: check.import } }) }] } as never)) as Array<{
       size: number
     }>
     return results[0]!.size

@@ -518,6 +518,44 @@ describe('pattern inputs', () => {
   })
 })
 
+describe('app durations (the timing option)', () => {
+  const busy = (ms: number) => {
+    const until = performance.now() + ms
+    while (performance.now() < until) {
+      // a synchronous transform that takes `ms`
+    }
+  }
+  const apps = [
+    defineApp({ name: 'slow', input: { in: ['x'] }, output: { out: ['a'] }, transform: (i) => (busy(3), { out: { a: i.in.x } }) }),
+    defineApp({ name: 'fast', input: { in: ['x'] }, output: { out: ['b'] }, transform: (i) => ({ out: { b: i.in.x } }) }),
+    defineApp({ name: 'async', input: { in: ['x'] }, output: { out: ['c'] }, transform: async (i) => ({ out: { c: i.in.x } }) }),
+  ]
+
+  it("by default the sync apps of a wave share its time equally; async apps are timed on their own", async () => {
+    const { report } = await new SessionEngine({ apps }).runTransform({}, { in: { x: 1 } })
+    const [slow, fast, async] = report.waves[0]!.apps
+    expect(slow!.durationMs).toBe(fast!.durationMs)
+    // the slow app's 3 ms are shared: each of the two sync apps gets at least half
+    expect(slow!.durationMs).toBeGreaterThanOrEqual(1.5)
+    expect(async!.durationMs).toBeGreaterThanOrEqual(0)
+    expect(slow!.durationMs + fast!.durationMs).toBeLessThanOrEqual(report.waves[0]!.durationMs)
+  })
+
+  it("timing: 'app' (or an inspector) times each sync app on its own", async () => {
+    for (const options of [{ timing: 'app' as const }, { inspect: () => {} }]) {
+      const { report } = await new SessionEngine({ apps, ...options }).runTransform({}, { in: { x: 1 } })
+      const [slow, fast] = report.waves[0]!.apps
+      expect(slow!.durationMs).toBeGreaterThanOrEqual(3)
+      expect(fast!.durationMs).toBeGreaterThanOrEqual(0)
+      expect(slow!.durationMs + fast!.durationMs).toBeLessThanOrEqual(report.waves[0]!.durationMs)
+    }
+  })
+
+  it('refuses any other timing', () => {
+    expect(() => new SessionEngine({ timing: 'exact' as never })).toThrow("timing must be 'wave' or 'app'")
+  })
+})
+
 describe('pattern inputs, as a property', () => {
   it('an app with patterns behaves exactly like the same app declaring every key its patterns match', async () => {
     const { default: fc } = await import('fast-check')
