@@ -68,6 +68,7 @@ const SCENARIO = {
     expired: true,
     notFound: { code: 'SESSION_NOT_FOUND', isNotFound: true },
   },
+  nowOnlyClock: ['slow-recommendations:timeout'],
 }
 
 /** The README's worker build command as words, e.g. `['npx', 'esbuild', 'src/worker.ts', ...]`. */

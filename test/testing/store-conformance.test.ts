@@ -14,6 +14,19 @@ describe('MemoryStore with a clock passes the store conformance suite', () => {
   for (const check of storeConformance(() => new MemoryStore({ now: () => Date.now() }))) it(check.name, check.run)
 })
 
+describe('the store conformance suite', () => {
+  it('holds the checks the guarantees rely on, which every store above (and RedisStore) passes', () => {
+    const names = storeConformance(() => new MemoryStore()).map((check) => check.name)
+    for (const name of [
+      'expiry during a call: a patch whose cycle outlives the session fails with SessionNotFoundError and does not revive it',
+      'ttl bounds: a write with an expiresAt the store cannot hold is refused whole or stored whole, never half',
+    ]) {
+      expect(names).toContain(name)
+    }
+    expect(new Set(names).size).toBe(names.length)
+  })
+})
+
 /** Stores with one defect each, and checks that must catch it. */
 const broken: Array<{ defect: string; make: () => SessionStore; caughtBy: RegExp[] }> = [
   {
