@@ -42,7 +42,7 @@ export type { AppResult, DefineApp, ExactOutput, StrictAppConfig } from './core/
 export type { InferSchema, SchemaValidators, ValidationIssue } from './features/schema'
 export type { StandardSchemaV1 } from './features/standard-schema'
 export type { SessionSchema, TypedChanges, TypedNamespaces, TypedSession, ValueOf } from './features/typed'
-export type { GraphApp, GraphCycle, GraphInfo } from './features/graph-analysis'
+export type { GraphApp, GraphCycle, GraphInfo, GraphWarning } from './features/graph-analysis'
 export type {
   AppEndEvent,
   AppStartEvent,

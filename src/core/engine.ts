@@ -6,7 +6,7 @@ import { type CycleOutcome, type CycleSettings, runCycle } from './cycle'
 import { Draft } from './draft'
 import { ConfigError, ConflictError, InvalidValueError, SessionNotFoundError, StoreError } from '../model/errors'
 import { buildGraph } from './graph'
-import { type GraphInfo, analyseGraph, refuseCycles } from '../features/graph-analysis'
+import { type GraphInfo, analyseGraph, refuseCycles, refuseWarnings } from '../features/graph-analysis'
 import { assertId, randomId } from '../util/ids'
 import { DEFAULT_LIMITS, type Limits, sizeOf } from '../util/json'
 import { nameProblem } from '../util/names'
@@ -53,6 +53,8 @@ export interface SessionEngineOptions<S extends object = Namespaces> {
   readonly schema?: SchemaValidators<S>
   /** `'refuse'`: the constructor throws `ConfigError` when the app graph has a cycle (see `engine.graph.cycles`). Default `'allow'`. */
   readonly cycles?: 'allow' | 'refuse'
+  /** `true`: the constructor throws `ConfigError` when `engine.graph.warnings` is not empty. Default `false`. */
+  readonly strict?: boolean
   /** Receives typed events (cycles, waves, apps, store); see {@link InspectEvent}. Costs nothing when absent. */
   readonly inspect?: Inspector
   /** The params that make up a visitor's segment (a shared cache key): see {@link SessionEngine.segmentOf}. */
@@ -147,6 +149,8 @@ export class SessionEngine<S extends object = Namespaces> {
       throw new ConfigError("cycles must be 'allow' or 'refuse'")
     }
     if (options.cycles === 'refuse') refuseCycles(this.graph)
+    if (options.strict !== undefined && typeof options.strict !== 'boolean') throw new ConfigError('strict must be a boolean')
+    if (options.strict === true) refuseWarnings(this.graph)
     this.#maxRetries = positiveInteger(options.maxConflictRetries, 5, 'maxConflictRetries', 0)
     this.#generateId = options.generateId ?? randomId
     if (typeof this.#generateId !== 'function') throw new ConfigError('generateId must be a function')
