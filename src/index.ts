@@ -38,10 +38,10 @@ export type { SegmentOptions, SegmentResult } from './features/segment'
 export { MIN_KEY_BYTES, createTokenSigner } from './features/token'
 export type { TokenSigner, TokenSignerOptions } from './features/token'
 export { defineAppFor } from './core/app'
-export type { AppResult, DefineApp, ExactOutput, StrictAppConfig } from './core/app'
+export type { AppFor, AppResult, DefineApp, ExactOutput, StrictAppConfig } from './core/app'
 export type { InferSchema, SchemaValidators, ValidationIssue } from './features/schema'
 export type { StandardSchemaV1 } from './features/standard-schema'
-export type { SessionSchema, TypedChanges, TypedNamespaces, TypedSession, ValueOf } from './features/typed'
+export type { DeclarationFor, KnownParams, SessionSchema, TypedChanges, TypedNamespaces, TypedSession, ValueOf } from './features/typed'
 export type { GraphApp, GraphCycle, GraphInfo, GraphWarning } from './features/graph-analysis'
 export type {
   AppEndEvent,

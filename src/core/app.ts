@@ -2,7 +2,7 @@ import { ConfigError } from '../model/errors'
 import { nameProblem } from '../util/names'
 import type { StandardSchemaV1 } from '../features/standard-schema'
 import type { JsonValue, Namespaces } from '../model/session'
-import type { SessionSchema, ValueOf } from '../features/typed'
+import type { DeclarationFor, IsUntyped, KnownParams, SessionSchema, ValueOf } from '../features/typed'
 
 /** Declared params: namespace -> keys, e.g. `{ public: ['country', 'postalCode'] }`. */
 export type ParamDeclaration = { readonly [namespace: string]: readonly string[] }
@@ -84,6 +84,12 @@ export interface AppConfig<
   transform(input: AppInput<I, S>, ctx: TransformContext): AppResult<O, S>
 }
 
+/**
+ * What an engine typed by schema `S` accepts as an app: one whose inputs and outputs are params of
+ * `S` (any app for the untyped default).
+ */
+export type AppFor<S> = IsUntyped<S> extends true ? App<any, any, any> : App<DeclarationFor<S> & ParamDeclaration, DeclarationFor<S> & ParamDeclaration, any>
+
 /** An app as {@link defineApp} returns it: its configuration, checked and frozen. */
 export type App<I extends ParamDeclaration = ParamDeclaration, O extends ParamDeclaration = ParamDeclaration, S = Namespaces> = Readonly<
   AppConfig<I, O, S>
@@ -95,8 +101,12 @@ export type App<I extends ParamDeclaration = ParamDeclaration, O extends ParamDe
  */
 export type StrictAppConfig<I extends ParamDeclaration, O extends ParamDeclaration, S, R> = Omit<
   AppConfig<I, O, S>,
-  'transform'
+  'transform' | 'input' | 'output'
 > & {
+  /** Params the app monitors; under a session schema, each must be a param of the schema. */
+  readonly input?: I & KnownParams<I, S>
+  /** Params the app may write; under a session schema, each must be a param of the schema. */
+  readonly output?: O & KnownParams<O, S>
   /** Computes outputs from inputs; sync or async. Returning an undeclared param is a type error. */
   readonly transform: (input: AppInput<I, S>, ctx: TransformContext) => R & ExactOutput<R, O>
 }

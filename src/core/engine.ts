@@ -1,4 +1,4 @@
-import type { App } from './app'
+import type { AppFor } from './app'
 import { type Changes, readChanges } from '../writes/changes'
 import { applyClientPatch, checkJsonPatch } from '../writes/json-patch'
 import { type Clock, systemClock } from './clock'
@@ -25,8 +25,11 @@ import type { TypedChanges, TypedNamespaces, TypedSession } from '../features/ty
 
 /** Options of {@link SessionEngine}. */
 export interface SessionEngineOptions<S extends object = Namespaces> {
-  /** The apps, in order; the order decides which of two same-wave writes of one param wins (the later). */
-  readonly apps?: readonly App<any, any, any>[]
+  /**
+   * The apps, in order; the order decides which of two same-wave writes of one param wins (the
+   * later). In an engine typed by a schema, every input and output must be a param of the schema.
+   */
+  readonly apps?: readonly AppFor<NoInfer<S>>[]
   /** Where sessions live. Default: a new {@link MemoryStore} using the engine's clock. */
   readonly store?: SessionStore
   /** Source of time. Default: the system clock. */
