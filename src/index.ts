@@ -32,6 +32,8 @@ export type {
 } from './model/report'
 export type { JsonValue, Namespace, Namespaces, Session } from './model/session'
 export { MemoryStore } from './core/store'
+export { MemoryTransformCache } from './core/transform-cache'
+export type { CachePolicy, CachedResult, CachedWrite, MemoryTransformCacheOptions, TransformCache } from './core/transform-cache'
 export type { MaybePromise, MemoryStoreOptions, SessionStore } from './core/store'
 export { decodeSegmentToken } from './features/segment'
 export type { SegmentOptions, SegmentResult } from './features/segment'

@@ -1,5 +1,7 @@
 import { ConfigError } from '../model/errors'
 import { nameProblem } from '../util/names'
+import { isPlainObject } from '../util/json'
+import type { CachePolicy } from './transform-cache'
 import type { StandardSchemaV1 } from '../features/standard-schema'
 import type { JsonValue, Namespaces } from '../model/session'
 import type { DeclarationFor, IsUntyped, KnownParams, SessionSchema, ValueOf } from '../features/typed'
@@ -77,6 +79,13 @@ export interface AppConfig<
   readonly timeoutMs?: number
   /** A failure fails the whole call (`TransformFailedError`) instead of being isolated. Default `false`. */
   readonly critical?: boolean
+  /**
+   * Declares the transform pure in its inputs: its result is cached per engine, keyed by the
+   * canonical JSON of its input, and shared by all sessions; concurrent runs with the same input
+   * share one call. Failures and timeouts are never cached. `maxEntries` (default 1000) bounds the
+   * engine's in-memory cache for this app.
+   */
+  readonly cache?: { readonly ttlMs: number; readonly maxEntries?: number }
   /**
    * Computes outputs from inputs; sync or async. (Method syntax on purpose: it makes any app
    * assignable to a plain `App`, so lists of different apps type-check.)
@@ -160,6 +169,8 @@ export interface CompiledApp {
   readonly runOnCreate: boolean
   readonly timeoutMs: number | undefined
   readonly critical: boolean
+  /** The app's `cache` option with defaults filled in; `undefined` when it does not cache. */
+  readonly cache: CachePolicy | undefined
   readonly transform: AppConfig['transform']
   /** Shared frozen input for the create wave: declared namespaces, no params. */
   readonly emptyInput: Readonly<Record<string, Readonly<Record<string, JsonValue>>>>
@@ -167,7 +178,7 @@ export interface CompiledApp {
   readonly validators: ReadonlyMap<string, StandardSchemaV1> | undefined
 }
 
-const KNOWN_KEYS = new Set(['name', 'input', 'output', 'runOnCreate', 'timeoutMs', 'critical', 'transform'])
+const KNOWN_KEYS = new Set(['name', 'input', 'output', 'runOnCreate', 'timeoutMs', 'critical', 'cache', 'transform'])
 
 /** Checks one app's configuration and resolves it; throws `ConfigError`. */
 export function compileApp(
@@ -231,10 +242,23 @@ export function compileApp(
     runOnCreate: config.runOnCreate === true,
     timeoutMs,
     critical: config.critical === true,
+    cache: cachePolicy(config.cache, name),
     transform: config.transform,
     emptyInput,
     validators: own,
   }
+}
+
+const DEFAULT_CACHE_ENTRIES = 1_000
+
+function cachePolicy(option: unknown, app: string): CachePolicy | undefined {
+  if (option === undefined) return undefined
+  if (!isPlainObject(option)) throw new ConfigError('cache must be an object { ttlMs, maxEntries? }', app)
+  for (const key of Object.keys(option)) if (key !== 'ttlMs' && key !== 'maxEntries') throw new ConfigError(`unknown cache option "${key}"`, app)
+  const { ttlMs, maxEntries = DEFAULT_CACHE_ENTRIES } = option
+  if (!(typeof ttlMs === 'number' && ttlMs > 0 && Number.isFinite(ttlMs))) throw new ConfigError('cache.ttlMs must be a finite number > 0', app)
+  if (!Number.isSafeInteger(maxEntries) || (maxEntries as number) < 1) throw new ConfigError('cache.maxEntries must be an integer >= 1', app)
+  return Object.freeze({ ttlMs, maxEntries: maxEntries as number })
 }
 
 function declaredParams(declaration: unknown, what: string, app: string): Array<[string, string]> {

@@ -9,6 +9,7 @@ import type { JsonValue, Namespaces } from '../model/session'
 import { type Inspector, appsEnded, waveEnded } from '../features/inspect'
 import type { Write } from '../model/session'
 import { type Settled, runApp } from './run-app'
+import type { CacheRunner } from './cached-run'
 
 /** Everything a cycle needs besides the session: the pure function's fixed arguments. */
 export interface CycleSettings {
@@ -17,6 +18,8 @@ export interface CycleSettings {
   readonly maxWaves: number
   /** The engine's `inspect` option (wrapped so it cannot throw); `undefined` costs nothing. */
   readonly inspect?: Inspector | undefined
+  /** Runs the apps that declare `cache`; set when any app does. */
+  readonly cache?: CacheRunner | undefined
 }
 
 /** A cycle's outcome, before anything is saved. */
@@ -196,7 +199,8 @@ function runWave(
     }
     if (inspect) inspect({ type: 'app:start', sessionId, wave, app: app.name })
     // a sync app ends where the next one starts: one clock read per app instead of two
-    const run = runApp(app, input, sessionId, wave, settings.limits, clock)
+    const run =
+      app.cache === undefined ? runApp(app, input, sessionId, wave, settings.limits, clock) : settings.cache!.run(app, input, sessionId, wave, settings.limits, clock)
     if (run instanceof Promise) {
       async = true
       clock = performance.now()
@@ -261,7 +265,7 @@ function mergeWave(
       if (!jsonEqual(entry.before, value)) changed.push(entry.param)
       entry.value = value
     }
-    appReports[i] = appRunReport(name, run.durationMs, changed, run.undeclared, run.error)
+    appReports[i] = appRunReport(name, run.durationMs, changed, run.undeclared, run.error, run.cached)
   }
   const changes: Change[] = []
   const changedParams: string[] = []

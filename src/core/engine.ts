@@ -5,7 +5,9 @@ import { type Clock, systemClock } from './clock'
 import { type CycleOutcome, type CycleSettings, runCycle } from './cycle'
 import { Draft } from './draft'
 import { ConfigError, ConflictError, InvalidValueError, SessionNotFoundError, StoreError } from '../model/errors'
-import { buildGraph } from './graph'
+import { type AppGraph, buildGraph } from './graph'
+import { CacheRunner } from './cached-run'
+import { MemoryTransformCache, type TransformCache } from './transform-cache'
 import { type GraphInfo, analyseGraph, refuseCycles, refuseWarnings } from '../features/graph-analysis'
 import { assertId, randomId } from '../util/ids'
 import { DEFAULT_LIMITS, type Limits, sizeOf } from '../util/json'
@@ -60,6 +62,12 @@ export interface SessionEngineOptions<S extends object = Namespaces> {
   readonly strict?: boolean
   /** Receives typed events (cycles, waves, apps, store); see {@link InspectEvent}. Costs nothing when absent. */
   readonly inspect?: Inspector
+  /**
+   * Where apps declaring `cache` keep their results; share one across processes (e.g.
+   * `RedisTransformCache` from `sessionflow/redis`). Default: a {@link MemoryTransformCache} per
+   * engine, on the engine's clock.
+   */
+  readonly transformCache?: TransformCache
   /** The params that make up a visitor's segment (a shared cache key): see {@link SessionEngine.segmentOf}. */
   readonly segment?: SegmentOptions
 }
@@ -123,11 +131,13 @@ export class SessionEngine<S extends object = Namespaces> {
     }
     if (options.inspect !== undefined && typeof options.inspect !== 'function') throw new ConfigError('inspect must be a function')
     this.#validators = compileSchema(options.schema)
+    const graph = buildGraph(options.apps ?? [], options.timeoutMs, this.#validators)
     this.#settings = {
-      graph: buildGraph(options.apps ?? [], options.timeoutMs, this.#validators),
+      graph,
       limits,
       maxWaves,
       inspect: safeInspector(options.inspect),
+      cache: this.#cacheRunner(graph, options.transformCache),
     }
     this.#clock = options.clock ?? systemClock
     if (typeof this.#clock?.now !== 'function') throw new ConfigError('clock must have a now() method')
@@ -158,6 +168,14 @@ export class SessionEngine<S extends object = Namespaces> {
     this.#generateId = options.generateId ?? randomId
     if (typeof this.#generateId !== 'function') throw new ConfigError('generateId must be a function')
     this.#segment = options.segment === undefined ? undefined : new SegmentSpec(options.segment)
+  }
+
+  #cacheRunner(graph: AppGraph, cache: TransformCache | undefined): CacheRunner | undefined {
+    if (cache !== undefined && (typeof cache?.get !== 'function' || typeof cache.set !== 'function')) {
+      throw new ConfigError('transformCache must have get() and set() methods')
+    }
+    if (!graph.apps.some((app) => app.cache !== undefined)) return undefined
+    return new CacheRunner(cache ?? new MemoryTransformCache({ now: () => this.#clock.now() }))
   }
 
   /** The namespaces clients may write. */

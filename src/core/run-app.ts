@@ -13,6 +13,8 @@ export interface Settled {
   readonly writes: readonly Write[]
   readonly undeclared: readonly string[] | undefined
   readonly error: AppFailure | undefined
+  /** Set when the result came from the transform cache (or a concurrent run with the same input). */
+  readonly cached?: true
 }
 
 let neverAborted: AbortSignal | undefined
