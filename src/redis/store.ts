@@ -10,28 +10,9 @@
  */
 import type { Session } from '../model/session'
 import type { SessionStore } from '../core/store'
+import { type RedisClientLike, type RedisSend, decode, toSend, withTimeout } from './client'
 
-/**
- * Sends one Redis command and resolves with its reply. `args` is the whole command
- * (`['HGET', 'sessionflow:abc', 'd']`); `key` is the one key it touches, for clients that must
- * route by key themselves (node-redis cluster: `(args, key) => cluster.sendCommand(key, false, args)`).
- */
-export type RedisSend = (args: string[], key: string) => Promise<unknown>
-
-/** An ioredis `Redis` or `Cluster` (anything with `call(command, ...args)`). */
-export interface IoredisLike {
-  /** ioredis' generic command method. */
-  call(command: string, ...args: string[]): Promise<unknown>
-}
-
-/** A node-redis (v4/v5) client created by `createClient()` (anything with `sendCommand(args)`). */
-export interface NodeRedisLike {
-  /** node-redis' generic command method. */
-  sendCommand(args: string[]): Promise<unknown>
-}
-
-/** What {@link RedisStore} accepts as `client`: an ioredis client, a node-redis client, or a {@link RedisSend} function. */
-export type RedisClientLike = IoredisLike | NodeRedisLike | RedisSend
+export type { IoredisLike, NodeRedisLike, RedisClientLike, RedisSend } from './client'
 
 /** Options of {@link RedisStore}. */
 export interface RedisStoreOptions {
@@ -152,47 +133,11 @@ export class RedisStore implements SessionStore {
     return this.#send(['EVAL', PUT_SCRIPT, '1', key, ...argv], key)
   }
 
-  /** Runs one operation under the timeout; a late reply is ignored (and its rejection swallowed). */
+  /** Runs one operation under the timeout. */
   #run<T>(operation: string, key: string, call: () => Promise<T>): Promise<T> {
-    const started = Promise.resolve().then(call)
-    const ms = this.#timeoutMs
-    if (ms === undefined) return started
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        started.catch(() => undefined)
-        reject(new Error(`RedisStore: ${operation} of ${key} got no reply within ${ms} ms`))
-      }, ms)
-      started.then(
-        (value) => {
-          clearTimeout(timer)
-          resolve(value)
-        },
-        (error: unknown) => {
-          clearTimeout(timer)
-          reject(error)
-        },
-      )
-    })
+    return withTimeout(`RedisStore: ${operation} of ${key}`, this.#timeoutMs, call)
   }
-}
 
-function toSend(client: RedisClientLike): RedisSend {
-  if (typeof client === 'function') return client
-  if (typeof client === 'object' && client !== null) {
-    // ioredis has both methods; its sendCommand takes a Command object, so `call` is checked first
-    const io = client as Partial<IoredisLike>
-    if (typeof io.call === 'function') return (args) => io.call!(args[0]!, ...args.slice(1))
-    const nodeRedis = client as Partial<NodeRedisLike>
-    if (typeof nodeRedis.sendCommand === 'function') return (args) => nodeRedis.sendCommand!(args)
-  }
-  throw new TypeError('RedisStore: client must be an ioredis client, a node-redis client or a (args, key) => Promise function')
-}
-
-/** Replies may come back as strings or, with some client settings, as bytes. */
-function decode(reply: unknown): string {
-  if (typeof reply === 'string') return reply
-  if (reply instanceof Uint8Array) return new TextDecoder().decode(reply)
-  throw new Error(`RedisStore: unexpected reply type ${typeof reply}`)
 }
 
 function parseSession(text: string, id: string, key: string): Session {
