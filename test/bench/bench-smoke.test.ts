@@ -31,7 +31,7 @@ describe('benchmark suite (smoke size)', () => {
     expect(child.status, child.stderr).toBe(0)
     const lines = child.stdout.split('\n').filter((l) => l.startsWith('| '))
     const sections = lines.map((l) => l.split('|')[1]!.trim()).filter((s) => s !== '')
-    expect(sections).toEqual(['overhead', 'peers', 'overhead', 'peers', 'scale', 'parallelism', 'stored', 'bundle'])
+    expect(sections).toEqual(['overhead', 'peers', 'overhead', 'peers', 'scale', 'parallelism', 'stored', 'bundle', 'cache'])
     // the scale ratio (size 2 timed side by side with size 1) is there, with its target
     expect(lines.filter((l) => l.includes('ratio to 10 apps / 100 params'))).toHaveLength(1)
     expect(child.stdout).toContain('each part of the suite in a fresh process')
