@@ -10,6 +10,7 @@ const entry = {
   index: 'src/index.ts',
   redis: 'src/redis/index.ts',
   testing: 'src/testing/index.ts',
+  http: 'src/http/index.ts',
 }
 
 export default defineConfig({
@@ -17,7 +18,8 @@ export default defineConfig({
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,
-  sourcemap: true,
+  // no source maps: they would point at src/, which the package does not ship
+  sourcemap: false,
   target: 'es2022',
   // no Node built-ins, no Node globals: the same files run in Deno, Bun and workerd
   platform: 'neutral',

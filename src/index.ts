@@ -3,7 +3,7 @@ export type { App, AppConfig, AppInput, AppOutput, ParamDeclaration, TransformCo
 export type { Changes } from './writes/changes'
 export { ManualClock, systemClock } from './core/clock'
 export type { Clock } from './core/clock'
-export { DEFAULT_TTL_MS, SessionEngine } from './core/engine'
+export { DEFAULT_TTL_MS, MAX_TTL_MS, SessionEngine } from './core/engine'
 export type { GetOptions, SessionEngineOptions, WriteOptions } from './core/engine'
 export {
   ConfigError,

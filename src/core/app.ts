@@ -6,7 +6,11 @@ import type { StandardSchemaV1 } from '../features/standard-schema'
 import type { JsonValue, Namespaces } from '../model/session'
 import type { DeclarationFor, IsUntyped, KnownParams, SessionSchema, ValueOf } from '../features/typed'
 
-/** Declared params: namespace -> keys, e.g. `{ public: ['country', 'postalCode'] }`. */
+/**
+ * Declared params: namespace -> keys, e.g. `{ public: ['country', 'postalCode'] }`. In `input`
+ * only, a key ending in `*` is a pattern: `{ cookie: ['VtexIdclientAutCookie_*'] }` monitors (and
+ * receives) every param of the namespace whose key starts with the prefix; `'*'` alone, all of them.
+ */
 export type ParamDeclaration = { readonly [namespace: string]: readonly string[] }
 
 /** What a transform receives besides its input. */
@@ -27,8 +31,11 @@ export interface TransformContext {
  * is a type error; values take their type from the session schema `S` when one is given.
  */
 export type AppInput<I extends ParamDeclaration, S = Namespaces> = {
-  readonly [N in keyof I]: { readonly [K in I[N][number]]?: ValueOf<S, N, K> }
+  readonly [N in keyof I]: { readonly [K in I[N][number] as InputKey<K>]?: ValueOf<S, N, K> }
 }
+
+/** The property a declared input key gives: itself, or for a pattern `'prefix*'` every key starting with `prefix`. */
+type InputKey<K extends string> = K extends `${infer P}*` ? `${P}${string}` : K
 
 /**
  * What a transform may return: a partial object of its declared outputs. A param set to
@@ -97,7 +104,7 @@ export interface AppConfig<
  * What an engine typed by schema `S` accepts as an app: one whose inputs and outputs are params of
  * `S` (any app for the untyped default).
  */
-export type AppFor<S> = IsUntyped<S> extends true ? App<any, any, any> : App<DeclarationFor<S> & ParamDeclaration, DeclarationFor<S> & ParamDeclaration, any>
+export type AppFor<S> = IsUntyped<S> extends true ? App<any, any, any> : App<DeclarationFor<S, true> & ParamDeclaration, DeclarationFor<S> & ParamDeclaration, any>
 
 /** An app as {@link defineApp} returns it: its configuration, checked and frozen. */
 export type App<I extends ParamDeclaration = ParamDeclaration, O extends ParamDeclaration = ParamDeclaration, S = Namespaces> = Readonly<
@@ -113,7 +120,7 @@ export type StrictAppConfig<I extends ParamDeclaration, O extends ParamDeclarati
   'transform' | 'input' | 'output'
 > & {
   /** Params the app monitors; under a session schema, each must be a param of the schema. */
-  readonly input?: I & KnownParams<I, S>
+  readonly input?: I & KnownParams<I, S, true>
   /** Params the app may write; under a session schema, each must be a param of the schema. */
   readonly output?: O & KnownParams<O, S>
   /** Computes outputs from inputs; sync or async. Returning an undeclared param is a type error. */
@@ -164,8 +171,11 @@ export interface CompiledApp {
   readonly inputKey: string
   /** Small integer per distinct `inputKey` within a graph (set by the graph; 0 for a lone app). */
   readonly inputId: number
-  /** The inputs by namespace, in declaration order, with each param's `namespace.key` built once. */
-  readonly inputGroups: ReadonlyArray<{ readonly namespace: string; readonly keys: readonly string[]; readonly params: readonly string[] }>
+  /**
+   * The inputs by namespace, in declaration order: exact keys with each param's `namespace.key`
+   * built once, and the prefixes of the namespace's patterns (`undefined` when it has none).
+   */
+  readonly inputGroups: ReadonlyArray<InputGroup>
   readonly runOnCreate: boolean
   readonly timeoutMs: number | undefined
   readonly critical: boolean
@@ -176,6 +186,22 @@ export interface CompiledApp {
   readonly emptyInput: Readonly<Record<string, Readonly<Record<string, JsonValue>>>>
   /** Validators of the app's output params (`ns.key` -> validator); absent when none applies. */
   readonly validators: ReadonlyMap<string, StandardSchemaV1> | undefined
+}
+
+/** One namespace of an app's inputs. */
+export interface InputGroup {
+  readonly namespace: string
+  /** Exact keys, and their `namespace.key`. */
+  readonly keys: readonly string[]
+  readonly params: readonly string[]
+  /** Prefixes of the pattern keys (`'VtexIdclientAutCookie_'` for `'VtexIdclientAutCookie_*'`); `undefined`: none. */
+  readonly prefixes: readonly string[] | undefined
+}
+
+/** Whether `key` starts with one of `prefixes`: the one test of an input pattern. */
+export function matchesPrefix(prefixes: readonly string[], key: string): boolean {
+  for (let i = 0; i < prefixes.length; i++) if (key.startsWith(prefixes[i]!)) return true
+  return false
 }
 
 const KNOWN_KEYS = new Set(['name', 'input', 'output', 'runOnCreate', 'timeoutMs', 'critical', 'cache', 'transform'])
@@ -201,7 +227,7 @@ export function compileApp(
   if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && timeoutMs > 0 && timeoutMs <= 2_147_483_647)) {
     throw new ConfigError('timeoutMs must be a number > 0 and < 2^31', name)
   }
-  const inputs = declaredParams(config.input, 'input', name)
+  const inputs = declaredParams(config.input, 'input', name, true)
   const outputs = new Map<string, Set<string>>()
   for (const [ns, key] of declaredParams(config.output, 'output', name)) {
     let keys = outputs.get(ns)
@@ -223,9 +249,11 @@ export function compileApp(
       }
     }
   }
-  const inputGroups = inputNamespaces.map((namespace) => {
-    const keys = inputs.filter(([ns]) => ns === namespace).map(([, key]) => key)
-    return { namespace, keys, params: keys.map((key) => `${namespace}.${key}`) }
+  const inputGroups = inputNamespaces.map((namespace): InputGroup => {
+    const declared = inputs.filter(([ns]) => ns === namespace).map(([, key]) => key)
+    const keys = declared.filter((key) => !key.endsWith('*'))
+    const prefixes = declared.filter((key) => key.endsWith('*')).map((key) => key.slice(0, -1))
+    return { namespace, keys, params: keys.map((key) => `${namespace}.${key}`), prefixes: prefixes.length > 0 ? prefixes : undefined }
   })
   const outputParams = new Map<string, Map<string, string>>()
   for (const [ns, keys] of outputs) outputParams.set(ns, new Map([...keys].map((key) => [key, `${ns}.${key}`])))
@@ -261,7 +289,8 @@ function cachePolicy(option: unknown, app: string): CachePolicy | undefined {
   return Object.freeze({ ttlMs, maxEntries: maxEntries as number })
 }
 
-function declaredParams(declaration: unknown, what: string, app: string): Array<[string, string]> {
+/** The declared `[namespace, key]` pairs; with `patterns`, a key may be `prefix*` (checked as a name without its `*`). */
+function declaredParams(declaration: unknown, what: string, app: string, patterns = false): Array<[string, string]> {
   if (declaration === undefined) return []
   if (typeof declaration !== 'object' || declaration === null || Array.isArray(declaration)) {
     throw new ConfigError(`${what} must be an object of namespace -> array of keys`, app)
@@ -274,7 +303,9 @@ function declaredParams(declaration: unknown, what: string, app: string): Array<
     const keys = (declaration as Record<string, unknown>)[ns as string]
     if (!Array.isArray(keys)) throw new ConfigError(`${what}.${String(ns)} must be an array of keys`, app)
     for (const key of keys) {
-      const keyProblem = nameProblem(key)
+      const pattern = patterns && typeof key === 'string' && key.endsWith('*')
+      // '*' alone (every key) has an empty prefix; a prefix must otherwise be a valid name
+      const keyProblem = pattern ? (key === '*' ? undefined : nameProblem(key.slice(0, -1))) : nameProblem(key)
       if (keyProblem !== undefined) throw new ConfigError(`${what} key in "${String(ns)}" ${keyProblem}`, app)
       const param = `${String(ns)}.${key as string}`
       if (seen.has(param)) throw new ConfigError(`${what} declares ${param} twice`, app)

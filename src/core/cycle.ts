@@ -291,15 +291,16 @@ function mergeWave(
   return { report, changes, ended }
 }
 
-/** The frozen input of one app: each declared namespace present, each declared param that is set. */
+/** The frozen input of one app: each declared namespace present, each declared param (or pattern match) that is set. */
 function inputOf(app: CompiledApp, draft: Draft): unknown {
   const input: Record<string, Readonly<Record<string, JsonValue>>> = {}
-  for (const { namespace, keys } of app.inputGroups) {
+  for (const { namespace, keys, prefixes } of app.inputGroups) {
     const values: Record<string, JsonValue> = {}
     for (let i = 0; i < keys.length; i++) {
       const value = draft.get(namespace, keys[i]!)
       if (value !== undefined) values[keys[i]!] = value
     }
+    if (prefixes !== undefined) draft.collect(namespace, prefixes, values)
     input[namespace] = Object.freeze(values)
   }
   return Object.freeze(input)

@@ -1,7 +1,9 @@
 import type { Operation } from '../model/operation'
-import { jsonEqual, own, sizeOf } from '../util/json'
+import { jsonEqual, jsonStringBytes, own, sizeOf } from '../util/json'
 import { escapePointer } from '../util/json-pointer'
 import type { JsonValue, Namespace, Namespaces } from '../model/session'
+import { matchesPrefix } from './app'
+import type { MonitorIndex } from './graph'
 
 type MutableNamespace = Record<string, JsonValue>
 
@@ -63,10 +65,10 @@ interface Space {
 export class Draft {
   readonly base: Namespaces
   readonly #spaces = new Map<string, Space>()
-  readonly #monitors: ReadonlyMap<string, readonly number[]> | undefined
+  readonly #monitors: MonitorIndex | undefined
 
   /** `monitors` (param -> app indexes) fills each entry's `monitors`. */
-  constructor(base: Namespaces, monitors?: ReadonlyMap<string, readonly number[]>) {
+  constructor(base: Namespaces, monitors?: MonitorIndex) {
     this.base = base
     this.#monitors = monitors
   }
@@ -77,6 +79,27 @@ export class Draft {
     if (space === undefined) return own(own(this.base, namespace), key)
     const entry = space.entries.get(key)
     return entry !== undefined ? entry.value : own(space.before, key)
+  }
+
+  /**
+   * Copies into `into` every set param of `namespace` whose key starts with one of `prefixes`
+   * (an input pattern): cost in proportion to the namespace's keys, paid only by pattern inputs.
+   */
+  collect(namespace: string, prefixes: readonly string[], into: Record<string, JsonValue>): void {
+    const space = this.#spaces.get(namespace)
+    const before = space === undefined ? own(this.base, namespace) : space.before
+    if (before !== undefined) {
+      for (const key of Object.keys(before)) {
+        if (!matchesPrefix(prefixes, key)) continue
+        const entry = space?.entries.get(key)
+        const value = entry === undefined ? before[key] : entry.value
+        if (value !== undefined) into[key] = value
+      }
+    }
+    if (space === undefined) return
+    for (const entry of space.entries.values()) {
+      if (entry.base === undefined && entry.value !== undefined && matchesPrefix(prefixes, entry.key)) into[entry.key] = entry.value
+    }
   }
 
   /** The entry of a param, created on first use; `param` is `namespace.key` when the caller has it already. */
@@ -116,6 +139,7 @@ export class Draft {
     let sizeDelta = 0
     let largestNamespace = 0
     let namespaceCount = 0
+    let baseCount = 0
     let current: Record<string, Namespace> | undefined
     for (const [ns, { before, entries }] of this.#spaces) {
       const nsPath = `/${escapePointer(ns)}`
@@ -128,7 +152,8 @@ export class Draft {
         if (a === b || jsonEqual(a, b)) continue
         changed.push(entry.param)
         const path = `${nsPath}/${escapePointer(entry.key)}`
-        const size = entry.key.length + 4
+        // `"key":` (the separating commas are counted once per namespace below)
+        const size = jsonStringBytes(entry.key) + 1
         if (a === undefined) {
           count++
           sizeDelta += size + sizeOf(b!)
@@ -147,18 +172,19 @@ export class Draft {
       if (current === undefined) {
         const names = Object.keys(this.base)
         current = copyObject(this.base, names)
-        namespaceCount = names.length
+        namespaceCount = baseCount = names.length
       }
       const keys = before === undefined ? [] : Object.keys(before)
       count += keys.length
       if (count > largestNamespace) largestNamespace = count
+      sizeDelta += commas(count) - commas(keys.length)
       if (count === 0) {
         // a namespace disappears whole: one op for it instead of one per param
         patch.length = firstOp
         delete current[ns]
         namespaceCount--
         patch.push({ op: 'remove', path: nsPath })
-        sizeDelta -= ns.length + 6
+        sizeDelta -= jsonStringBytes(ns) + 3 // `"ns":{}`
         continue
       }
       const after = keys.length < LARGE && count < LARGE ? smallCopy(before, entries) : largeCopy(before, keys, entries)
@@ -167,12 +193,18 @@ export class Draft {
         // a namespace appears whole: RFC 6902 cannot add into a missing parent
         namespaceCount++
         patch.push({ op: 'add', path: nsPath, value: after })
-        sizeDelta += ns.length + 6
+        sizeDelta += jsonStringBytes(ns) + 3
       }
     }
+    if (current !== undefined) sizeDelta += commas(namespaceCount) - commas(baseCount)
     if (current === undefined) return { namespaces: this.base, patch: [], changed: [], sizeDelta: 0, largestNamespace: 0, namespaceCount: 0 }
     return { namespaces: Object.freeze(current), patch, changed, sizeDelta, largestNamespace, namespaceCount }
   }
+}
+
+/** Commas in the JSON text of an object or array with `n` members. */
+function commas(n: number): number {
+  return n > 0 ? n - 1 : 0
 }
 
 /** A mutable shallow copy of the namespaces object (whose keys are `keys`); a hash table when it holds many. */

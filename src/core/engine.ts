@@ -38,7 +38,7 @@ export interface SessionEngineOptions<S extends object = Namespaces> {
   readonly clock?: Clock
   /** Most waves triggered by changed params in one cycle (the create wave not counted). Default 100. */
   readonly maxWaves?: number
-  /** Sliding expiry: a session expires this long after its last saved change or touch. Default 30 minutes. */
+  /** Sliding expiry: a session expires this long after its last saved change or touch. Default 30 minutes, at most {@link MAX_TTL_MS}. */
   readonly ttlMs?: number
   /** Namespaces clients may write through `patch` and `applyJsonPatch`. Default `['public']`. */
   readonly writableNamespaces?: readonly string[]
@@ -90,11 +90,31 @@ export interface GetOptions {
 /** 30 minutes. */
 export const DEFAULT_TTL_MS = 30 * 60_000
 
+/**
+ * Longest `ttlMs` accepted: 100 years. Bounded so that `now + ttlMs` stays an exact integer and a
+ * time every store can hold (Redis' `PEXPIREAT` refuses times past about 9.2e18 ms).
+ */
+export const MAX_TTL_MS = 100 * 365 * 24 * 3_600_000
+
 const EMPTY: Namespaces = Object.freeze({})
 /** What `segmentOf` returns when no segment is configured: every session shares the empty segment. */
 const NO_SEGMENT: SegmentResult = Object.freeze({ segment: EMPTY, token: encodeSegmentToken(EMPTY) })
 /** Namespaces this module produced (checked and frozen): the pure API skips re-checking them. */
 const trusted = new WeakSet<Namespaces>()
+/**
+ * Sessions this module froze (or checked and froze once, after a deserializing store handed them
+ * back): loading one again costs O(1) in its size. Without it, every load re-checked every
+ * namespace, and `Object.isFrozen` walks every key of a hash-table namespace (about 130 µs per
+ * load at 10,000 keys).
+ */
+const ownSessions = new WeakSet<Session>()
+
+/** {@link freezeSession}, remembered as one of ours. */
+function ownSession(id: string, version: number, createdAt: number, updatedAt: number, expiresAt: number, namespaces: Namespaces): Session {
+  const session = freezeSession(id, version, createdAt, updatedAt, expiresAt, namespaces)
+  ownSessions.add(session)
+  return session
+}
 
 /**
  * The session engine: apps monitor params; a change runs the apps that monitor it in waves until
@@ -147,8 +167,8 @@ export class SessionEngine<S extends object = Namespaces> {
     }
     this.#store = store
     this.#ttlMs = options.ttlMs ?? DEFAULT_TTL_MS
-    if (!(typeof this.#ttlMs === 'number' && this.#ttlMs > 0 && Number.isFinite(this.#ttlMs))) {
-      throw new ConfigError('ttlMs must be a finite number > 0')
+    if (!(typeof this.#ttlMs === 'number' && this.#ttlMs > 0 && this.#ttlMs <= MAX_TTL_MS)) {
+      throw new ConfigError(`ttlMs must be a number > 0 and at most ${MAX_TTL_MS} (100 years)`)
     }
     const writable = options.writableNamespaces ?? ['public']
     if (!Array.isArray(writable)) throw new ConfigError('writableNamespaces must be an array of namespace names')
@@ -188,6 +208,16 @@ export class SessionEngine<S extends object = Namespaces> {
     return this.#settings.limits
   }
 
+  /** The sliding expiry in force, ms (what hosts need for cookie lifetimes). */
+  get ttlMs(): number {
+    return this.#ttlMs
+  }
+
+  /** The engine's clock (what hosts need to compare `expiresAt` and `updatedAt` with now). */
+  get clock(): Clock {
+    return this.#clock
+  }
+
   /**
    * Creates a session: applies `initial` (any namespace: the host decides what to copy from the
    * request), runs the create wave and the cycle, saves once.
@@ -200,7 +230,7 @@ export class SessionEngine<S extends object = Namespaces> {
     const outcome = await this.#cycle(EMPTY, writes, 'create', id)
     this.#checkLimits(EMPTY, outcome)
     const now = this.#clock.now()
-    const session = freezeSession(id, 1, now, now, now + this.#ttlMs, outcome.namespaces)
+    const session = ownSession(id, 1, now, now, now + this.#ttlMs, outcome.namespaces)
     if (!(await this.#put(session, undefined))) throw new ConflictError(id, 1)
     return { session, patch: outcome.patch, report: this.#report(outcome, 1) }
   }
@@ -263,7 +293,7 @@ export class SessionEngine<S extends object = Namespaces> {
         const session = await this.#load(id)
         if (session === undefined) throw new SessionNotFoundError(id)
         const now = this.#clock.now()
-        const next = freezeSession(id, session.version, session.createdAt, now, now + this.#ttlMs, session.namespaces)
+        const next = ownSession(id, session.version, session.createdAt, now, now + this.#ttlMs, session.namespaces)
         if (await this.#put(next, session.version)) return next
         if (attempt > this.#maxRetries) throw new ConflictError(id, attempt)
       }
@@ -364,7 +394,7 @@ export class SessionEngine<S extends object = Namespaces> {
         if (outcome.report.changed.length === 0) return { session, patch: outcome.patch, report }
         this.#checkLimits(session.namespaces, outcome)
         const now = this.#clock.now()
-        const next = freezeSession(id, session.version + 1, session.createdAt, now, now + this.#ttlMs, outcome.namespaces)
+        const next = ownSession(id, session.version + 1, session.createdAt, now, now + this.#ttlMs, outcome.namespaces)
         if (await this.#put(next, session.version)) return { session: next, patch: outcome.patch, report }
         if (attempt > this.#maxRetries) throw new ConflictError(id, attempt)
       }
@@ -376,13 +406,19 @@ export class SessionEngine<S extends object = Namespaces> {
     const limits = this.#settings.limits
     const size = this.#sizeOf(base) + outcome.sizeDelta
     if (size > limits.maxSessionBytes) {
-      throw new InvalidValueError(`the session would be about ${size} bytes, over limits.maxSessionBytes (${limits.maxSessionBytes})`)
+      throw new InvalidValueError(`the session would be about ${size} bytes, over limits.maxSessionBytes (${limits.maxSessionBytes})`, undefined, {
+        limit: 'maxSessionBytes',
+      })
     }
     if (outcome.largestNamespace > limits.maxKeysPerNamespace) {
-      throw new InvalidValueError(`a namespace would hold more than limits.maxKeysPerNamespace (${limits.maxKeysPerNamespace}) params`)
+      throw new InvalidValueError(`a namespace would hold more than limits.maxKeysPerNamespace (${limits.maxKeysPerNamespace}) params`, undefined, {
+        limit: 'maxKeysPerNamespace',
+      })
     }
     if (outcome.namespaceCount > limits.maxNamespaces) {
-      throw new InvalidValueError(`the session would have more than limits.maxNamespaces (${limits.maxNamespaces}) namespaces`)
+      throw new InvalidValueError(`the session would have more than limits.maxNamespaces (${limits.maxNamespaces}) namespaces`, undefined, {
+        limit: 'maxNamespaces',
+      })
     }
     this.#sizes.set(outcome.namespaces, size)
   }
@@ -404,13 +440,19 @@ export class SessionEngine<S extends object = Namespaces> {
       throw new StoreError('get', error)
     }
     if (session === undefined || session === null) return undefined
-    // a store answering garbage (or another id's session) must not leak it to a caller or get it
-    // rewritten by touch/patch: like a non-boolean put, it is a store failure
-    const problem = storedSessionProblem(session, id)
-    if (problem !== undefined) throw new StoreError('get', new TypeError(`store.get("${id}") returned ${problem}`))
+    // one of ours (frozen, checked when written): only the id can be wrong, if a store mixed sessions up
+    const own = ownSessions.has(session) && session.id === id
+    if (!own) {
+      // a store answering garbage (or another id's session) must not leak it to a caller or get it
+      // rewritten by touch/patch: like a non-boolean put, it is a store failure
+      const problem = storedSessionProblem(session, id)
+      if (problem !== undefined) throw new StoreError('get', new TypeError(`store.get("${id}") returned ${problem}`))
+    }
     if (session.expiresAt <= this.#clock.now()) return undefined
-    // stores that deserialize (Redis, KV) hand back fresh objects: freeze them so sessions are immutable everywhere
+    if (own) return session
+    // stores that deserialize (Redis, KV) hand back fresh objects: frozen once here, then trusted
     if (!frozenDownToNamespaces(session)) deepFreeze(session)
+    ownSessions.add(session)
     return session
   }
 

@@ -2,14 +2,19 @@ import { type AppConfig, type CompiledApp, compileApp } from './app'
 import { ConfigError } from '../model/errors'
 import type { StandardSchemaV1 } from '../features/standard-schema'
 
+/** Who monitors a param: `namespace.key` -> indexes of the apps monitoring it, ascending; `undefined`: none. */
+export interface MonitorIndex {
+  get(param: string): readonly number[] | undefined
+}
+
 /**
  * The app graph, indexed once at construction so that a wave costs in proportion to the apps it
  * triggers, never to the number of apps registered.
  */
 export interface AppGraph {
   readonly apps: readonly CompiledApp[]
-  /** `namespace.key` -> indexes of the apps monitoring that param, ascending. */
-  readonly monitors: ReadonlyMap<string, readonly number[]>
+  /** Apps monitoring each param, exactly or through an input pattern. */
+  readonly monitors: MonitorIndex
   /** Indexes of the `runOnCreate` apps, ascending. */
   readonly onCreate: readonly number[]
 }
@@ -26,22 +31,71 @@ export function buildGraph(
   if (!Array.isArray(configs)) throw new ConfigError('apps must be an array')
   const names = new Set<string>()
   const monitors = new Map<string, number[]>()
+  // namespace -> prefix -> apps monitoring `namespace.prefix*`
+  const patterns = new Map<string, Map<string, number[]>>()
   // apps declaring the same inputs share an input id, so a wave builds their frozen input once
   const inputIds = new Map<string, number>()
   const apps = configs.map((config, index) => {
     const app = compileApp(config, index, defaultTimeoutMs, validators)
     if (names.has(app.name)) throw new ConfigError('duplicate app name', app.name)
     names.add(app.name)
-    for (const { params } of app.inputGroups) {
-      for (const param of params) {
-        let list = monitors.get(param)
-        if (list === undefined) monitors.set(param, (list = []))
-        list.push(index)
-      }
+    for (const { namespace, params, prefixes } of app.inputGroups) {
+      for (const param of params) push(monitors, param, index)
+      if (prefixes === undefined) continue
+      let byPrefix = patterns.get(namespace)
+      if (byPrefix === undefined) patterns.set(namespace, (byPrefix = new Map()))
+      for (const prefix of prefixes) push(byPrefix, prefix, index)
     }
     let inputId = inputIds.get(app.inputKey)
     if (inputId === undefined) inputIds.set(app.inputKey, (inputId = inputIds.size))
     return { ...app, inputId }
   })
-  return { apps, monitors, onCreate: apps.filter((a) => a.runOnCreate).map((a) => a.index) }
+  // without patterns the exact map is the index itself: the common graph pays nothing for them
+  const index: MonitorIndex = patterns.size === 0 ? monitors : new PatternMonitors(monitors, patterns)
+  return { apps, monitors: index, onCreate: apps.filter((a) => a.runOnCreate).map((a) => a.index) }
+}
+
+function push<K>(map: Map<K, number[]>, key: K, index: number): void {
+  const list = map.get(key)
+  if (list === undefined) map.set(key, [index])
+  // an app is visited once, in order: the list stays ascending and free of repeats
+  else if (list[list.length - 1] !== index) list.push(index)
+}
+
+/** Bound on the per-param cache: param names come from clients, so the cache must not grow with them. */
+const CACHE_SIZE = 4096
+
+/**
+ * The monitor index of a graph with input patterns: an exact name is one map lookup; a param of a
+ * namespace with patterns costs one test per pattern of that namespace (never per app or per
+ * namespace), once — then it is cached.
+ */
+class PatternMonitors implements MonitorIndex {
+  readonly #exact: ReadonlyMap<string, readonly number[]>
+  readonly #patterns: ReadonlyMap<string, ReadonlyArray<readonly [prefix: string, apps: readonly number[]]>>
+  readonly #cache = new Map<string, readonly number[] | undefined>()
+
+  constructor(exact: ReadonlyMap<string, readonly number[]>, patterns: ReadonlyMap<string, ReadonlyMap<string, readonly number[]>>) {
+    this.#exact = exact
+    this.#patterns = new Map([...patterns].map(([ns, byPrefix]) => [ns, [...byPrefix]]))
+  }
+
+  get(param: string): readonly number[] | undefined {
+    const dot = param.indexOf('.')
+    const patterns = this.#patterns.get(param.slice(0, dot))
+    if (patterns === undefined) return this.#exact.get(param)
+    if (this.#cache.has(param)) return this.#cache.get(param)
+    const key = param.slice(dot + 1)
+    let apps: Set<number> | undefined
+    const exact = this.#exact.get(param)
+    for (const [prefix, list] of patterns) {
+      if (!key.startsWith(prefix)) continue
+      apps ??= new Set(exact)
+      for (const i of list) apps.add(i)
+    }
+    const result = apps === undefined ? exact : [...apps].sort((a, b) => a - b)
+    if (this.#cache.size >= CACHE_SIZE) this.#cache.clear()
+    this.#cache.set(param, result)
+    return result
+  }
 }

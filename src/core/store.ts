@@ -23,17 +23,32 @@ export interface SessionStore {
 /** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {
   /**
-   * Time source used to drop expired sessions on read and in {@link MemoryStore.sweep}. Without it
-   * the store never drops anything by itself (the engine still treats expired sessions as absent).
-   * The engine's default store uses the engine's clock.
+   * Time source deciding which sessions have expired: an expired session reads as absent, a write
+   * expecting it fails (as on Redis, whose keys expire on their own), and every write drops a few
+   * expired sessions on the way (see {@link MemoryStore}). Without it the store never expires
+   * anything by itself (the engine still treats expired sessions as absent on read). The engine's
+   * default store uses the engine's clock.
    */
   now?: () => number
 }
 
-/** The default in-process store: a `Map` of frozen sessions, synchronous, with compare-and-set. */
+/** Stored sessions each write looks at for expiry: enough to keep pace with the writes that fill the store. */
+const SWEEP_STEP = 2
+
+/**
+ * The default in-process store: a `Map` of frozen sessions, synchronous, with compare-and-set.
+ *
+ * It bounds itself: with a `now` option, every `put` also checks the next {@link SWEEP_STEP}
+ * sessions in a round-robin pass over the map and drops the expired ones. A full pass takes
+ * (sessions / 2) writes, so an expired session is dropped at the latest one pass after it expired,
+ * and the store holds at most about twice the sessions alive in one ttl, whatever the traffic,
+ * without the host calling {@link MemoryStore.sweep}. The cost is O(1) per write.
+ */
 export class MemoryStore implements SessionStore {
   readonly #sessions = new Map<string, Session>()
   readonly #now: (() => number) | undefined
+  /** Where the amortized sweep continues; a Map iterator sees deletions and later insertions. */
+  #cursor: Iterator<Session> | undefined
 
   /** Creates an empty store. */
   constructor(options: MemoryStoreOptions = {}) {
@@ -50,11 +65,15 @@ export class MemoryStore implements SessionStore {
     return session
   }
 
-  /** Compare-and-set write; `false` when the stored version is not `expectedVersion`. */
+  /**
+   * Compare-and-set write; `false` when the stored version is not `expectedVersion`. An expired
+   * session counts as absent: a write expecting its version fails, a create over it succeeds.
+   */
   put(session: Session, expectedVersion: number | undefined): boolean {
-    const current = this.#sessions.get(session.id)
+    const current = this.get(session.id)
     if (current?.version !== expectedVersion) return false
     this.#sessions.set(session.id, session)
+    if (this.#now !== undefined) this.#sweepSome(this.#now())
     return true
   }
 
@@ -75,8 +94,20 @@ export class MemoryStore implements SessionStore {
     return dropped
   }
 
-  /** Number of sessions held, expired ones included until read or swept. */
+  /** Number of sessions held, expired ones included until read, swept or passed by a write's sweep. */
   get size(): number {
     return this.#sessions.size
+  }
+
+  #sweepSome(now: number): void {
+    for (let i = 0; i < SWEEP_STEP; i++) {
+      this.#cursor ??= this.#sessions.values()
+      const next = this.#cursor.next()
+      if (next.done === true) {
+        this.#cursor = undefined
+        return
+      }
+      if (next.value.expiresAt <= now) this.#sessions.delete(next.value.id)
+    }
   }
 }

@@ -16,7 +16,7 @@ export interface GraphCycle {
 /** One app as the graph sees it. */
 export interface GraphApp {
   readonly name: string
-  /** Monitored params (`ns.key`), in declaration order. */
+  /** Monitored params (`ns.key`, or a pattern `ns.prefix*`), in declaration order. */
   readonly inputs: readonly string[]
   /** Params it may write (`ns.key`), in declaration order. */
   readonly outputs: readonly string[]
@@ -27,12 +27,13 @@ export interface GraphApp {
 export interface GraphInfo {
   /** The apps, in engine order. */
   readonly apps: readonly GraphApp[]
-  /** Every param some app monitors or writes, sorted. */
+  /** Every param (or input pattern) some app monitors or writes, sorted. */
   readonly params: readonly string[]
   /**
    * Strongly connected components with more than one node over params and apps (param -> app that
    * monitors it -> param it writes). A cycle may end (apps converge) or loop (caught at runtime);
-   * an app that monitors a param it writes forms a cycle on its own.
+   * an app that monitors a param it writes forms a cycle on its own. A written param matching an
+   * input pattern (`cookie.auth_x` for `cookie.auth_*`) feeds the pattern's apps.
    */
   readonly cycles: readonly GraphCycle[]
   /**
@@ -46,9 +47,9 @@ export interface GraphInfo {
    * turns them into a `ConfigError`.
    */
   readonly warnings: readonly GraphWarning[]
-  /** The graph as a Mermaid flowchart; params grouped by namespace, cycles drawn in red. */
+  /** The graph as a Mermaid flowchart; params grouped by namespace, cycles drawn in red, pattern matches dotted. */
   toMermaid(): string
-  /** The graph in Graphviz DOT; params clustered by namespace, cycles drawn in red. */
+  /** The graph in Graphviz DOT; params clustered by namespace, cycles drawn in red, pattern matches dashed. */
   toDot(): string
 }
 
@@ -106,9 +107,12 @@ export function analyseGraph(graph: { readonly apps: readonly AnalysedApp[] }, w
     appOutputs.push(outputs)
     apps.push({ name: app.name, inputs: inputs.map((p) => params[p]!), outputs: outputs.map((p) => params[p]!), runOnCreate: app.runOnCreate })
   }
-  // bipartite graph: nodes 0..P-1 are params, P..P+A-1 apps; linear in the declarations
+  // bipartite graph: nodes 0..P-1 are params, P..P+A-1 apps; linear in the declarations, plus an
+  // edge from each param to each input pattern it matches
   const P = params.length
   const next: number[][] = params.map(() => [])
+  const matches = patternEdges(params)
+  for (const [p, q] of matches) next[p]!.push(q)
   appInputs.forEach((inputs, a) => inputs.forEach((p) => next[p]!.push(P + a)))
   appOutputs.forEach((outputs) => next.push(outputs))
   const component = stronglyConnected(next)
@@ -129,6 +133,8 @@ export function analyseGraph(graph: { readonly apps: readonly AnalysedApp[] }, w
     })
   }
   cycles.sort((x, y) => (x.params[0]! < y.params[0]! ? -1 : 1))
+  // a pattern is written when a param it matches is
+  for (const [p, q] of matches) if (written.has(p)) written.add(q)
   const orphans = new Set<string>()
   for (const inputs of appInputs) {
     for (const p of inputs) {
@@ -138,7 +144,7 @@ export function analyseGraph(graph: { readonly apps: readonly AnalysedApp[] }, w
   }
   const warnings = graphWarnings(apps, params, appInputs, appOutputs, orphans)
   const sameCycle = (from: number, to: number) => inCycle.has(from) && component[from] === component[to]
-  const drawing: Drawing = { params, apps, appInputs, appOutputs, inCycle, sameCycle, orphans }
+  const drawing: Drawing = { params, apps, appInputs, appOutputs, matches, inCycle, sameCycle, orphans }
   return Object.freeze({
     apps: Object.freeze(apps),
     params: Object.freeze([...params].sort()),
@@ -148,6 +154,19 @@ export function analyseGraph(graph: { readonly apps: readonly AnalysedApp[] }, w
     toMermaid: () => mermaid(drawing),
     toDot: () => dot(drawing),
   })
+}
+
+/** `[param, pattern]` node pairs: each input pattern (`ns.prefix*`) and the other params of its namespace it matches. */
+function patternEdges(params: readonly string[]): Array<[param: number, pattern: number]> {
+  const edges: Array<[number, number]> = []
+  params.forEach((pattern, q) => {
+    if (!pattern.endsWith('*')) return
+    const prefix = pattern.slice(0, -1)
+    params.forEach((param, p) => {
+      if (p !== q && param.startsWith(prefix) && !param.endsWith('*')) edges.push([p, q])
+    })
+  })
+  return edges
 }
 
 /** Throws `ConfigError` naming the cycles (engine option `cycles: 'refuse'`). */
@@ -262,6 +281,8 @@ interface Drawing {
   readonly apps: readonly GraphApp[]
   readonly appInputs: readonly (readonly number[])[]
   readonly appOutputs: readonly (readonly number[])[]
+  /** Param -> input pattern it matches. */
+  readonly matches: ReadonlyArray<readonly [number, number]>
   readonly inCycle: ReadonlySet<number>
   readonly sameCycle: (from: number, to: number) => boolean
   readonly orphans: ReadonlySet<string>
@@ -279,11 +300,13 @@ function byNamespace(params: readonly string[]): Map<string, number[]> {
   return groups
 }
 
-function edges(d: Drawing): Array<[from: number, to: number]> {
+/** Every edge to draw; `match`: a param feeding an input pattern it matches (drawn dotted). */
+function edges(d: Drawing): Array<[from: number, to: number, match: boolean]> {
   const P = d.params.length
-  const list: Array<[number, number]> = []
-  d.appInputs.forEach((inputs, a) => inputs.forEach((p) => list.push([p, P + a])))
-  d.appOutputs.forEach((outputs, a) => outputs.forEach((p) => list.push([P + a, p])))
+  const list: Array<[number, number, boolean]> = []
+  d.appInputs.forEach((inputs, a) => inputs.forEach((p) => list.push([p, P + a, false])))
+  d.appOutputs.forEach((outputs, a) => outputs.forEach((p) => list.push([P + a, p, false])))
+  for (const [p, q] of d.matches) list.push([p, q, true])
   return list
 }
 
@@ -304,8 +327,8 @@ function mermaid(d: Drawing): string {
   d.apps.forEach((app, a) => lines.push(`  ${id(P + a)}([${mermaidLabel(app.runOnCreate ? `${app.name} (on create)` : app.name)}])`))
   const all = edges(d)
   const hot: number[] = []
-  all.forEach(([from, to], i) => {
-    lines.push(`  ${id(from)} --> ${id(to)}`)
+  all.forEach(([from, to, match], i) => {
+    lines.push(`  ${id(from)} ${match ? '-.->' : '-->'} ${id(to)}`)
     if (d.sameCycle(from, to)) hot.push(i)
   })
   if (d.apps.length > 0) {
@@ -346,8 +369,9 @@ function dot(d: Drawing): string {
     const label = app.runOnCreate ? `${app.name} (on create)` : app.name
     lines.push(`  a${a} [label=${dotString(label)} shape=box style="rounded,filled" fillcolor="#eeeeff"${red(P + a)}];`)
   })
-  for (const [from, to] of edges(d)) {
-    const attrs = d.sameCycle(from, to) ? ' [color="#dd3333" penwidth=2]' : ''
+  for (const [from, to, match] of edges(d)) {
+    const style = match ? ' style=dashed' : ''
+    const attrs = d.sameCycle(from, to) ? ` [color="#dd3333" penwidth=2${style}]` : match ? ` [${style.trim()}]` : ''
     lines.push(`  ${from < P ? `p${from}` : `a${from - P}`} -> ${to < P ? `p${to}` : `a${to - P}`}${attrs};`)
   }
   lines.push('}')

@@ -55,20 +55,26 @@ export type TypedChanges<S> =
       }
 
 /**
- * The params an app may declare under schema `S`: namespaces and keys the schema names. Any
- * declaration for the untyped default.
+ * The params an app may declare under schema `S`: namespaces and keys the schema names (in
+ * `input`, `P` = `true`, also key patterns ending in `*`). Any declaration for the untyped default.
  */
-export type DeclarationFor<S> =
+export type DeclarationFor<S, P extends boolean = false> =
   IsUntyped<S> extends true
     ? { readonly [namespace: string]: readonly string[] }
-    : { readonly [N in keyof S & string]?: readonly (keyof S[N] & string)[] }
+    : { readonly [N in keyof S & string]?: readonly KeyOf<S, N, P>[] }
+
+/** The keys of namespace `N` of `S`; with `P`, also patterns (`prefix*`). */
+type KeyOf<S, N extends keyof S, P extends boolean> = (keyof S[N] & string) | (P extends true ? `${string}*` : never)
 
 /**
  * Checks declaration `D` against schema `S` name by name, so that a misspelled name is an error at
  * that name: an unknown key fails against the union of the namespace's keys, an unknown namespace
- * against a message saying so. `D` itself for the untyped default.
+ * against a message saying so. `P`: key patterns (`prefix*`) are allowed (inputs). `D` itself for
+ * the untyped default.
  */
-export type KnownParams<D, S> =
+export type KnownParams<D, S, P extends boolean = false> =
   IsUntyped<S> extends true
     ? D
-    : { readonly [N in keyof D]: N extends keyof S ? readonly (keyof S[N] & string)[] : `${N & string} is not a namespace of the session schema` }
+    : {
+        readonly [N in keyof D]: N extends keyof S ? readonly KeyOf<S, N, P>[] : `${N & string} is not a namespace of the session schema`
+      }

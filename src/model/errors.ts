@@ -47,11 +47,18 @@ export class InvalidValueError extends SessionflowError {
   readonly path: string | undefined
   /** Validator issues (Standard Schema) when a validator refused the value. */
   readonly issues: readonly unknown[] | undefined
+  /**
+   * The size limit the whole input or session would exceed (`'maxSessionBytes'`,
+   * `'maxKeysPerNamespace'`, `'maxNamespaces'`, or a host's own such as `'maxBodyBytes'`), when
+   * that is the problem; an HTTP front answers 413 for these.
+   */
+  readonly limit: string | undefined
 
-  constructor(message: string, path?: string, options?: { cause?: unknown; issues?: readonly unknown[] }) {
+  constructor(message: string, path?: string, options?: { cause?: unknown; issues?: readonly unknown[]; limit?: string }) {
     super('INVALID_VALUE', path === undefined ? message : `${path}: ${message}`, options)
     this.path = path
     this.issues = options?.issues
+    this.limit = options?.limit
   }
 }
 

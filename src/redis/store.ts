@@ -35,7 +35,8 @@ export interface RedisStoreOptions {
  * Compare-and-set in one round trip. KEYS[1] = session key; ARGV = expected version ('' = none
  * may exist), new version, session JSON, expiresAt (integer Unix ms). Every check happens before
  * the first write: Redis does not roll a script back, so a script that could fail half-way could
- * leave a session without its expiry.
+ * leave a session without its expiry. Numbers of more than 16 digits are refused there, since
+ * `PEXPIREAT` fails on times past about 9.2e18 (after `HSET` would have run).
  */
 export const PUT_SCRIPT = `local current = redis.call('HGET', KEYS[1], 'v')
 if ARGV[1] == '' then
@@ -43,7 +44,7 @@ if ARGV[1] == '' then
 elseif current ~= ARGV[1] then
   return 0
 end
-if not string.match(ARGV[2], '^%d+$') or not string.match(ARGV[4], '^%d+$') then
+if not string.match(ARGV[2], '^%d+$') or not string.match(ARGV[4], '^%d+$') or #ARGV[2] > 16 or #ARGV[4] > 16 then
   return redis.error_reply('sessionflow: malformed version or expiresAt')
 end
 redis.call('HSET', KEYS[1], 'v', ARGV[2], 'd', ARGV[3])
@@ -51,6 +52,8 @@ redis.call('PEXPIREAT', KEYS[1], ARGV[4])
 return 1`
 
 const DEFAULT_TIMEOUT_MS = 2_000
+/** The last time a JavaScript `Date` can hold, in ms. */
+const MAX_TIME_MS = 8.64e15
 
 /**
  * A {@link SessionStore} on Redis. `get` is one `HGET`, `put` one `EVALSHA` of
@@ -101,7 +104,10 @@ export class RedisStore implements SessionStore {
     if (!Number.isSafeInteger(session.version) || session.version < 0) {
       throw new TypeError(`RedisStore: session.version must be a non-negative integer, got ${session.version}`)
     }
-    if (!Number.isFinite(session.expiresAt)) throw new TypeError('RedisStore: session.expiresAt must be a finite number')
+    // a JavaScript date ends at 8.64e15 ms; anything later (or not a number) could make PEXPIREAT fail after HSET
+    if (!(Math.abs(session.expiresAt) <= MAX_TIME_MS)) {
+      throw new TypeError(`RedisStore: session.expiresAt must be a time in ms within ±${MAX_TIME_MS}, got ${session.expiresAt}`)
+    }
     const key = this.keyOf(session.id)
     // PEXPIREAT wants an integer; rounding up never expires a session early. A time at or before
     // the epoch still means "already expired": Redis deletes the key at once.

@@ -3,7 +3,7 @@
  * isolation with the engine's own input shaping and output checks, build an engine with a manual
  * clock and deterministic ids, and read a cycle's waves. Imports no test runner.
  */
-import { type App, type AppConfig, type AppOutput, type ParamDeclaration, compileApp } from '../core/app'
+import { type App, type AppConfig, type AppOutput, type ParamDeclaration, compileApp, matchesPrefix } from '../core/app'
 import { readChanges } from '../writes/changes'
 import { ManualClock } from '../core/clock'
 import { SessionEngine, type SessionEngineOptions } from '../core/engine'
@@ -68,9 +68,16 @@ export async function runApp<I extends ParamDeclaration, O extends ParamDeclarat
     }
     const namespaces: Record<string, Record<string, JsonValue>> = {}
     for (const ns of compiled.inputNamespaces) namespaces[ns] = {}
-    for (const [ns, key] of compiled.inputs) {
-      const value = given.get(`${ns}.${key}`)
-      if (value !== undefined) namespaces[ns]![key] = value
+    for (const { namespace, params, prefixes } of compiled.inputGroups) {
+      for (const param of params) {
+        const value = given.get(param)
+        if (value !== undefined) namespaces[namespace]![param.slice(namespace.length + 1)] = value
+      }
+      if (prefixes === undefined) continue
+      for (const [param, value] of given) {
+        const key = param.slice(namespace.length + 1)
+        if (param.startsWith(`${namespace}.`) && matchesPrefix(prefixes, key)) namespaces[namespace]![key] = value
+      }
     }
     for (const ns of compiled.inputNamespaces) Object.freeze(namespaces[ns])
     shaped = Object.freeze(namespaces)

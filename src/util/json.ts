@@ -4,7 +4,7 @@ import type { JsonValue } from '../model/session'
 
 /** Size limits applied to everything written into a session. */
 export interface Limits {
-  /** Approximate JSON size of a whole session's namespaces, in UTF-16 code units. Default 65,536. */
+  /** Size of the JSON text of a whole session's namespaces, in UTF-8 bytes (exactly `JSON.stringify`'s). Default 65,536. */
   maxSessionBytes: number
   /** Deepest nesting of a param value (a scalar is depth 0). Default 32, at most 1,000. */
   maxDepth: number
@@ -25,7 +25,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxNamespaces: 64,
 })
 
-/** A validated, normalized (`-0` -> `0`), deeply frozen copy of a value and its approximate JSON size. */
+/** A validated, normalized (`-0` -> `0`), deeply frozen copy of a value and the UTF-8 size of its JSON text. */
 export interface CheckedValue {
   value: JsonValue
   size: number
@@ -41,7 +41,7 @@ export function checkValue(input: unknown, path: string, limits: Limits): Checke
   switch (typeof input) {
     case 'string':
       if (input.length > limits.maxStringLength) throw tooLong(path, limits)
-      return { value: input, size: input.length + 2 }
+      return { value: input, size: jsonStringBytes(input) }
     case 'number':
       if (!Number.isFinite(input)) throw new InvalidValueError(`${input} is not a finite number`, path)
       return input === 0 ? { value: 0, size: 1 } : { value: input, size: numberSize(input) }
@@ -107,7 +107,7 @@ function copy(w: Walker, input: unknown, path: string, depth: number): JsonValue
   switch (typeof input) {
     case 'string':
       if (input.length > w.limits.maxStringLength) throw tooLong(path, w.limits)
-      w.size += input.length + 2
+      w.size += jsonStringBytes(input)
       return input
     case 'number':
       if (!Number.isFinite(input)) throw new InvalidValueError(`${input} is not a finite number`, path)
@@ -170,7 +170,7 @@ function copy(w: Walker, input: unknown, path: string, depth: number): JsonValue
       if (!d.enumerable) throw new InvalidValueError('non-enumerable property is not JSON', `${path}/${key}`)
       // undefined members are dropped by JSON.stringify; refusing them keeps a value and its JSON form equal
       if (d.value === undefined) throw new InvalidValueError('undefined is not a JSON value', `${path}/${key}`)
-      w.size += key.length + 3
+      w.size += jsonStringBytes(key) + 1
       obj[key] = copy(w, d.value, `${path}/${key}`, depth + 1)
     }
     out = Object.freeze(obj)
@@ -183,11 +183,11 @@ function tooLong(path: string, limits: Limits): InvalidValueError {
   return new InvalidValueError(`string longer than ${limits.maxStringLength}`, path)
 }
 
-/** Approximate JSON size of an already valid value, computed the same way as {@link checkValue}. */
+/** UTF-8 size of the JSON text of an already valid value (`JSON.stringify`'s), computed as {@link checkValue} does. */
 export function sizeOf(value: JsonValue): number {
   switch (typeof value) {
     case 'string':
-      return value.length + 2
+      return jsonStringBytes(value)
     case 'number':
       return numberSize(value)
     case 'boolean':
@@ -201,8 +201,31 @@ export function sizeOf(value: JsonValue): number {
   }
   const keys = Object.keys(value)
   let size = 2 + Math.max(0, keys.length - 1)
-  for (const key of keys) size += key.length + 3 + sizeOf((value as Record<string, JsonValue>)[key]!)
+  for (const key of keys) size += jsonStringBytes(key) + 1 + sizeOf((value as Record<string, JsonValue>)[key]!)
   return size
+}
+
+/**
+ * UTF-8 bytes of `JSON.stringify(text)`, quotes included: `"` and `\` and the short escapes take 2,
+ * other control characters and lone surrogates 6 (`\u001f`), then 1 to 3 bytes per code unit
+ * (a surrogate pair, one character, 4). A string limit in code units alone let a string of
+ * `\u0001` store six times its length.
+ */
+export function jsonStringBytes(text: string): number {
+  let bytes = text.length + 2
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c < 0x20) bytes += c === 8 || c === 9 || c === 10 || c === 12 || c === 13 ? 1 : 5
+    else if (c < 0x80) {
+      if (c === 0x22 || c === 0x5c) bytes += 1
+    } else if (c < 0x800) bytes += 1
+    else if (c < 0xd800 || c > 0xdfff) bytes += 2
+    else if (c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 2 // the pair: 2 code units, 4 bytes
+      i++
+    } else bytes += 5
+  }
+  return bytes
 }
 
 /**

@@ -1,6 +1,7 @@
 import { ForbiddenWriteError, InvalidValueError, SessionflowError } from '../model/errors'
-import { type Limits, asInvalidValue, checkValue, isPlainObject } from '../util/json'
+import { type Limits, asInvalidValue, isPlainObject } from '../util/json'
 import { nameProblem } from '../util/names'
+import { namespaceKeys, namespaceWrites, dataValue } from './namespace-writes'
 import type { JsonValue, Write } from '../model/session'
 
 /**
@@ -31,31 +32,15 @@ function collectWrites(changes: unknown, limits: Limits, writable: ReadonlySet<s
     if (typeof namespace !== 'string') throw new InvalidValueError('changes have a symbol key')
     const nsProblem = nameProblem(namespace)
     if (nsProblem !== undefined) throw new InvalidValueError(`namespace ${nsProblem}`, namespace.slice(0, 200))
-    const params = property(changes, namespace, namespace)
+    const params = dataValue(changes, namespace, namespace)
     if (!isPlainObject(params)) throw new InvalidValueError('must be a plain object of key -> value', namespace)
-    const keys = Reflect.ownKeys(params)
-    if (keys.length > limits.maxKeysPerNamespace) {
-      throw new InvalidValueError(`more than ${limits.maxKeysPerNamespace} params`, namespace)
+    if (writable !== undefined && !writable.has(namespace)) {
+      // names are still checked, so a malformed call is refused as such before any write is weighed
+      for (const key of namespaceKeys(namespace, params, limits)) forbidden.push(`${namespace}.${key}`)
+      continue
     }
-    for (const key of keys) {
-      if (typeof key !== 'string') throw new InvalidValueError('changes have a symbol key', namespace)
-      const keyProblem = nameProblem(key)
-      if (keyProblem !== undefined) throw new InvalidValueError(`key ${keyProblem}`, `${namespace}.${key.slice(0, 200)}`)
-      const param = `${namespace}.${key}`
-      if (writable !== undefined && !writable.has(namespace)) {
-        forbidden.push(param)
-        continue
-      }
-      const value = property(params, key, param)
-      writes.push({ namespace, key, value: value === undefined ? undefined : checkValue(value, param, limits).value })
-    }
+    writes.push(...namespaceWrites(namespace, params, limits))
   }
   if (forbidden.length > 0) throw new ForbiddenWriteError(forbidden, [...writable!])
   return writes
-}
-
-function property(obj: object, key: string, path: string): unknown {
-  const d = Object.getOwnPropertyDescriptor(obj, key)!
-  if (!('value' in d)) throw new InvalidValueError('accessor property is not JSON', path)
-  return d.value
 }

@@ -1,7 +1,8 @@
 import jsonpatch from 'fast-json-patch'
 import type { Operation as FastJsonPatchOperation } from 'fast-json-patch'
 import { ForbiddenWriteError, InvalidValueError } from '../model/errors'
-import { type Limits, checkValue, describe, isPlainObject, jsonEqual, own, sizeOf } from '../util/json'
+import { type Limits, checkValue, describe, isPlainObject, own, sizeOf } from '../util/json'
+import { namespaceWrites } from './namespace-writes'
 import { RESERVED_NAMES, nameProblem } from '../util/names'
 import type { JsonValue, Namespace, Namespaces, Write } from '../model/session'
 
@@ -114,7 +115,7 @@ export function applyClientPatch(ops: CheckedOp[], namespaces: Namespaces, limit
   for (const ns of touched) {
     const after = own(result, ns) ?? {}
     if (!isPlainObject(after)) throw new InvalidValueError('a namespace must stay an object', `/${ns}`)
-    writes.push(...diffNamespace(ns, own(namespaces, ns), after, limits))
+    writes.push(...namespaceWrites(ns, after, limits, own(namespaces, ns)))
   }
   return writes
 }
@@ -137,7 +138,9 @@ function applyBounded(doc: Record<string, Namespace>, ops: FastJsonPatchOperatio
     if (bound > maxBytes) {
       bound = sizeOf(document as JsonValue)
       if (bound > maxBytes) {
-        throw new InvalidValueError(`JSON Patch refused at operation ${i}: it would make the session larger than limits.maxSessionBytes (${maxBytes})`, op.path)
+        throw new InvalidValueError(`JSON Patch refused at operation ${i}: it would make the session larger than limits.maxSessionBytes (${maxBytes})`, op.path, {
+          limit: 'maxSessionBytes',
+        })
       }
     }
   }
@@ -152,39 +155,6 @@ function sizeAt(document: unknown, pointer: string): number {
   } catch {
     return 0
   }
-}
-
-/** Writes that turn namespace `before` into `after` (values checked). */
-export function diffNamespace(
-  namespace: string,
-  before: Namespace | undefined,
-  after: Record<string, unknown>,
-  limits: Limits,
-): Write[] {
-  const writes: Write[] = []
-  const keys = Reflect.ownKeys(after)
-  if (keys.length > limits.maxKeysPerNamespace) throw new InvalidValueError(`more than ${limits.maxKeysPerNamespace} params`, namespace)
-  for (const key of keys) {
-    if (typeof key !== 'string') throw new InvalidValueError('symbol key', namespace)
-    const problem = nameProblem(key)
-    if (problem !== undefined) throw new InvalidValueError(`key ${problem}`, `${namespace}.${key.slice(0, 200)}`)
-    const value = after[key]
-    const old = own(before, key)
-    if (value === old) continue
-    const param = `${namespace}.${key}`
-    if (value === undefined) {
-      if (old !== undefined) writes.push({ namespace, key, value: undefined })
-      continue
-    }
-    const checked = checkValue(value, param, limits).value
-    if (!jsonEqual(old, checked)) writes.push({ namespace, key, value: checked })
-  }
-  if (before !== undefined) {
-    for (const key of Object.keys(before)) {
-      if (!Object.hasOwn(after, key)) writes.push({ namespace, key, value: undefined })
-    }
-  }
-  return writes
 }
 
 function namespaceOf(pointer: string): string {

@@ -1,5 +1,5 @@
 import { produce } from 'immer'
-import { diffNamespace } from './json-patch'
+import { namespaceWrites } from './namespace-writes'
 import { ForbiddenWriteError, InvalidValueError } from '../model/errors'
 import { type Limits, asInvalidValue, isPlainObject, own } from '../util/json'
 import type { JsonValue, Namespace, Namespaces, Write } from '../model/session'
@@ -53,7 +53,7 @@ export function readRecipe(recipe: unknown, namespaces: Namespaces, writable: Re
     const after = own(result as Record<string, unknown>, ns) ?? {}
     if (after === base[ns]) continue
     if (!isPlainObject(after)) throw new InvalidValueError('a namespace must stay a plain object', ns)
-    writes.push(...diffNamespace(ns, own(namespaces, ns), after, limits))
+    writes.push(...namespaceWrites(ns, after, limits, own(namespaces, ns)))
   }
   return writes
 }

@@ -6,7 +6,7 @@
  */
 import { computed as pComputed, effect as pEffect, signal as pSignal } from '@preact/signals-core'
 import { computed as mComputed, observable, reaction, runInAction } from 'mobx'
-import { type App, type AppConfig, type JsonValue, type Namespaces, SessionEngine, defineApp } from '../../src/index'
+import { type App, type AppConfig, type JsonValue, MemoryStore, type Namespaces, SessionEngine, defineApp } from '../../src/index'
 
 /** A graph as plain functions, shared by the four implementations. */
 export interface PlainApp {
@@ -260,4 +260,30 @@ function deepEqual(a: unknown, b: unknown): boolean {
   if (ka.length !== Object.keys(b).length) return false
   for (const k of ka) if (!deepEqual((a as Session)[k], (b as Session)[k])) return false
   return true
+}
+
+/**
+ * sessionflow through the stored API: one session in a {@link MemoryStore}, created with the
+ * graph's filler; `run(v)` is a `patch` of the source param (load, cycle, save).
+ */
+export async function storedRunner(graph: Graph): Promise<Runner & { run(v: number): Promise<unknown> }> {
+  const store = new MemoryStore()
+  const engine = new SessionEngine({
+    apps: engineApps(graph),
+    store,
+    maxWaves: graph.apps.length + 10,
+    limits: { maxSessionBytes: 1e9, maxNamespaces: 10_000, maxKeysPerNamespace: 200_000 },
+  })
+  const [sns, skey] = graph.source
+  const { session } = await engine.create({ ...graph.filler, [sns]: { ...graph.filler[sns], [skey]: -1 } })
+  const id = session.id
+  let last: Namespaces = session.namespaces
+  return {
+    run: async (v) => {
+      const result = await engine.patch(id, { [sns]: { [skey]: v } }, { allow: [sns] })
+      last = result.session.namespaces
+      return result
+    },
+    values: () => outputsOf(graph, (ns, key) => last[ns]?.[key] as number),
+  }
 }

@@ -15,6 +15,7 @@ import {
   naiveRunner,
   scaleGraph,
   signalsRunner,
+  storedRunner,
   wideGraph,
 } from './graphs'
 import { measure, measurePair, median } from './measure'
@@ -103,7 +104,7 @@ export interface Row {
  * same process — a state no server running one app graph is ever in.
  */
 export function suiteParts(size: SuiteSize): string[] {
-  return ['wide', 'chain', ...size.scale.map((_, i) => `scale:${i}`), 'untouched', 'parallelism', 'stored', 'memory']
+  return ['wide', 'chain', ...size.scale.map((_, i) => `scale:${i}`), 'untouched', 'parallelism', 'stored', 'stored-scale', 'memory']
 }
 
 /** Runs the benchmarks of `parts` (default: all, in this process) at `size`; `log` gets progress lines. */
@@ -246,6 +247,25 @@ export async function runSuite(size: SuiteSize, log: (line: string) => void = ()
     })
     add({ section: 'stored', name: 'create (realistic graph, MemoryStore)', value: 1e3 / creates, unit: 'ops/s' })
     add({ section: 'stored', name: 'patch (public.postalCode, 2 waves)', value: 1e3 / patches, unit: 'ops/s' })
+  }
+
+  // 5b: the stored path (load, cycle, save through MemoryStore) must cost in proportion to the
+  // change: a one-app patch timed side by side with the small session, in both scale layouts
+  if (want('stored-scale')) {
+    const [refApps, refParams] = size.scale[0]!
+    const [apps, params] = size.scale[1]!
+    const reference = await storedRunner(scaleGraph(refApps, refParams))
+    const layouts: Array<[string, Graph]> = [
+      [`+ untouched ${size.untouched}-param namespace`, scaleGraph(refApps, refParams, size.untouched)],
+      [`${apps} apps / ${params} params in ${params / 100} namespaces`, scaleGraph(apps, params)],
+    ]
+    for (const [label, graph] of layouts) {
+      const stored = await storedRunner(graph)
+      const [own, ref] = await timePair((i) => stored.run(i % 2), (i) => reference.run(i % 2))
+      add({ section: 'stored', name: `one-app stored patch, ${label}`, value: own * 1e3, unit: 'µs/patch' })
+      const r = own / ref
+      add({ section: 'stored', name: `  ratio to ${refApps} apps / ${refParams} params, timed side by side`, value: r, unit: 'x', target: '≤ 1.3', ok: r <= 1.3 })
+    }
   }
 
   // 6: memory per stored session

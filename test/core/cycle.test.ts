@@ -435,3 +435,85 @@ describe('change detection and deletion', () => {
     expect(same.report.changed).toEqual([])
   })
 })
+
+describe('pattern inputs', () => {
+  function authApp(seen: unknown[]) {
+    return defineApp({
+      name: 'auth',
+      input: { cookie: ['VtexIdclientAutCookie_*'], public: ['country'] },
+      output: { profile: ['accounts'] },
+      transform: (input) => {
+        seen.push(input)
+        return { profile: { accounts: Object.keys(input.cookie).map((k) => k.slice('VtexIdclientAutCookie_'.length)).sort() } }
+      },
+    })
+  }
+
+  it('runs when any matching param changes, and receives every matching param that is set (and only those)', async () => {
+    const seen: unknown[] = []
+    const engine = new SessionEngine({ apps: [authApp(seen)] })
+    const { session } = await engine.create({ cookie: { VtexIdclientAutCookie_acme: 't1', other: 'x' }, public: { country: 'BR' } })
+    expect(seen).toEqual([{ cookie: { VtexIdclientAutCookie_acme: 't1' }, public: { country: 'BR' } }])
+    expect(session.namespaces.profile).toEqual({ accounts: ['acme'] })
+    expect(isDeepFrozen(seen[0])).toBe(true)
+
+    const added = await engine.patch(session.id, { cookie: { VtexIdclientAutCookie_beta: 't2' } }, { allow: ['cookie'] })
+    expect(appsPerWave(added.report)).toEqual([['auth']])
+    expect(added.report.waves[0]!.trigger).toEqual(['cookie.VtexIdclientAutCookie_beta'])
+    expect(seen[1]).toEqual({ cookie: { VtexIdclientAutCookie_acme: 't1', VtexIdclientAutCookie_beta: 't2' }, public: { country: 'BR' } })
+    expect(added.session.namespaces.profile).toEqual({ accounts: ['acme', 'beta'] })
+
+    // params the pattern does not match (one is the prefix without its last character) trigger nothing
+    const other = await engine.patch(session.id, { cookie: { other: 'y', VtexIdclientAutCookie: 'z' } }, { allow: ['cookie'] })
+    expect(other.report.waves).toEqual([])
+
+    const removed = await engine.patch(session.id, { cookie: { VtexIdclientAutCookie_acme: undefined } }, { allow: ['cookie'] })
+    expect(seen[2]).toEqual({ cookie: { VtexIdclientAutCookie_beta: 't2' }, public: { country: 'BR' } })
+    expect(removed.session.namespaces.profile).toEqual({ accounts: ['beta'] })
+  })
+
+  it("sees the wave's snapshot: params written earlier in the cycle, new ones and deleted ones", async () => {
+    const seen: unknown[] = []
+    const writer = defineApp({
+      name: 'writer',
+      input: { public: ['go'] },
+      output: { cookie: ['auth_new', 'auth_old'] },
+      transform: () => ({ cookie: { auth_new: 'n', auth_old: undefined } }),
+    })
+    const reader = defineApp({
+      name: 'reader',
+      input: { cookie: ['auth_*'] },
+      transform: (input) => void seen.push(input),
+    })
+    const engine = new SessionEngine({ apps: [writer, reader] })
+    const base = { cookie: { auth_old: 'o', auth_kept: 'k', unrelated: 'u' } }
+    const { report } = await engine.runTransform(base, { public: { go: true } })
+    expect(appsPerWave(report)).toEqual([['writer'], ['reader']])
+    expect(report.waves[1]!.trigger).toEqual(['cookie.auth_new', 'cookie.auth_old'])
+    expect(seen).toEqual([{ cookie: { auth_kept: 'k', auth_new: 'n' } }])
+  })
+
+  it("'*' monitors the whole namespace", async () => {
+    const seen: unknown[] = []
+    const all = defineApp({ name: 'all', input: { public: ['*'] }, transform: (input) => void seen.push(input) })
+    const engine = new SessionEngine({ apps: [all] })
+    await engine.runTransform({ public: { a: 1 }, store: { b: 2 } }, { public: { c: 3 } })
+    expect(seen).toEqual([{ public: { a: 1, c: 3 } }])
+  })
+
+  it('an app declaring an exact name and a pattern over it runs once per wave and gets the param once', async () => {
+    const seen: unknown[] = []
+    const app = defineApp({ name: 'both', input: { c: ['k1', 'k*'] }, transform: (input) => void seen.push(input) })
+    const { report } = await new SessionEngine({ apps: [app] }).runTransform({}, { c: { k1: 1, k2: 2 } })
+    expect(appsPerWave(report)).toEqual([['both']])
+    expect(seen).toEqual([{ c: { k1: 1, k2: 2 } }])
+  })
+
+  it('patterns are for inputs only; a bad prefix is a ConfigError naming the app', () => {
+    const transform = () => undefined
+    expect(() => defineApp({ name: 'w', output: { c: ['k*'] }, transform })).toThrow(/app "w".*output key/)
+    expect(() => defineApp({ name: 'p', input: { c: ['a.b*'] }, transform })).toThrow(/app "p".*input key/)
+    expect(() => defineApp({ name: 'q', input: { c: ['a**'] }, transform })).toThrow(/app "q".*input key/)
+    expect(() => defineApp({ name: 'r', input: { c: ['k*', 'k*'] }, transform })).toThrow(/app "r".*twice/)
+  })
+})

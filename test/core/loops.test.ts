@@ -115,3 +115,23 @@ describe('loops', () => {
     expect(store.calls).toEqual([])
   })
 })
+
+describe('loops through pattern inputs', () => {
+  it('catches apps feeding each other through a pattern, naming the concrete params', async () => {
+    // grow writes c.k_<n+1> from n; count monitors every c.k_* and writes n: no fixed point
+    const grow = defineApp({ name: 'grow', input: { p: ['n'] }, output: { c: ['k_a', 'k_b'] }, transform: (i) => ({ c: i.p.n === 1 ? { k_a: 1, k_b: undefined } : { k_a: undefined, k_b: 1 } }) })
+    const count = defineApp({ name: 'count', input: { c: ['k_*'] }, output: { p: ['n'] }, transform: (i) => ({ p: { n: 'k_a' in i.c ? 2 : 1 } }) })
+    const engine = new SessionEngine({ apps: [grow, count], writableNamespaces: ['p'] })
+    const error = await rejection(engine.runTransform({}, { p: { n: 1 } }), TransformLoopError, 'TRANSFORM_LOOP')
+    expect(error.reason).toBe('repeat')
+    expect([...error.apps].sort()).toEqual(['count', 'grow'])
+    expect(error.params).toEqual(['c.k_a', 'c.k_b', 'p.n'])
+  })
+
+  it('a pattern app converging is not a loop', async () => {
+    const mirror = defineApp({ name: 'mirror', input: { c: ['k_*'] }, output: { c: ['k_count'] }, transform: (i) => ({ c: { k_count: Object.keys(i.c).filter((k) => k !== 'k_count').length } }) })
+    const { namespaces, report } = await new SessionEngine({ apps: [mirror] }).runTransform({}, { c: { k_a: 1, k_b: 2 } })
+    expect(namespaces.c).toEqual({ k_a: 1, k_b: 2, k_count: 2 })
+    expect(appsPerWave(report)).toEqual([['mirror'], ['mirror']])
+  })
+})

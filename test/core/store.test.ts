@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import { ConflictError, ManualClock, MemoryStore, SessionEngine, StoreError, defineApp } from '../../src/index'
+import { execFileSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { ConflictError, ManualClock, MemoryStore, SessionEngine, SessionNotFoundError, StoreError, defineApp } from '../../src/index'
 import type { Session, SessionStore } from '../../src/index'
-import { SpyStore, rejection } from '../support/helpers'
+import { SpyStore, isDeepFrozen, rejection } from '../support/helpers'
 
 /**
  * A store shared with "another process": the first `conflicts` puts find that the other process
@@ -185,6 +187,35 @@ describe('stores that serialize', () => {
   })
 })
 
+describe('sessions the engine froze itself', () => {
+  it('one of its own sessions handed back under another id is still a StoreError', async () => {
+    const inner = new MemoryStore()
+    const engine = new SessionEngine({ store: inner })
+    const { session: a } = await engine.create({ public: { a: 1 } })
+    const { session: b } = await engine.create({ public: { b: 1 } })
+    const mixedUp = new SessionEngine({ store: { get: () => inner.get(a.id), put: (s, v) => inner.put(s, v), delete: () => {} } })
+    const error = await rejection(mixedUp.get(b.id), StoreError, 'STORE')
+    expect(error.operation).toBe('get')
+    await rejection(mixedUp.patch(b.id, { public: { b: 2 } }), StoreError, 'STORE')
+    expect(inner.get(b.id)).toBe(b)
+  })
+
+  it('a deserialized session is checked and frozen when loaded, then served as it is', async () => {
+    let answer: unknown
+    const inner = new MemoryStore()
+    const engine = new SessionEngine({ store: { get: () => answer as Session, put: (s, v) => inner.put(s, v), delete: () => {} } })
+    const { session } = await engine.create({ public: { a: { deep: [1] } } })
+    answer = JSON.parse(JSON.stringify(session))
+    const first = (await engine.get(session.id))!
+    expect(first).toBe(answer)
+    expect(isDeepFrozen(first)).toBe(true)
+    expect(await engine.get(session.id)).toBe(first)
+    // an expired session stays absent however it was loaded before
+    answer = { ...first, expiresAt: 0 }
+    expect(await engine.get(session.id)).toBeUndefined()
+  })
+})
+
 describe('store failures', () => {
   it('a throwing get surfaces as StoreError(get)', async () => {
     const store = new SpyStore()
@@ -322,4 +353,64 @@ describe('concurrency within one engine', () => {
     release()
     expect((await blocked).session.version).toBe(2)
   })
+})
+
+describe('MemoryStore expiry and bounds', () => {
+  const session = (id: string, version: number, expiresAt: number): Session =>
+    Object.freeze({ id, version, createdAt: 0, updatedAt: 0, expiresAt, namespaces: Object.freeze({}) })
+
+  it('a write expecting the version of an expired session fails; a create over it succeeds (as on Redis)', () => {
+    const clock = new ManualClock(0)
+    const store = new MemoryStore({ now: () => clock.now() })
+    expect(store.put(session('a', 1, 100), undefined)).toBe(true)
+    clock.set(100)
+    expect(store.put(session('a', 2, 200), 1)).toBe(false)
+    expect(store.get('a')).toBeUndefined()
+    expect(store.put(session('a', 1, 300), undefined)).toBe(true)
+    expect(store.get('a')?.expiresAt).toBe(300)
+  })
+
+  it('a patch whose transform outlives the ttl does not revive the session', async () => {
+    const clock = new ManualClock(0)
+    const slow = defineApp({
+      name: 'slow',
+      input: { public: ['n'] },
+      output: { d: ['n'] },
+      transform: (i) => {
+        clock.advance(2_000) // the session expires while the cycle runs
+        return { d: { n: i.public.n ?? null } }
+      },
+    })
+    const engine = new SessionEngine({ clock, ttlMs: 1_000, apps: [slow] })
+    const { session: created } = await engine.create()
+    await rejection(engine.patch(created.id, { public: { n: 1 } }), SessionNotFoundError, 'SESSION_NOT_FOUND')
+    expect(await engine.get(created.id)).toBeUndefined()
+  })
+
+  it('drops expired sessions on writes without sweep(): at most about two ttl windows are held', () => {
+    const clock = new ManualClock(0)
+    const store = new MemoryStore({ now: () => clock.now() })
+    const ttl = 1_000
+    let most = 0
+    for (let i = 0; i < 1_000_000; i++) {
+      store.put(session(`s${i}`, 1, clock.now() + ttl), undefined)
+      clock.advance(1)
+      if (store.size > most) most = store.size
+    }
+    // one write per ms: ttl sessions alive, plus those expired since the sweep last passed them
+    expect(most).toBeLessThanOrEqual(2 * ttl + 2)
+    expect(store.sweep()).toBeLessThanOrEqual(ttl + 2)
+  })
+
+  it("the default engine's memory stays flat across 1,000,000 short-lived sessions (heap after gc, child process)", () => {
+    const fixture = fileURLToPath(new URL('./fixtures/memory-flat.ts', import.meta.url))
+    const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', fixture, '1000000', '100000', '1000'], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 20,
+    })
+    const { warm, final, lastAlive } = JSON.parse(out) as { warm: number; final: number; lastAlive: boolean }
+    expect(lastAlive).toBe(true)
+    // retained, 1,000,000 sessions would be hundreds of MB; bounded, the heap after 10x the sessions is about the same
+    expect(final - warm).toBeLessThan(16 * 1024 * 1024)
+  }, 120_000)
 })

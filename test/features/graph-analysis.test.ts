@@ -207,3 +207,36 @@ describe('engine.graph.warnings', () => {
     )
   })
 })
+
+describe('engine.graph with pattern inputs', () => {
+  const login = defineApp({ name: 'login', input: { public: ['user'] }, output: { cookie: ['auth_acme'] }, transform: () => undefined })
+  const auth = defineApp({ name: 'auth', input: { cookie: ['auth_*'] }, output: { profile: ['email'] }, transform: () => undefined })
+  const relogin = defineApp({ name: 'relogin', input: { profile: ['email'] }, output: { public: ['user'] }, transform: () => undefined })
+
+  it('a pattern is a node fed by the params it matches; cycles through it are found', () => {
+    const graph = new SessionEngine({ apps: [login, auth, relogin] }).graph
+    expect(graph.apps[1]!.inputs).toEqual(['cookie.auth_*'])
+    expect(graph.params).toEqual(['cookie.auth_*', 'cookie.auth_acme', 'profile.email', 'public.user'])
+    expect(graph.cycles).toEqual([{ params: ['cookie.auth_*', 'cookie.auth_acme', 'profile.email', 'public.user'], apps: ['login', 'auth', 'relogin'] }])
+    expect(graph.orphanInputs).toEqual([])
+  })
+
+  it('without a writer of a matching param, the pattern is an orphan input and there is no cycle', () => {
+    const graph = new SessionEngine({ apps: [auth, relogin] }).graph
+    expect(graph.cycles).toEqual([])
+    expect(graph.orphanInputs).toEqual(['cookie.auth_*'])
+    // a param of another namespace, or one not starting with the prefix, does not feed it
+    const other = defineApp({ name: 'other', input: {}, output: { cookie: ['session'], public: ['auth_x'] }, transform: () => undefined })
+    expect(new SessionEngine({ apps: [auth, other] }).graph.orphanInputs).toEqual(['cookie.auth_*'])
+  })
+
+  it('draws the match dotted (Mermaid) and dashed (DOT), in red inside a cycle', () => {
+    const acyclic = new SessionEngine({ apps: [login, auth] }).graph
+    const mermaid = acyclic.toMermaid()
+    expect(mermaid).toContain(`${mermaidId(mermaid, 'auth_acme')} -.-> ${mermaidId(mermaid, 'auth_\\*')}`)
+    expect(acyclic.toDot()).toMatch(/p\d+ -> p\d+ \[style=dashed\];/)
+    const cyclic = new SessionEngine({ apps: [login, auth, relogin] }).graph
+    expect(cyclic.toDot()).toMatch(/p\d+ -> p\d+ \[color="#dd3333" penwidth=2 style=dashed\];/)
+    expect(cyclic.toMermaid()).toContain('linkStyle 0,1,2,3,4,5,6 stroke:#d33') // all 7 edges, the match too
+  })
+})

@@ -274,3 +274,34 @@ describe('a session schema catches misspelled params at the name', () => {
     new SessionEngine({ apps })
   })
 })
+
+describe('pattern inputs', () => {
+  it('a pattern key gives an index signature over the keys it matches; exact keys keep their type', () => {
+    defineApp({
+      name: 'auth',
+      input: { cookie: ['VtexIdclientAutCookie_*', 'lang'], public: ['*'] },
+      transform: (input) => {
+        expectTypeOf(input.cookie.VtexIdclientAutCookie_acme).toEqualTypeOf<JsonValue | undefined>()
+        expectTypeOf(input.cookie['VtexIdclientAutCookie_x']).toEqualTypeOf<JsonValue | undefined>()
+        expectTypeOf(input.cookie.lang).toEqualTypeOf<JsonValue | undefined>()
+        expectTypeOf(input.public.anything).toEqualTypeOf<JsonValue | undefined>()
+        // @ts-expect-error -- a key the pattern does not match is not part of the input
+        void input.cookie.other
+        return undefined
+      },
+    })
+  })
+
+  it('with a session schema, exact keys take their declared type and pattern keys stay JsonValue', () => {
+    const define = defineAppFor<{ cookie: { lang: 'pt' | 'en' } }>()
+    define({
+      name: 'typed',
+      input: { cookie: ['lang', 'auth_*'] },
+      transform: (input) => {
+        expectTypeOf(input.cookie.lang).toEqualTypeOf<'pt' | 'en' | undefined>()
+        expectTypeOf(input.cookie.auth_x).toEqualTypeOf<JsonValue | undefined>()
+        return undefined
+      },
+    })
+  })
+})

@@ -23,6 +23,8 @@ interface Manifest {
   peerDependencies?: Record<string, string>
   peerDependenciesMeta?: Record<string, { optional?: boolean }>
   optionalDependencies?: Record<string, string>
+  license?: string
+  allowScripts?: Record<string, boolean>
 }
 
 const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Manifest
@@ -86,6 +88,31 @@ describe('package metadata', () => {
     for (const peer of Object.keys(manifest.peerDependencies ?? {})) {
       expect(manifest.peerDependenciesMeta?.[peer]?.optional, `peer dependency ${peer} must be optional`).toBe(true)
     }
+  })
+})
+
+describe('package hygiene', () => {
+  it('has an MIT LICENSE of the sessionflow contributors (npm ships it whatever `files` says)', () => {
+    expect(manifest.license).toBe('MIT')
+    const license = readFileSync(join(ROOT, 'LICENSE'), 'utf8')
+    expect(license).toMatch(/^MIT License\n\nCopyright \(c\) \d{4} sessionflow contributors\n/)
+  })
+
+  it('approves, in allowScripts, every install script the lockfile has, so npm ci warns about none', () => {
+    const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { hasInstallScript?: boolean; name?: string }>
+    }
+    const withScripts = Object.entries(lock.packages)
+      .filter(([, entry]) => entry.hasInstallScript === true)
+      .map(([path, entry]) => entry.name ?? path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length))
+    expect(withScripts.length).toBeGreaterThan(0)
+    const allowed = manifest.allowScripts ?? {}
+    for (const name of withScripts) expect(allowed[name], `allowScripts lacks ${name}`).toBe(true)
+  })
+
+  it('builds no source maps: they would point at src/, which the package does not ship', () => {
+    expect(tsupConfig).toMatchObject({ sourcemap: false })
+    expect(manifest.files).not.toContain('src')
   })
 })
 

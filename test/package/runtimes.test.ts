@@ -308,5 +308,5 @@ describe('the TypeScript examples type-check against the packed declarations', (
 })
 
 function readmeText(): string {
-  return readFileSync(join(ROOT, 'README.md'), 'utf8')
+  return readFileSync(join(ROOT, 'test/package/README.md'), 'utf8')
 }

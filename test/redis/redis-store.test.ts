@@ -6,7 +6,7 @@
 import fc from 'fast-check'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ManualClock, MemoryStore, type Session, SessionEngine, StoreError } from '../../src/index'
+import { ConfigError, ManualClock, MemoryStore, type Session, SessionEngine, StoreError } from '../../src/index'
 import { PUT_SCRIPT, RedisStore, type RedisSend } from '../../src/redis'
 import { commerceApps } from '../support/commerce'
 import { fcParams } from '../support/fc'
@@ -298,8 +298,21 @@ describe('RedisStore failures', () => {
     const expiry = await client.call('PEXPIRETIME', key)
     await expect(client.eval(PUT_SCRIPT, 1, key, '1', '2', '{"broken":true}', '12.5')).rejects.toThrow(/malformed/)
     await expect(client.eval(PUT_SCRIPT, 1, key, '1', 'x', '{"broken":true}', '99')).rejects.toThrow(/malformed/)
+    // a time PEXPIREAT refuses must be refused before HSET, or the key would keep the new data without its expiry
+    await expect(client.eval(PUT_SCRIPT, 1, key, '1', '2', '{"broken":true}', '10000000000000000000')).rejects.toThrow(/malformed/)
+    await expect(client.eval(PUT_SCRIPT, 1, key, '1', '99999999999999999999', '{"broken":true}', '99')).rejects.toThrow(/malformed/)
     expect(await client.hgetall(key)).toEqual(before)
     expect(await client.call('PEXPIRETIME', key)).toBe(expiry)
+  })
+
+  it('a ttl Redis cannot hold is refused by the engine; an expiresAt past JavaScript time by the store, before sending', async () => {
+    expect(() => new SessionEngine({ store: new RedisStore({ client, prefix: prefix() }), ttlMs: 1e19 })).toThrow(ConfigError)
+    const sent: string[][] = []
+    const store = new RedisStore({ client: (args) => (sent.push(args), Promise.resolve(1)), prefix: prefix() })
+    const base: Session = { id: 'x', version: 1, createdAt: 0, updatedAt: 0, expiresAt: 1e19, namespaces: {} }
+    await expect(store.put(base, undefined)).rejects.toThrow(TypeError)
+    await expect(store.put({ ...base, expiresAt: 8.64e15 + 1 }, undefined)).rejects.toThrow(TypeError)
+    expect(sent).toEqual([])
   })
 
   it('refuses sessions it cannot expire before sending anything', async () => {

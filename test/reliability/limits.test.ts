@@ -16,7 +16,7 @@ import {
   SessionEngine,
   defineApp,
 } from '../../src/index'
-import { sizeOf } from '../../src/util/json'
+import { checkValue, jsonStringBytes, sizeOf } from '../../src/util/json'
 import type { JsonValue } from '../../src/index'
 import { fcParams } from '../support/fc'
 import { counterIds, expectPrototypesUntouched, expectRejects } from '../support/faults'
@@ -309,16 +309,52 @@ describe('session size accounting', () => {
     )
   })
 
-  it('property: the incremental size never drifts — a session is refused only near the limit, never saved over it', async () => {
+  it('property: the size counted is exactly the UTF-8 length of the JSON text (escapes, multi-byte, lone surrogates)', () => {
+    const text = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 40 }),
+      fc.string({ unit: fc.constantFrom('\u0001', '\n', '"', '\\', '\u007f', 'é', '€', '\ud83d', '\ude00', '😀', 'a'), maxLength: 40 }),
+    )
+    const value = fc.letrec((tie) => ({
+      json: fc.oneof(
+        { depthSize: 'small' },
+        text,
+        fc.double({ noNaN: true, noDefaultInfinity: true }),
+        fc.boolean(),
+        fc.constant(null),
+        fc.array(tie('json'), { maxLength: 4 }),
+        fc.dictionary(text.filter((k) => !['__proto__', 'constructor', 'prototype'].includes(k)), tie('json'), { maxKeys: 4 }),
+      ),
+    })).json
+    fc.assert(
+      fc.property(value, (v) => {
+        const exact = utf8Length(v)
+        expect(checkValue(v, 'v', { ...DEFAULT_LIMITS, maxSessionBytes: 1e9 }).size).toBe(exact)
+        expect(sizeOf(v as JsonValue)).toBe(exact)
+        expect(jsonStringBytes(typeof v === 'string' ? v : 'x')).toBe(utf8Length(typeof v === 'string' ? v : 'x'))
+      }),
+      fcParams(2_000),
+    )
+  })
+
+  it('maxSessionBytes counts UTF-8 bytes: three strings of 16,000 \\u0001 (288 KB of JSON) are refused', async () => {
+    const engine = new SessionEngine()
+    const big = '\u0001'.repeat(16_000)
+    await expectRejects(engine.create({ public: { a: big, b: big, c: big } }), InvalidValueError, 'INVALID_VALUE')
+    await expectRejects(engine.create({ public: { a: big } }), InvalidValueError, 'INVALID_VALUE') // 96 KB alone
+    const multiByte = '€'.repeat(16_000) // 48 KB of UTF-8
+    const { session } = await engine.create({ public: { a: multiByte } })
+    await expectRejects(engine.patch(session.id, { public: { b: multiByte } }), InvalidValueError, 'INVALID_VALUE')
+  })
+
+  it('property: the incremental size is exact — a session is refused exactly when its JSON text would be over the limit', async () => {
     const limit = 160
     const namespaces = ['public', 'extra', 'more']
-    // the estimate may exceed the exact size by a small constant per namespace (see sizeOf); it must not drift
-    const slack = namespaces.length + 1
-    const key = fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f', 'g')
+    const key = fc.constantFrom('a', 'b', 'c', 'd', 'é', 'k"', '😀')
     const value = fc.oneof(
       fc.constant(undefined),
       fc.integer({ min: -1_000, max: 1_000 }),
       fc.string({ maxLength: 150 }),
+      fc.string({ unit: fc.constantFrom('€', '\u0002', '😀', 'x'), maxLength: 60 }),
       fc.array(fc.integer(), { maxLength: 20 }),
       fc.dictionary(fc.constantFrom('x', 'y'), fc.boolean()),
     )
@@ -332,14 +368,14 @@ describe('session size accounting', () => {
         for (const { ns, writes } of steps) {
           const changes = { [ns]: writes }
           const { namespaces: wouldBe } = await unlimited.runTransform(session.namespaces, changes)
-          const exact = sizeOf(wouldBe as JsonValue)
+          const exact = utf8Length(wouldBe)
           const actual = await engine.patch(session.id, changes).then(
             (r) => r.session,
             (e: unknown) => e,
           )
           if (actual instanceof Error) {
             expect(actual).toBeInstanceOf(InvalidValueError)
-            expect(exact).toBeGreaterThan(limit - slack)
+            expect(exact).toBeGreaterThan(limit)
           } else {
             expect(exact).toBeLessThanOrEqual(limit)
             expect((actual as Session).namespaces).toEqual(wouldBe)
@@ -351,3 +387,7 @@ describe('session size accounting', () => {
     )
   })
 })
+
+function utf8Length(value: unknown): number {
+  return new TextEncoder().encode(JSON.stringify(value)).length
+}

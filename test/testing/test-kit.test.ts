@@ -20,6 +20,13 @@ describe('runApp', () => {
     expect(result).toMatchObject({ status: 'ok', output: { out: { x: 1 } }, undeclared: [] })
   })
 
+  it('shapes pattern inputs like the engine: every given param of the namespace starting with the prefix', async () => {
+    let seen: unknown
+    const spy = defineApp({ name: 'spy', input: { cookie: ['auth_*', 'lang'] }, transform: (input) => void (seen = input) })
+    await runApp(spy, { cookie: { auth_a: 1, auth_b: 2, lang: 'pt', other: 3 }, public: { auth_c: 4 } })
+    expect(seen).toEqual({ cookie: { auth_a: 1, auth_b: 2, lang: 'pt' } })
+  })
+
   it('applies the engine output checks: undeclared writes set aside, invalid outputs fail, throws are data', async () => {
     const sloppy = defineApp({ name: 'sloppy', output: { a: ['b'] }, transform: () => ({ a: { b: 1, c: 2 } }) as never })
     expect(await runApp(sloppy)).toMatchObject({ status: 'ok', output: { a: { b: 1 } }, undeclared: ['a.c'] })

@@ -1,7 +1,6 @@
-/** Starts a Hono app on an ephemeral loopback port with @hono/node-server, for end-to-end tests. */
+/** Serves a Fetch handler on an ephemeral loopback port with @hono/node-server, for end-to-end tests. */
 import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
-import type { Hono } from 'hono'
 
 /** A running server: its base URL and how to stop it. */
 export interface RunningServer {
@@ -9,10 +8,10 @@ export interface RunningServer {
   close(): Promise<void>
 }
 
-/** Listens on 127.0.0.1 with port 0 (the OS picks a free port), resolves once it accepts connections. */
-export function startServer(app: Hono): Promise<RunningServer> {
+/** Listens on 127.0.0.1 with port 0 (the OS picks a free port); resolves once it accepts connections. */
+export function startServer(fetch: (request: Request) => Response | Promise<Response>): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info: AddressInfo) => {
+    const server = serve({ fetch, hostname: '127.0.0.1', port: 0 }, (info: AddressInfo) => {
       resolve({
         url: `http://127.0.0.1:${info.port}`,
         close: () =>
