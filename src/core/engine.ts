@@ -19,7 +19,7 @@ import { type SegmentOptions, type SegmentResult, SegmentSpec, encodeSegmentToke
 import { type Recipe, readRecipe } from '../writes/recipe'
 import type { CycleReport, PureResult, SessionResult } from '../model/report'
 import type { JsonValue, Namespaces, Session, Write } from '../model/session'
-import { deepFreeze, freezeSession, frozenDownToNamespaces, storedSessionProblem } from './stored-session'
+import { brandAndFreeze, deepFreeze, freezeSession, frozenDownToNamespaces, isOwnSession, storedSessionProblem } from './stored-session'
 import { type SchemaValidators, compileSchema, validateWrites } from '../features/schema'
 import type { StandardSchemaV1 } from '../features/standard-schema'
 import { MemoryStore, type SessionStore } from './store'
@@ -101,20 +101,6 @@ const EMPTY: Namespaces = Object.freeze({})
 const NO_SEGMENT: SegmentResult = Object.freeze({ segment: EMPTY, token: encodeSegmentToken(EMPTY) })
 /** Namespaces this module produced (checked and frozen): the pure API skips re-checking them. */
 const trusted = new WeakSet<Namespaces>()
-/**
- * Sessions this module froze (or checked and froze once, after a deserializing store handed them
- * back): loading one again costs O(1) in its size. Without it, every load re-checked every
- * namespace, and `Object.isFrozen` walks every key of a hash-table namespace (about 130 µs per
- * load at 10,000 keys).
- */
-const ownSessions = new WeakSet<Session>()
-
-/** {@link freezeSession}, remembered as one of ours. */
-function ownSession(id: string, version: number, createdAt: number, updatedAt: number, expiresAt: number, namespaces: Namespaces): Session {
-  const session = freezeSession(id, version, createdAt, updatedAt, expiresAt, namespaces)
-  ownSessions.add(session)
-  return session
-}
 
 /**
  * The session engine: apps monitor params; a change runs the apps that monitor it in waves until
@@ -230,7 +216,7 @@ export class SessionEngine<S extends object = Namespaces> {
     const outcome = await this.#cycle(EMPTY, writes, 'create', id)
     this.#checkLimits(EMPTY, outcome)
     const now = this.#clock.now()
-    const session = ownSession(id, 1, now, now, now + this.#ttlMs, outcome.namespaces)
+    const session = freezeSession(id, 1, now, now, now + this.#ttlMs, outcome.namespaces)
     if (!(await this.#put(session, undefined))) throw new ConflictError(id, 1)
     return { session, patch: outcome.patch, report: this.#report(outcome, 1) }
   }
@@ -293,7 +279,7 @@ export class SessionEngine<S extends object = Namespaces> {
         const session = await this.#load(id)
         if (session === undefined) throw new SessionNotFoundError(id)
         const now = this.#clock.now()
-        const next = ownSession(id, session.version, session.createdAt, now, now + this.#ttlMs, session.namespaces)
+        const next = freezeSession(id, session.version, session.createdAt, now, now + this.#ttlMs, session.namespaces)
         if (await this.#put(next, session.version)) return next
         if (attempt > this.#maxRetries) throw new ConflictError(id, attempt)
       }
@@ -394,7 +380,7 @@ export class SessionEngine<S extends object = Namespaces> {
         if (outcome.report.changed.length === 0) return { session, patch: outcome.patch, report }
         this.#checkLimits(session.namespaces, outcome)
         const now = this.#clock.now()
-        const next = ownSession(id, session.version + 1, session.createdAt, now, now + this.#ttlMs, outcome.namespaces)
+        const next = freezeSession(id, session.version + 1, session.createdAt, now, now + this.#ttlMs, outcome.namespaces)
         if (await this.#put(next, session.version)) return { session: next, patch: outcome.patch, report }
         if (attempt > this.#maxRetries) throw new ConflictError(id, attempt)
       }
@@ -440,8 +426,10 @@ export class SessionEngine<S extends object = Namespaces> {
       throw new StoreError('get', error)
     }
     if (session === undefined || session === null) return undefined
-    // one of ours (frozen, checked when written): only the id can be wrong, if a store mixed sessions up
-    const own = ownSessions.has(session) && session.id === id
+    // one of ours (branded by freezeSession: frozen, checked when written): only the id can be
+    // wrong, if a store mixed sessions up. Without the brand every load re-checked every namespace,
+    // and `Object.isFrozen` walks every key of a hash-table namespace (about 130 µs at 10,000 keys)
+    const own = isOwnSession(session) && session.id === id
     if (!own) {
       // a store answering garbage (or another id's session) must not leak it to a caller or get it
       // rewritten by touch/patch: like a non-boolean put, it is a store failure
@@ -451,9 +439,8 @@ export class SessionEngine<S extends object = Namespaces> {
     if (session.expiresAt <= this.#clock.now()) return undefined
     if (own) return session
     // stores that deserialize (Redis, KV) hand back fresh objects: frozen once here, then trusted
-    if (!frozenDownToNamespaces(session)) deepFreeze(session)
-    ownSessions.add(session)
-    return session
+    if (!frozenDownToNamespaces(session)) deepFreeze(session.namespaces)
+    return brandAndFreeze(session)
   }
 
   async #put(session: Session, expectedVersion: number | undefined): Promise<boolean> {
