@@ -274,16 +274,81 @@ export class SessionEngine<S extends object = Namespaces> {
   touch(id: string): Promise<TypedSession<S>>
   async touch(id: string): Promise<Session> {
     assertId(id)
+    return this.#retrying(id, async (session, now) => {
+      const next = freezeSession(id, session.version, session.createdAt, now, now + this.#ttlMs, session.namespaces)
+      return (await this.#put(next, session.version)) ? next : undefined
+    })
+  }
+
+  /**
+   * Queued read-write loop of the calls that write without a cycle: loads the session, lets `step`
+   * try a compare-and-set write, and tries again on a conflict (`step` answers `undefined`).
+   */
+  #retrying(id: string, step: (session: Session, now: number) => Promise<Session | undefined>): Promise<Session> {
     return this.#queue.run(id, async () => {
       for (let attempt = 1; ; attempt++) {
         const session = await this.#load(id)
         if (session === undefined) throw new SessionNotFoundError(id)
-        const now = this.#clock.now()
-        const next = freezeSession(id, session.version, session.createdAt, now, now + this.#ttlMs, session.namespaces)
-        if (await this.#put(next, session.version)) return next
+        const written = await step(session, this.#clock.now())
+        if (written !== undefined) return written
         if (attempt > this.#maxRetries) throw new ConflictError(id, attempt)
       }
     })
+  }
+
+  /**
+   * Moves the session to a new id (at login, against session fixation): same namespaces, version
+   * + 1, `createdAt` kept, expiry renewed; the old id is gone. Atomic against concurrent writers
+   * of the old id: with the store's `rotate` when it has one, else compare-and-set on both ids
+   * (create the new id, then retire the old one only if it is still at the version read). No
+   * cycle runs. Rejects with `SessionNotFoundError` when the session does not exist.
+   */
+  rotateId(id: string): Promise<TypedSession<S>>
+  async rotateId(id: string): Promise<Session> {
+    assertId(id)
+    return this.#retrying(id, async (session, now) => {
+      const newId = this.#generateId()
+      assertId(newId)
+      const next = freezeSession(newId, session.version + 1, session.createdAt, now, now + this.#ttlMs, session.namespaces)
+      return newId !== id && (await this.#rotate(next, session)) ? next : undefined
+    })
+  }
+
+  /** One rotation attempt; `false` when the old id moved on or the new one is taken (nothing changed then). */
+  async #rotate(next: Session, from: Session): Promise<boolean> {
+    const store = this.#store
+    if (typeof store.rotate === 'function') {
+      let done: unknown
+      try {
+        done = await store.rotate(next, from.id, from.version)
+      } catch (error) {
+        if (!(error instanceof ConflictError)) throw new StoreError('rotate', error)
+        done = false
+      }
+      if (typeof done === 'boolean') return done
+      if (done !== undefined) throw new StoreError('rotate', new TypeError('store.rotate must return (a promise of) a boolean or undefined'))
+    }
+    // two compare-and-sets: the new id first, so a failure half-way leaves the old session valid
+    // (and an unknown new id that expires), never a visitor without a session
+    if (!(await this.#put(next, undefined))) return false
+    // the old id is retired by a compare-and-set write of an empty, already expired session: it
+    // fails if another writer saved the old id since it was read, and then the new id is undone
+    const retired = freezeSession(from.id, from.version + 1, from.createdAt, next.updatedAt, next.updatedAt, EMPTY)
+    if (!(await this.#put(retired, from.version))) {
+      await this.#deleteQuietly(next.id, true)
+      return false
+    }
+    await this.#deleteQuietly(from.id, false)
+    return true
+  }
+
+  /** `store.delete`; `strict`: a failure is a `StoreError`, else ignored (the session deleted is expired already). */
+  async #deleteQuietly(id: string, strict: boolean): Promise<void> {
+    try {
+      await this.#store.delete(id)
+    } catch (error) {
+      if (strict) throw new StoreError('delete', error)
+    }
   }
 
   /** Pure create: no store, no clock, no id. Returns the namespaces a `create(initial)` would save. */

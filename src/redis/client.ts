@@ -69,3 +69,25 @@ export function withTimeout<T>(what: string, ms: number | undefined, call: () =>
     )
   })
 }
+
+/** The options every `sessionflow/redis` class takes. */
+export interface RedisClientOptions {
+  readonly client: RedisClientLike
+  readonly prefix?: string
+  readonly timeoutMs?: number | false
+}
+
+/** Checks the common options (throws `TypeError` naming `owner`) and fills in the defaults. */
+export function readClientOptions(
+  owner: string,
+  options: RedisClientOptions,
+  defaults: { prefix: string; timeoutMs: number },
+): { send: RedisSend; prefix: string; timeoutMs: number | undefined } {
+  if (typeof options !== 'object' || options === null) throw new TypeError(`${owner}: options must be an object`)
+  const send = toSend(options.client)
+  const prefix = options.prefix ?? defaults.prefix
+  if (typeof prefix !== 'string') throw new TypeError(`${owner}: prefix must be a string`)
+  const timeout = options.timeoutMs ?? defaults.timeoutMs
+  if (timeout !== false && !(typeof timeout === 'number' && timeout > 0)) throw new TypeError(`${owner}: timeoutMs must be a number > 0 or false`)
+  return { send, prefix, timeoutMs: timeout === false ? undefined : timeout }
+}

@@ -4,7 +4,7 @@
  * result as JSON and expiring after the app's `ttlMs` (Redis' own `PX`).
  */
 import type { CachedResult, CachePolicy, TransformCache } from '../core/transform-cache'
-import { type RedisClientLike, type RedisSend, decode, toSend, withTimeout } from './client'
+import { type RedisClientLike, type RedisSend, decode, readClientOptions, withTimeout } from './client'
 
 /** Options of {@link RedisTransformCache}. */
 export interface RedisTransformCacheOptions {
@@ -28,15 +28,12 @@ export class RedisTransformCache implements TransformCache {
 
   /** Wraps a client; sends nothing until the first call. */
   constructor(options: RedisTransformCacheOptions) {
-    if (typeof options !== 'object' || options === null) throw new TypeError('RedisTransformCache: options must be an object')
-    this.#send = toSend(options.client)
-    const prefix = options.prefix ?? 'sessionflow-cache:'
-    if (typeof prefix !== 'string') throw new TypeError('RedisTransformCache: prefix must be a string')
+    const { send, prefix, timeoutMs } = readClientOptions('RedisTransformCache', options, { prefix: 'sessionflow-cache:', timeoutMs: 200 })
+    this.#send = send
     this.#prefix = prefix
-    const timeout = options.timeoutMs ?? 200
-    if (timeout !== false && !(typeof timeout === 'number' && timeout > 0)) throw new TypeError('RedisTransformCache: timeoutMs must be a number > 0 or false')
-    this.#timeoutMs = timeout === false ? undefined : timeout
+    this.#timeoutMs = timeoutMs
   }
+
 
   /** The Redis key of an app's result for one input. */
   keyOf(app: string, key: string): string {

@@ -17,6 +17,15 @@ describe('MemoryStore with a clock passes the store conformance suite', () => {
   for (const check of storeConformance(() => new MemoryStore({ now: () => Date.now() }))) it(check.name, check.run)
 })
 
+/** A store without the optional `rotate`: the engine rotates ids with two compare-and-set puts. */
+function withoutRotate(store: SessionStore): SessionStore {
+  return { get: (id) => store.get(id), put: (s, e) => store.put(s, e), delete: (id) => store.delete(id) }
+}
+
+describe('MemoryStore without rotate passes the store conformance suite (the engine falls back to compare-and-set)', () => {
+  for (const check of storeConformance(() => withoutRotate(new MemoryStore({ now: () => Date.now() })))) it(check.name, check.run)
+})
+
 describe('RedisStore passes the store conformance suite', () => {
   let redis: TestRedis
   let client: Redis
@@ -31,6 +40,9 @@ describe('RedisStore passes the store conformance suite', () => {
   const prefix = uniquePrefix('conformance')
   describe('over ioredis', () => {
     for (const check of storeConformance(() => new RedisStore({ client, prefix }))) it(check.name, check.run)
+  })
+  describe('without its rotate script (the engine falls back to compare-and-set)', () => {
+    for (const check of storeConformance(() => withoutRotate(new RedisStore({ client, prefix })))) it(check.name, check.run)
   })
   describe('over a node-redis-shaped client (sendCommand)', () => {
     const sendCommand = (args: string[]) => client.call(args[0]!, ...args.slice(1))
@@ -99,6 +111,41 @@ const broken: Array<{ defect: string; make: () => SessionStore; caughtBy: RegExp
       }
     },
     caughtBy: [/later expiresAt/, /same version/],
+  },
+  {
+    defect: 'rotate ignores the expected version',
+    make: () => {
+      const store = new MemoryStore()
+      return Object.assign(withoutRotate(store), {
+        rotate: (s: Session, from: string) => (store.delete(from), store.put(s, undefined)),
+      })
+    },
+    caughtBy: [/rotate \(optional method\)/],
+  },
+  {
+    defect: 'rotate keeps the old id',
+    make: () => {
+      const store = new MemoryStore()
+      return Object.assign(withoutRotate(store), {
+        rotate: (s: Session, from: string, expected: number) => store.get(from)?.version === expected && store.put(s, undefined),
+      })
+    },
+    caughtBy: [/rotate \(optional method\)/, /rotateId racing/],
+  },
+  {
+    defect: 'rotate is not atomic: it reads, waits, then writes',
+    make: () => {
+      const store = new MemoryStore()
+      return Object.assign(withoutRotate(store), {
+        rotate: async (s: Session, from: string, expected: number) => {
+          if (store.get(from)?.version !== expected) return false
+          await new Promise((resolve) => setTimeout(resolve, 5))
+          store.delete(from)
+          return store.put(s, undefined)
+        },
+      })
+    },
+    caughtBy: [/rotateId racing/],
   },
 ]
 
