@@ -3,8 +3,10 @@ export type { App, AppConfig, AppInput, AppOutput, ParamDeclaration, TransformCo
 export type { Changes } from './writes/changes'
 export { ManualClock, systemClock } from './core/clock'
 export type { Clock } from './core/clock'
-export { DEFAULT_TTL_MS, MAX_TTL_MS, SessionEngine } from './core/engine'
-export type { GetOptions, SessionEngineOptions, WriteOptions } from './core/engine'
+export { SessionEngine } from './core/engine'
+export type { GetOptions, WriteOptions } from './core/engine'
+export { DEFAULT_TTL_MS, MAX_TTL_MS } from './core/options'
+export type { SessionEngineOptions } from './core/options'
 export {
   ConfigError,
   ConflictError,

@@ -1,4 +1,5 @@
 import type { CompiledApp } from './app'
+import type { Timers } from './clock'
 import { canonicalJson } from '../util/canonical-json'
 import { type Limits, isPlainObject, toJson } from '../util/json'
 import type { JsonValue, Write } from '../model/session'
@@ -25,7 +26,7 @@ export class CacheRunner {
   }
 
   /** Runs a caching app like `runApp` does, from the cache when it can. */
-  run(app: CompiledApp, input: unknown, sessionId: string | undefined, wave: number, limits: Limits, start: number): Settled | Promise<Settled> {
+  run(app: CompiledApp, input: unknown, sessionId: string | undefined, wave: number, limits: Limits, timers: Timers, start: number): Settled | Promise<Settled> {
     const key = canonicalJson(input as JsonValue)
     const inflight = (this.#inflight[app.index] ??= new Map<string, Promise<Settled>>())
     const pending = inflight.get(key)
@@ -39,14 +40,14 @@ export class CacheRunner {
     if (!isThenable(hit)) {
       const cached = hit === undefined ? undefined : this.#fromCache(app, hit, limits, start)
       if (cached !== undefined) return cached
-      const run = this.#lead(app, input, key, sessionId, wave, limits, start)
+      const run = this.#lead(app, input, key, sessionId, wave, limits, timers, start)
       if (run instanceof Promise) this.#share(inflight, key, run)
       return run
     }
     // the lookup itself is shared too: concurrent misses on a remote cache make one call, not one each
     const run = Promise.resolve(hit)
       .then((result) => (result === undefined ? undefined : this.#fromCache(app, result, limits, start)), miss)
-      .then((cached) => cached ?? this.#lead(app, input, key, sessionId, wave, limits, start))
+      .then((cached) => cached ?? this.#lead(app, input, key, sessionId, wave, limits, timers, start))
     this.#share(inflight, key, run)
     return run
   }
@@ -58,8 +59,17 @@ export class CacheRunner {
     })
   }
 
-  #lead(app: CompiledApp, input: unknown, key: string, sessionId: string | undefined, wave: number, limits: Limits, start: number): Settled | Promise<Settled> {
-    const run = runApp(app, input, sessionId, wave, limits, start)
+  #lead(
+    app: CompiledApp,
+    input: unknown,
+    key: string,
+    sessionId: string | undefined,
+    wave: number,
+    limits: Limits,
+    timers: Timers,
+    start: number,
+  ): Settled | Promise<Settled> {
+    const run = runApp(app, input, sessionId, wave, limits, timers, start)
     if (run instanceof Promise) return run.then((settled) => this.#store(app, key, settled))
     return this.#store(app, key, run)
   }

@@ -1,4 +1,5 @@
 import type { CompiledApp } from './app'
+import type { Timers } from './clock'
 import { Draft, type Entry } from './draft'
 import { TransformFailedError, TransformLoopError } from '../model/errors'
 import type { AppGraph } from './graph'
@@ -16,6 +17,8 @@ export interface CycleSettings {
   readonly graph: AppGraph
   readonly limits: Limits
   readonly maxWaves: number
+  /** Schedules app timeouts: the engine clock's timers. */
+  readonly timers: Timers
   /** The engine's `inspect` option (wrapped so it cannot throw); `undefined` costs nothing. */
   readonly inspect?: Inspector | undefined
   /** Runs the apps that declare `cache`; set when any app does. */
@@ -200,7 +203,9 @@ function runWave(
     if (inspect) inspect({ type: 'app:start', sessionId, wave, app: app.name })
     // a sync app ends where the next one starts: one clock read per app instead of two
     const run =
-      app.cache === undefined ? runApp(app, input, sessionId, wave, settings.limits, clock) : settings.cache!.run(app, input, sessionId, wave, settings.limits, clock)
+      app.cache === undefined
+        ? runApp(app, input, sessionId, wave, settings.limits, settings.timers, clock)
+        : settings.cache!.run(app, input, sessionId, wave, settings.limits, settings.timers, clock)
     if (run instanceof Promise) {
       async = true
       clock = performance.now()

@@ -1,7 +1,7 @@
-import type { AppFor } from './app'
 import { type Changes, readChanges } from '../writes/changes'
 import { applyClientPatch, checkJsonPatch } from '../writes/json-patch'
-import { type Clock, systemClock } from './clock'
+import { type Clock, timersOf } from './clock'
+import { type SessionEngineOptions, checkOptions } from './options'
 import { type CycleOutcome, type CycleSettings, runCycle } from './cycle'
 import { Draft } from './draft'
 import { ConfigError, ConflictError, InvalidValueError, SessionNotFoundError, StoreError } from '../model/errors'
@@ -9,68 +9,21 @@ import { type AppGraph, buildGraph } from './graph'
 import { CacheRunner } from './cached-run'
 import { MemoryTransformCache, type TransformCache } from './transform-cache'
 import { type GraphInfo, analyseGraph, refuseCycles, refuseWarnings } from '../features/graph-analysis'
-import { assertId, randomId } from '../util/ids'
-import { DEFAULT_LIMITS, type Limits, sizeOf } from '../util/json'
+import { assertId } from '../util/ids'
+import { type Limits, sizeOf } from '../util/json'
 import { nameProblem } from '../util/names'
 import { compilePatterns, selectParams } from '../util/patterns'
-import { type Inspector, safeInspector } from '../features/inspect'
+import { safeInspector } from '../features/inspect'
 import { KeyedQueue } from './queue'
-import { type SegmentOptions, type SegmentResult, SegmentSpec, encodeSegmentToken } from '../features/segment'
+import { type SegmentResult, SegmentSpec, encodeSegmentToken } from '../features/segment'
 import { type Recipe, readRecipe } from '../writes/recipe'
 import type { CycleReport, PureResult, SessionResult } from '../model/report'
 import type { JsonValue, Namespaces, Session, Write } from '../model/session'
 import { brandAndFreeze, deepFreeze, freezeSession, frozenDownToNamespaces, isOwnSession, storedSessionProblem } from './stored-session'
-import { type SchemaValidators, compileSchema, validateWrites } from '../features/schema'
+import { compileSchema, validateWrites } from '../features/schema'
 import type { StandardSchemaV1 } from '../features/standard-schema'
-import { MemoryStore, type SessionStore } from './store'
+import type { SessionStore } from './store'
 import type { TypedChanges, TypedNamespaces, TypedSession } from '../features/typed'
-
-/** Options of {@link SessionEngine}. */
-export interface SessionEngineOptions<S extends object = Namespaces> {
-  /**
-   * The apps, in order; the order decides which of two same-wave writes of one param wins (the
-   * later). In an engine typed by a schema, every input and output must be a param of the schema.
-   */
-  readonly apps?: readonly AppFor<NoInfer<S>>[]
-  /** Where sessions live. Default: a new {@link MemoryStore} using the engine's clock. */
-  readonly store?: SessionStore
-  /** Source of time. Default: the system clock. */
-  readonly clock?: Clock
-  /** Most waves triggered by changed params in one cycle (the create wave not counted). Default 100. */
-  readonly maxWaves?: number
-  /** Sliding expiry: a session expires this long after its last saved change or touch. Default 30 minutes, at most {@link MAX_TTL_MS}. */
-  readonly ttlMs?: number
-  /** Namespaces clients may write through `patch` and `applyJsonPatch`. Default `['public']`. */
-  readonly writableNamespaces?: readonly string[]
-  /** Size limits; any omitted field keeps its default ({@link DEFAULT_LIMITS}). */
-  readonly limits?: Partial<Limits>
-  /** Timeout for apps that set no `timeoutMs` of their own. Default: none. */
-  readonly timeoutMs?: number
-  /** Re-runs after a compare-and-set conflict with another process before `ConflictError`. Default 5. */
-  readonly maxConflictRetries?: number
-  /** Session id generator; default 128 random bits from Web Crypto. For deterministic tests. */
-  readonly generateId?: () => string
-  /**
-   * Per-param validators implementing Standard Schema (zod, valibot, arktype...): namespace -> key
-   * -> validator. Values written by callers that fail are refused with `InvalidValueError`
-   * (`error.issues`); app outputs that fail are isolated like a failing app. Types the engine.
-   */
-  readonly schema?: SchemaValidators<S>
-  /** `'refuse'`: the constructor throws `ConfigError` when the app graph has a cycle (see `engine.graph.cycles`). Default `'allow'`. */
-  readonly cycles?: 'allow' | 'refuse'
-  /** `true`: the constructor throws `ConfigError` when `engine.graph.warnings` is not empty. Default `false`. */
-  readonly strict?: boolean
-  /** Receives typed events (cycles, waves, apps, store); see {@link InspectEvent}. Costs nothing when absent. */
-  readonly inspect?: Inspector
-  /**
-   * Where apps declaring `cache` keep their results; share one across processes (e.g.
-   * `RedisTransformCache` from `sessionflow/redis`). Default: a {@link MemoryTransformCache} per
-   * engine, on the engine's clock.
-   */
-  readonly transformCache?: TransformCache
-  /** The params that make up a visitor's segment (a shared cache key): see {@link SessionEngine.segmentOf}. */
-  readonly segment?: SegmentOptions
-}
 
 /** Per-call options of the client write methods. */
 export interface WriteOptions {
@@ -86,15 +39,6 @@ export interface GetOptions {
   /** Params to return: `'store.channel'`, `'account.*'`, `'public.utm_*'`, `'*'`. Default: everything. */
   readonly items?: readonly string[]
 }
-
-/** 30 minutes. */
-export const DEFAULT_TTL_MS = 30 * 60_000
-
-/**
- * Longest `ttlMs` accepted: 100 years. Bounded so that `now + ttlMs` stays an exact integer and a
- * time every store can hold (Redis' `PEXPIREAT` refuses times past about 9.2e18 ms).
- */
-export const MAX_TTL_MS = 100 * 365 * 24 * 3_600_000
 
 const EMPTY: Namespaces = Object.freeze({})
 /** What `segmentOf` returns when no segment is configured: every session shares the empty segment. */
@@ -125,54 +69,26 @@ export class SessionEngine<S extends object = Namespaces> {
 
   /** Checks the configuration (throws `ConfigError`) and indexes the app graph. */
   constructor(options: SessionEngineOptions<S> = {}) {
-    if (typeof options !== 'object' || options === null) throw new ConfigError('options must be an object')
-    const limits = { ...DEFAULT_LIMITS, ...options.limits }
-    for (const [name, value] of Object.entries(limits)) {
-      if (!Number.isSafeInteger(value) || value < 1) throw new ConfigError(`limits.${name} must be a positive integer`)
-    }
-    if (limits.maxDepth > 1_000) throw new ConfigError('limits.maxDepth must be at most 1000')
-    const maxWaves = positiveInteger(options.maxWaves, 100, 'maxWaves')
-    if (options.timeoutMs !== undefined && !(typeof options.timeoutMs === 'number' && options.timeoutMs > 0)) {
-      throw new ConfigError('timeoutMs must be a number > 0')
-    }
-    if (options.inspect !== undefined && typeof options.inspect !== 'function') throw new ConfigError('inspect must be a function')
+    const checked = checkOptions(options)
+    this.#clock = checked.clock
+    this.#store = checked.store
+    this.#ttlMs = checked.ttlMs
+    this.#writable = checked.writable
+    this.#maxRetries = checked.maxRetries
+    this.#generateId = checked.generateId
     this.#validators = compileSchema(options.schema)
     const graph = buildGraph(options.apps ?? [], options.timeoutMs, this.#validators)
     this.#settings = {
       graph,
-      limits,
-      maxWaves,
+      limits: checked.limits,
+      maxWaves: checked.maxWaves,
+      timers: timersOf(checked.clock),
       inspect: safeInspector(options.inspect),
       cache: this.#cacheRunner(graph, options.transformCache),
     }
-    this.#clock = options.clock ?? systemClock
-    if (typeof this.#clock?.now !== 'function') throw new ConfigError('clock must have a now() method')
-    const store = options.store ?? new MemoryStore({ now: () => this.#clock.now() })
-    for (const method of ['get', 'put', 'delete'] as const) {
-      if (typeof store?.[method] !== 'function') throw new ConfigError(`store must have a ${method}() method`)
-    }
-    this.#store = store
-    this.#ttlMs = options.ttlMs ?? DEFAULT_TTL_MS
-    if (!(typeof this.#ttlMs === 'number' && this.#ttlMs > 0 && this.#ttlMs <= MAX_TTL_MS)) {
-      throw new ConfigError(`ttlMs must be a number > 0 and at most ${MAX_TTL_MS} (100 years)`)
-    }
-    const writable = options.writableNamespaces ?? ['public']
-    if (!Array.isArray(writable)) throw new ConfigError('writableNamespaces must be an array of namespace names')
-    for (const ns of writable) {
-      const problem = nameProblem(ns)
-      if (problem !== undefined) throw new ConfigError(`writableNamespaces: namespace ${problem}`)
-    }
-    this.#writable = new Set(writable)
     this.graph = analyseGraph(this.#settings.graph, this.#writable)
-    if (options.cycles !== undefined && options.cycles !== 'allow' && options.cycles !== 'refuse') {
-      throw new ConfigError("cycles must be 'allow' or 'refuse'")
-    }
     if (options.cycles === 'refuse') refuseCycles(this.graph)
-    if (options.strict !== undefined && typeof options.strict !== 'boolean') throw new ConfigError('strict must be a boolean')
     if (options.strict === true) refuseWarnings(this.graph)
-    this.#maxRetries = positiveInteger(options.maxConflictRetries, 5, 'maxConflictRetries', 0)
-    this.#generateId = options.generateId ?? randomId
-    if (typeof this.#generateId !== 'function') throw new ConfigError('generateId must be a function')
     this.#segment = options.segment === undefined ? undefined : new SegmentSpec(options.segment)
   }
 
@@ -529,10 +445,4 @@ export class SessionEngine<S extends object = Namespaces> {
     }
     return written
   }
-}
-
-function positiveInteger(value: unknown, fallback: number, name: string, min = 1): number {
-  if (value === undefined) return fallback
-  if (!Number.isSafeInteger(value) || (value as number) < min) throw new ConfigError(`${name} must be an integer >= ${min}`)
-  return value as number
 }

@@ -1,9 +1,10 @@
 import type { CompiledApp, TransformContext } from './app'
+import type { Timers } from './clock'
 import { InvalidValueError } from '../model/errors'
 import { type Limits, describe, isPlainObject, toJson } from '../util/json'
 import type { AppFailure, AppFailureKind } from '../model/report'
 import { validateWrites } from '../features/schema'
-import type { JsonValue, Write } from '../model/session'
+import type { Write } from '../model/session'
 
 
 /** How one app run ended. */
@@ -17,14 +18,13 @@ export interface Settled {
   readonly cached?: true
 }
 
-let neverAborted: AbortSignal | undefined
-
 const NO_WRITES: readonly Write[] = Object.freeze([])
 
 /**
- * Runs one transform. Returns synchronously when the transform is synchronous, so a wave of
- * sync apps never pays for promises (and, given `start`, reads the clock once per app); otherwise a promise that always resolves (failures are
- * data, not rejections) so `Promise.all` over a wave waits for every app.
+ * Runs one transform, its timeout scheduled on `timers` (the engine clock's). Returns
+ * synchronously when the transform is synchronous, so a wave of sync apps never pays for promises
+ * (and, given `start`, reads the clock once per app); otherwise a promise that always resolves
+ * (failures are data, not rejections) so `Promise.all` over a wave waits for every app.
  */
 export function runApp(
   app: CompiledApp,
@@ -32,21 +32,13 @@ export function runApp(
   sessionId: string | undefined,
   wave: number,
   limits: Limits,
+  timers: Timers,
   start: number = performance.now(),
 ): Settled | Promise<Settled> {
   const timeoutMs = app.timeoutMs
-  const lazy = timeoutMs === undefined ? undefined : new TimeoutSignal()
-  const ctx: TransformContext =
-    lazy === undefined
-      ? { signal: (neverAborted ??= new AbortController().signal), sessionId, app: app.name, wave }
-      : {
-          get signal() {
-            return lazy.signal
-          },
-          sessionId,
-          app: app.name,
-          wave,
-        }
+  const ctx = new RunContext(sessionId, app.name, wave)
+  // the overrun of a synchronous app is measured in the timers' time, so a manual clock drives it too
+  const timedFrom = timeoutMs === undefined ? 0 : timers.now()
   let result: unknown
   let thenable = false
   try {
@@ -57,8 +49,8 @@ export function runApp(
   }
   if (!thenable) {
     // a synchronous transform cannot be interrupted, but one that overran is treated like an async one that timed out
-    if (timeoutMs !== undefined && performance.now() - start > timeoutMs) {
-      lazy!.abort(timeoutReason(app))
+    if (timeoutMs !== undefined && timers.now() - timedFrom > timeoutMs) {
+      abortRun(ctx, timeoutReason(app))
       return failed(app, start, 'timeout', undefined)
     }
     return settle(app, start, result, limits)
@@ -68,38 +60,49 @@ export function runApp(
     const handle =
       timeoutMs === undefined
         ? undefined
-        : setTimeout(() => {
+        : timers.setTimeout(() => {
+            if (done) return
             done = true
-            lazy!.abort(timeoutReason(app))
+            abortRun(ctx, timeoutReason(app))
             resolve(failed(app, start, 'timeout', undefined))
           }, timeoutMs)
     Promise.resolve(result as PromiseLike<unknown>).then(
       (value) => {
         if (done) return // arrived after the timeout: ignored
         done = true
-        clearTimeout(handle)
+        if (timeoutMs !== undefined) timers.clearTimeout(handle)
         resolve(settle(app, start, value, limits))
       },
       (error: unknown) => {
         if (done) return
         done = true
-        clearTimeout(handle)
+        if (timeoutMs !== undefined) timers.clearTimeout(handle)
         resolve(failed(app, start, 'rejected', error))
       },
     )
   })
 }
 
+let abortRun: (ctx: RunContext, reason: unknown) => void
+
 /**
- * `ctx.signal` of an app with a timeout, made on first read: most transforms never read it, and
- * in Node an `AbortController` with its signal cost about 3 µs of a realistic patch (18 % of its
- * profile). Read after the timeout, it is already aborted with the timeout's reason.
+ * One run's `ctx`. Each run has its own `ctx.signal`, so listeners or properties one run puts on
+ * it never reach another run (of another session). The signal is made on first read: most
+ * transforms never read it, and in Node an `AbortController` with its signal cost about 3 µs of a
+ * realistic patch (18 % of its profile). Read after the timeout, it is already aborted with the
+ * timeout's reason; an app without a timeout gets one that is never aborted.
  */
-class TimeoutSignal {
+class RunContext implements TransformContext {
   #controller: AbortController | undefined
   #signal: AbortSignal | undefined
   #reason: unknown
   #aborted = false
+
+  constructor(
+    readonly sessionId: string | undefined,
+    readonly app: string,
+    readonly wave: number,
+  ) {}
 
   get signal(): AbortSignal {
     if (this.#signal === undefined) {
@@ -109,11 +112,14 @@ class TimeoutSignal {
     return this.#signal
   }
 
-  abort(reason: unknown): void {
-    if (this.#aborted) return
-    this.#aborted = true
-    this.#reason = reason
-    this.#controller?.abort(reason)
+  static {
+    // outside the class, not a method: a transform holding ctx must not be able to abort it
+    abortRun = (ctx, reason) => {
+      if (ctx.#aborted) return
+      ctx.#aborted = true
+      ctx.#reason = reason
+      ctx.#controller?.abort(reason)
+    }
   }
 }
 
@@ -179,7 +185,7 @@ function settle(app: CompiledApp, start: number, result: unknown, limits: Limits
  * once and its value is what lands); symbol keys and non-enumerable properties are not output.
  * Undeclared params are set aside; anything malformed throws, which isolates the app like a throw.
  */
-export function readOutput(
+function readOutput(
   app: CompiledApp,
   result: unknown,
   limits: Limits,

@@ -5,8 +5,9 @@
  */
 import { type App, type AppConfig, type AppOutput, type ParamDeclaration, compileApp, matchesPrefix } from '../core/app'
 import { readChanges } from '../writes/changes'
-import { ManualClock } from '../core/clock'
-import { SessionEngine, type SessionEngineOptions } from '../core/engine'
+import { type Clock, ManualClock, systemClock, timersOf } from '../core/clock'
+import { SessionEngine } from '../core/engine'
+import type { SessionEngineOptions } from '../core/options'
 import { DEFAULT_LIMITS, type Limits } from '../util/json'
 import type { AppFailure, CycleReport } from '../model/report'
 import { type SchemaValidators, compileSchema } from '../features/schema'
@@ -27,6 +28,8 @@ export interface RunAppOptions {
   readonly schema?: SchemaValidators
   /** Size limits for values; default {@link DEFAULT_LIMITS}. */
   readonly limits?: Partial<Limits>
+  /** Schedules the app's timeout: e.g. a {@link ManualClock} to time it out with `advance()`. Default: the global timers. */
+  readonly clock?: Clock
 }
 
 /** What {@link runApp} returns: the app's checked output, as the engine would merge it. */
@@ -82,7 +85,7 @@ export async function runApp<I extends ParamDeclaration, O extends ParamDeclarat
     for (const ns of compiled.inputNamespaces) Object.freeze(namespaces[ns])
     shaped = Object.freeze(namespaces)
   }
-  const settled = await runCompiled(compiled, shaped, options.sessionId, options.wave ?? 1, limits)
+  const settled = await runCompiled(compiled, shaped, options.sessionId, options.wave ?? 1, limits, timersOf(options.clock ?? systemClock))
   const output: Record<string, Record<string, JsonValue | undefined>> = {}
   for (const { namespace, key, value } of settled.writes) (output[namespace] ??= {})[key] = value
   const result: { -readonly [K in keyof RunAppResult<O>]: RunAppResult<O>[K] } = {
@@ -106,7 +109,7 @@ export type TestEngineOptions<S extends object = Namespaces> = SessionEngineOpti
 /** What {@link createTestEngine} returns. */
 export interface TestEngine<S extends object = Namespaces> {
   readonly engine: SessionEngine<S>
-  /** The engine's clock: `clock.advance(ttlMs)` expires sessions. */
+  /** The engine's clock: `clock.advance(ms)` expires sessions and fires the app timeouts that fall due. */
   readonly clock: ManualClock
   /** The engine's store. */
   readonly store: MemoryStore

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { SessionEngine, TransformFailedError, defineApp } from '../../src/index'
+import { ManualClock, SessionEngine, TransformFailedError, defineApp } from '../../src/index'
 import type { AppRunReport } from '../../src/index'
-import { SpyStore, rejection } from '../support/helpers'
+import { SpyStore, deferred, rejection } from '../support/helpers'
+import { driveClock, flush, timerPending } from '../support/clock'
 
 class Money {
   constructor(readonly cents: number) {}
@@ -180,10 +181,12 @@ describe('critical apps', () => {
   it('a critical app that returns an invalid output or times out fails the call too', async () => {
     const invalid = new SessionEngine({ apps: [returning('c', () => ({ bad: { v: Number.NaN } }), { critical: true })] })
     await rejection(invalid.runTransform({}, { public: { go: 1 } }), TransformFailedError, 'TRANSFORM_FAILED')
+    const clock = new ManualClock()
     const slow = new SessionEngine({
+      clock,
       apps: [returning('c', () => new Promise(() => undefined), { critical: true, timeoutMs: 20 })],
     })
-    const error = await rejection(slow.runTransform({}, { public: { go: 1 } }), TransformFailedError, 'TRANSFORM_FAILED')
+    const error = await rejection(driveClock(clock, slow.runTransform({}, { public: { go: 1 } }), 20), TransformFailedError, 'TRANSFORM_FAILED')
     expect(error.message).toMatch(/timeout/)
   })
 
@@ -198,7 +201,9 @@ describe('timeouts', () => {
   it('aborts ctx.signal, reports a timeout, and ignores the result that arrives afterwards', async () => {
     let lateResultReturned = false
     const signals: AbortSignal[] = []
+    const clock = new ManualClock()
     const engine = new SessionEngine({
+      clock,
       apps: [
         defineApp({
           name: 'slow',
@@ -217,7 +222,7 @@ describe('timeouts', () => {
       ],
     })
     const { session } = await engine.create()
-    const { session: after, report } = await engine.patch(session.id, { public: { go: 1 } })
+    const { session: after, report } = await driveClock(clock, engine.patch(session.id, { public: { go: 1 } }), 20)
     expect(signals).toHaveLength(1)
     expect(signals[0]!.aborted).toBe(true)
     expect((signals[0]!.reason as DOMException).name).toBe('TimeoutError')
@@ -225,7 +230,7 @@ describe('timeouts', () => {
     expect(report.waves[0]!.apps[0]!.error!.message).toMatch(/20 ms/)
     expect(after.namespaces).toEqual({ public: { go: 1 }, ok: { v: 1 } })
     // let the late result settle: it must not reach the session
-    await new Promise((r) => setTimeout(r, 0))
+    await flush()
     expect(lateResultReturned).toBe(true)
     expect((await engine.get(session.id))!.namespaces).toEqual({ public: { go: 1 }, ok: { v: 1 } })
   })
@@ -234,7 +239,10 @@ describe('timeouts', () => {
     const seen: Array<[AbortSignal, AbortSignal]> = []
     let finished!: () => void
     const done = new Promise<void>((resolve) => (finished = resolve))
+    const late = deferred()
+    const clock = new ManualClock()
     const engine = new SessionEngine({
+      clock,
       apps: [
         defineApp({
           name: 'reads-late',
@@ -242,7 +250,7 @@ describe('timeouts', () => {
           output: { slow: ['v'] },
           timeoutMs: 10,
           transform: async (_input, ctx) => {
-            await new Promise((resolve) => setTimeout(resolve, 40))
+            await late.promise
             seen.push([ctx.signal, ctx.signal])
             finished()
             return { slow: { v: 'late' } }
@@ -250,8 +258,9 @@ describe('timeouts', () => {
         }),
       ],
     })
-    const { report } = await engine.runTransform({}, { public: { go: 1 } })
+    const { report } = await driveClock(clock, engine.runTransform({}, { public: { go: 1 } }), 10)
     expect(report.waves[0]!.apps[0]!.error?.kind).toBe('timeout')
+    late.resolve()
     await done
     const [first, second] = seen[0]!
     expect(first).toBe(second)
@@ -284,17 +293,27 @@ describe('timeouts', () => {
   })
 
   it('applies the engine-wide timeoutMs to apps without their own', async () => {
+    const clock = new ManualClock()
     const engine = new SessionEngine({
+      clock,
       timeoutMs: 20,
       apps: [returning('hang', () => new Promise(() => undefined))],
     })
-    const { report } = await engine.runTransform({}, { public: { go: 1 } })
+    const call = engine.runTransform({}, { public: { go: 1 } })
+    await timerPending(clock)
+    clock.advance(19)
+    expect(clock.pendingTimers).toBe(1)
+    clock.advance(1)
+    const { report } = await call
+    expect(clock.pendingTimers).toBe(0)
     expect(report.waves[0]!.apps[0]!.error?.kind).toBe('timeout')
   })
 
   it('an app that finishes within its timeout is not aborted', async () => {
     let signal: AbortSignal | undefined
+    const clock = new ManualClock()
     const engine = new SessionEngine({
+      clock,
       apps: [
         defineApp({
           name: 'quick',
@@ -311,20 +330,24 @@ describe('timeouts', () => {
     const { namespaces } = await engine.runTransform({}, { public: { go: 1 } })
     expect(namespaces.q).toEqual({ v: 1 })
     expect(signal!.aborted).toBe(false)
+    // its timeout timer was cleared, not left to fire later
+    expect(clock.pendingTimers).toBe(0)
+    clock.advance(20_000)
+    expect(signal!.aborted).toBe(false)
   })
 
   it('a synchronous app that overruns its timeout is treated as timed out (and a signal it kept is aborted)', async () => {
     let kept: AbortSignal | undefined
+    const clock = new ManualClock()
     const engine = new SessionEngine({
+      clock,
       apps: [
         returning(
           'busy',
           ((_input: unknown, ctx: { signal: AbortSignal }) => {
             kept = ctx.signal
-            const until = performance.now() + 25
-            while (performance.now() < until) {
-              // busy wait: a sync transform cannot be interrupted
-            }
+            // a sync transform cannot be interrupted: it overruns by taking 25 ms of the engine's clock
+            clock.advance(25)
             return { bad: { v: 'late' } }
           }) as () => unknown,
           { timeoutMs: 5 },

@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { SessionEngine } from '../../src/index'
 import { commerceApps } from '../support/commerce'
 import { ROOT } from './consumer'
-import { type DocBlock, extractBlocks, findGuides, readBlocks, runBlock, typecheckBlocks, where } from './docs'
+import { type DocBlock, anchorOf, brokenLinks, extractBlocks, findGuides, missingTestNames, readBlocks, runBlock, typecheckBlocks, where } from './docs'
 
 const guides = findGuides()
 const blocks = readBlocks(guides)
@@ -35,6 +35,29 @@ describe('docs: every ts block of every README.md compiles and runs', () => {
     if (!block.run) continue
     it(`runs ${where(block)}`, () => runBlock(block, i, tmp))
   }
+
+  it('README.md stays an entry point: at most 300 lines and 25,600 bytes (details go into the guides)', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'))
+    expect(readme.byteLength).toBeLessThanOrEqual(25_600)
+    expect(readme.toString('utf8').split('\n').length).toBeLessThanOrEqual(300)
+  })
+
+  it('the docs speak to users: no work log (SPEC, rounds, helpers; history belongs in CHANGELOG.md)', () => {
+    for (const file of guides) {
+      const text = readFileSync(join(ROOT, file), 'utf8')
+      expect(text, file).not.toMatch(/\bSPEC\b/)
+      expect(text, file).not.toMatch(/\b(this|last|earlier|previous) rounds?\b|\bhelpers? (wrote|added)\b/i)
+    }
+  })
+
+  it('every relative link of every guide leads to a file, and every #anchor to a heading', () => {
+    expect(guides.flatMap((file) => brokenLinks(file, readFileSync(join(ROOT, file), 'utf8')))).toEqual([])
+  })
+
+  it('every test the reliability guide cites exists, by file and name', () => {
+    const file = 'test/reliability/README.md'
+    expect(missingTestNames(file, readFileSync(join(ROOT, file), 'utf8'), 'test/reliability')).toEqual([])
+  })
 
   it('the Mermaid picture marked demo-graph is the demo graph as toMermaid() draws it', () => {
     const pictures = guides.flatMap((file) =>
@@ -100,6 +123,23 @@ describe('docs harness', () => {
 
   it('a good block runs, with sessionflow resolved and top-level await', async () => {
     await expect(runBlock(byTitle('good'), 2, tmp)).resolves.toBeUndefined()
+  })
+
+  it('a link to a missing file or heading is reported with its line', () => {
+    expect(anchorOf('`defineApp` fields')).toBe('defineapp-fields')
+    expect(anchorOf('The app graph, analysed and drawn')).toBe('the-app-graph-analysed-and-drawn')
+    const text = '# Title\n\n[ok](../../../README.md#guides) [self](#title) [web](https://example.com/x)\n[gone](nowhere.md) [bad](../../../README.md#no-such-heading) [bad self](#nope)\n'
+    expect(brokenLinks('test/package/fixtures/broken-guide.md', text)).toEqual([
+      'test/package/fixtures/broken-guide.md:4: nowhere.md does not exist',
+      'test/package/fixtures/broken-guide.md:4: ../../../README.md#no-such-heading names no heading of README.md',
+      'test/package/fixtures/broken-guide.md:4: #nope names no heading of test/package/fixtures/broken-guide.md',
+    ])
+  })
+
+  it('a cited test name that no test has is reported', () => {
+    const text = 'Proven by `loops.test.ts`: "a toggle never ends: stopped on the repeat, naming the app and the param",\n"a toggle … the param", "no such test"; `test/redis/multiprocess.test.ts`: "… processes x …"'
+    expect(missingTestNames('g.md', text, 'test/reliability')).toEqual(['g.md: no test named "no such test" in test/reliability/loops.test.ts'])
+    expect(missingTestNames('g.md', '"a name" before any file', 'test/reliability')).toEqual(['g.md: "a name" follows no test file'])
   })
 
   it('a no-run block is type-checked only', () => {

@@ -232,3 +232,71 @@ export async function runBlock(block: DocBlock, index: number, dir: string, root
     )
   }
 }
+
+/** GitHub's anchor of a heading: lower case, punctuation dropped, spaces as hyphens. */
+export function anchorOf(heading: string): string {
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+    .replace(/\s/g, '-')
+}
+
+/**
+ * Relative links of a guide that lead nowhere: a file or folder that does not exist, or an
+ * `#anchor` that is no heading of the linked markdown file. Web links are not followed.
+ */
+export function brokenLinks(file: string, text: string, root = ROOT): string[] {
+  const broken: string[] = []
+  const prose = text.replace(/^(`{3,}|~{3,})[^\n]*\n[\s\S]*?^\1\s*$/gm, (block) => block.replace(/[^\n]/g, ' '))
+  for (const match of prose.matchAll(/\]\(([^)\s]+)\)/g)) {
+    const target = match[1]!
+    if (/^[a-z]+:/i.test(target)) continue
+    const [path, anchor] = target.split('#') as [string, string | undefined]
+    const resolved = path === '' ? join(root, file) : resolve(join(root, file, '..'), path)
+    const line = prose.slice(0, match.index).split('\n').length
+    if (!existsSync(resolved)) {
+      broken.push(`${file}:${line}: ${target} does not exist`)
+      continue
+    }
+    if (anchor !== undefined && resolved.endsWith('.md')) {
+      const headings = (path === '' ? text : readFileSync(resolved, 'utf8'))
+        .replace(/^(`{3,}|~{3,})[^\n]*\n[\s\S]*?^\1\s*$/gm, '')
+        .split('\n')
+        .filter((l) => /^#{1,6} /.test(l))
+        .map((l) => anchorOf(l.replace(/^#+ /, '')))
+      if (!headings.includes(anchor)) broken.push(`${file}:${line}: ${target} names no heading of ${relative(root, resolved)}`)
+    }
+  }
+  return broken
+}
+
+/**
+ * Test names a guide cites that no test has: every "quoted" name after a `file.test.ts` mention
+ * must appear in that file (under `dir`, or the path as written from the repository root); `…`
+ * stands for any text (an interpolated part of the name).
+ */
+export function missingTestNames(file: string, text: string, dir: string, root = ROOT): string[] {
+  const missing: string[] = []
+  const prose = text
+    .replace(/^(`{3,}|~{3,})[^\n]*\n[\s\S]*?^\1\s*$/gm, '')
+    .replace(/`([^`]*\.test\.ts)`/g, '⟦$1⟧')
+    .replace(/`[^`]*`/g, '')
+    .replace(/\s*\n\s*/g, ' ')
+  let testFile: string | undefined
+  for (const match of prose.matchAll(/⟦([^⟧]+)⟧|"([^"]+)"/g)) {
+    if (match[1] !== undefined) {
+      testFile = match[1].includes('/') ? join(root, match[1]) : join(root, dir, match[1])
+      continue
+    }
+    const name = match[2]!
+    if (testFile === undefined) {
+      missing.push(`${file}: "${name}" follows no test file`)
+      continue
+    }
+    const source = existsSync(testFile) ? readFileSync(testFile, 'utf8') : ''
+    const pattern = new RegExp(name.split('…').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*'))
+    if (!pattern.test(source)) missing.push(`${file}: no test named "${name}" in ${relative(root, testFile)}`)
+  }
+  return missing
+}

@@ -17,8 +17,8 @@ import {
   defineApp,
 } from '../../src/index'
 import { counterIds, expectPrototypesUntouched, expectRejects } from '../support/faults'
+import { driveClock, flush } from '../support/clock'
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 /** A well-behaved app in the same wave: its output must land whatever the bad one does. */
 const good = defineApp({
@@ -38,19 +38,21 @@ function badApp(transform: (input: any, ctx: any) => unknown, extra: { critical?
   })
 }
 
-async function run(bad: App, go: unknown = 1) {
+async function run(bad: App, go: unknown = 1, clock = new ManualClock(0)) {
   const store = new MemoryStore()
-  const engine = new SessionEngine({ apps: [bad, good], store, clock: new ManualClock(0), generateId: counterIds() })
+  const engine = new SessionEngine({ apps: [bad, good], store, clock, generateId: counterIds() })
   const { session } = await engine.create({ public: { keep: true } })
-  const result = await engine.patch(session.id, { public: { go: go as never } })
+  // a pending timer is the bad app's timeout: the clock jumps past it, no real time is waited
+  const result = await driveClock(clock, engine.patch(session.id, { public: { go: go as never } }), 1_000)
   return { engine, store, session, result, report: result.report.waves[0]!.apps.find((a) => a.app === 'bad')! }
 }
 
 async function expectCriticalFails(bad: App): Promise<TransformFailedError> {
   const store = new MemoryStore()
-  const engine = new SessionEngine({ apps: [bad, good], store, clock: new ManualClock(0), generateId: counterIds() })
+  const clock = new ManualClock(0)
+  const engine = new SessionEngine({ apps: [bad, good], store, clock, generateId: counterIds() })
   const { session } = await engine.create({ public: { keep: true } })
-  const error = await expectRejects(engine.patch(session.id, { public: { go: 1 } }), TransformFailedError)
+  const error = await expectRejects(driveClock(clock, engine.patch(session.id, { public: { go: 1 } }), 1_000), TransformFailedError)
   expect(error.app).toBe('bad')
   expect(error.code).toBe('TRANSFORM_FAILED')
   expect(store.get(session.id)).toBe(session)
@@ -239,7 +241,7 @@ describe('time', () => {
     )
     expectIsolated(result, report, 'timeout')
     resolveLate({ bad: { out: 'late' } })
-    await sleep(5)
+    await flush()
     expect(store.get(session.id)).toBe(result.session)
     expect(result.session.namespaces.bad).toBeUndefined()
   })
@@ -249,21 +251,22 @@ describe('time', () => {
     const { result, report } = await run(badApp(() => new Promise((_r, reject) => (rejectLate = reject)), { timeoutMs: 10 }))
     expectIsolated(result, report, 'timeout')
     rejectLate(new Error('late'))
-    await sleep(5)
+    await flush()
   })
 
   it('a synchronous transform that overruns its timeout has its result dropped', async () => {
+    const clock = new ManualClock(0)
     const { result, report } = await run(
       badApp(
         () => {
-          const end = performance.now() + 15
-          while (performance.now() < end) {
-            // busy: a sync transform cannot be interrupted
-          }
+          // a sync transform cannot be interrupted: this one takes 15 ms of the engine's clock
+          clock.advance(15)
           return { bad: { out: 1 } }
         },
         { timeoutMs: 5 },
       ),
+      1,
+      clock,
     )
     expectIsolated(result, report, 'timeout')
   })
@@ -359,9 +362,10 @@ describe('re-entrant engine calls from a transform', () => {
         return { derived: { x: 1 } }
       },
     })
-    engine = new SessionEngine({ apps: [selfish], clock: new ManualClock(0) })
+    const clock = new ManualClock(0)
+    engine = new SessionEngine({ apps: [selfish], clock })
     const { session } = await engine.create({})
-    const { session: outer, report } = await engine.patch(session.id, { public: { go: 1 } })
+    const { session: outer, report } = await driveClock(clock, engine.patch(session.id, { public: { go: 1 } }), 20)
     expect(report.waves[0]!.apps[0]).toMatchObject({ status: 'failed', error: { kind: 'timeout' } })
     expect(outer.version).toBe(2)
     await inner

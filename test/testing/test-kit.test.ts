@@ -43,9 +43,13 @@ describe('runApp', () => {
     expect((await runApp(campaignsApp, { public: { utm_source: 'newsletter' } })).output).toEqual({ campaigns: { active: ['newsletter-10'] } })
   })
 
-  it('timeouts apply as in the engine', async () => {
-    const slow = defineApp({ name: 'slow', timeoutMs: 5, transform: () => new Promise<undefined>((resolve) => setTimeout(resolve, 200)) })
-    expect(await runApp(slow)).toMatchObject({ status: 'failed', error: { kind: 'timeout' } })
+  it('timeouts apply as in the engine, on the given clock', async () => {
+    const slow = defineApp({ name: 'slow', timeoutMs: 5, transform: () => new Promise<undefined>(() => {}) })
+    const clock = new ManualClock()
+    const run = runApp(slow, {}, { clock })
+    expect(clock.pendingTimers).toBe(1)
+    clock.advance(5)
+    expect(await run).toMatchObject({ status: 'failed', error: { kind: 'timeout' } })
   })
 
   it('bad input is refused like a client write', async () => {

@@ -1,0 +1,134 @@
+import type { AppFor } from './app'
+import type { TransformCache } from './transform-cache'
+import { type Clock, systemClock } from './clock'
+import { ConfigError } from '../model/errors'
+import { randomId } from '../util/ids'
+import { DEFAULT_LIMITS, type Limits } from '../util/json'
+import { nameProblem } from '../util/names'
+import type { Inspector } from '../features/inspect'
+import type { SegmentOptions } from '../features/segment'
+import type { SchemaValidators } from '../features/schema'
+import type { Namespaces } from '../model/session'
+import { MemoryStore, type SessionStore } from './store'
+
+/** 30 minutes. */
+export const DEFAULT_TTL_MS = 30 * 60_000
+
+/**
+ * Longest `ttlMs` accepted: 100 years. Bounded so that `now + ttlMs` stays an exact integer and a
+ * time every store can hold (Redis' `PEXPIREAT` refuses times past about 9.2e18 ms).
+ */
+export const MAX_TTL_MS = 100 * 365 * 24 * 3_600_000
+
+/** Options of {@link SessionEngine}. */
+export interface SessionEngineOptions<S extends object = Namespaces> {
+  /**
+   * The apps, in order; the order decides which of two same-wave writes of one param wins (the
+   * later). In an engine typed by a schema, every input and output must be a param of the schema.
+   */
+  readonly apps?: readonly AppFor<NoInfer<S>>[]
+  /** Where sessions live. Default: a new {@link MemoryStore} using the engine's clock. */
+  readonly store?: SessionStore
+  /** Source of time: sessions expire by its `now()`, app timeouts run on its timers (the global ones if it has none). Default: the system clock. */
+  readonly clock?: Clock
+  /** Most waves triggered by changed params in one cycle (the create wave not counted). Default 100. */
+  readonly maxWaves?: number
+  /** Sliding expiry: a session expires this long after its last saved change or touch. Default 30 minutes, at most {@link MAX_TTL_MS}. */
+  readonly ttlMs?: number
+  /** Namespaces clients may write through `patch` and `applyJsonPatch`. Default `['public']`. */
+  readonly writableNamespaces?: readonly string[]
+  /** Size limits; any omitted field keeps its default ({@link DEFAULT_LIMITS}). */
+  readonly limits?: Partial<Limits>
+  /** Timeout for apps that set no `timeoutMs` of their own. Default: none. */
+  readonly timeoutMs?: number
+  /** Re-runs after a compare-and-set conflict with another process before `ConflictError`. Default 5. */
+  readonly maxConflictRetries?: number
+  /** Session id generator; default 128 random bits from Web Crypto. For deterministic tests. */
+  readonly generateId?: () => string
+  /**
+   * Per-param validators implementing Standard Schema (zod, valibot, arktype...): namespace -> key
+   * -> validator. Values written by callers that fail are refused with `InvalidValueError`
+   * (`error.issues`); app outputs that fail are isolated like a failing app. Types the engine.
+   */
+  readonly schema?: SchemaValidators<S>
+  /** `'refuse'`: the constructor throws `ConfigError` when the app graph has a cycle (see `engine.graph.cycles`). Default `'allow'`. */
+  readonly cycles?: 'allow' | 'refuse'
+  /** `true`: the constructor throws `ConfigError` when `engine.graph.warnings` is not empty. Default `false`. */
+  readonly strict?: boolean
+  /** Receives typed events (cycles, waves, apps, store); see {@link InspectEvent}. Costs nothing when absent. */
+  readonly inspect?: Inspector
+  /**
+   * Where apps declaring `cache` keep their results; share one across processes (e.g.
+   * `RedisTransformCache` from `sessionflow/redis`). Default: a `MemoryTransformCache` per
+   * engine, on the engine's clock.
+   */
+  readonly transformCache?: TransformCache
+  /** The params that make up a visitor's segment (a shared cache key): see {@link SessionEngine.segmentOf}. */
+  readonly segment?: SegmentOptions
+}
+
+/** The engine's plain options, checked, with their defaults filled in. */
+export interface CheckedOptions {
+  readonly limits: Limits
+  readonly maxWaves: number
+  readonly clock: Clock
+  /** The given store, or a new {@link MemoryStore} on `clock`. */
+  readonly store: SessionStore
+  readonly ttlMs: number
+  readonly writable: ReadonlySet<string>
+  readonly maxRetries: number
+  readonly generateId: () => string
+}
+
+/**
+ * Checks the engine's options and fills in the defaults; throws `ConfigError` naming the first
+ * bad one. What needs compiling (apps, schema, segment) is checked where it is compiled; their
+ * shapes (`timeoutMs`, `inspect`, `cycles`) are checked here.
+ */
+export function checkOptions<S extends object>(options: SessionEngineOptions<S>): CheckedOptions {
+  if (typeof options !== 'object' || options === null) throw new ConfigError('options must be an object')
+  const limits = { ...DEFAULT_LIMITS, ...options.limits }
+  for (const [name, value] of Object.entries(limits)) {
+    if (!Number.isSafeInteger(value) || value < 1) throw new ConfigError(`limits.${name} must be a positive integer`)
+  }
+  if (limits.maxDepth > 1_000) throw new ConfigError('limits.maxDepth must be at most 1000')
+  const maxWaves = positiveInteger(options.maxWaves, 100, 'maxWaves')
+  if (options.timeoutMs !== undefined && !(typeof options.timeoutMs === 'number' && options.timeoutMs > 0)) {
+    throw new ConfigError('timeoutMs must be a number > 0')
+  }
+  if (options.inspect !== undefined && typeof options.inspect !== 'function') throw new ConfigError('inspect must be a function')
+  const clock = options.clock ?? systemClock
+  if (typeof clock?.now !== 'function') throw new ConfigError('clock must have a now() method')
+  const { setTimeout: set, clearTimeout: clear } = clock
+  if ((set !== undefined || clear !== undefined) && (typeof set !== 'function' || typeof clear !== 'function')) {
+    throw new ConfigError('clock must have both setTimeout() and clearTimeout() methods, or neither')
+  }
+  const store = options.store ?? new MemoryStore({ now: () => clock.now() })
+  for (const method of ['get', 'put', 'delete'] as const) {
+    if (typeof store?.[method] !== 'function') throw new ConfigError(`store must have a ${method}() method`)
+  }
+  const ttlMs = options.ttlMs ?? DEFAULT_TTL_MS
+  if (!(typeof ttlMs === 'number' && ttlMs > 0 && ttlMs <= MAX_TTL_MS)) {
+    throw new ConfigError(`ttlMs must be a number > 0 and at most ${MAX_TTL_MS} (100 years)`)
+  }
+  const writable = options.writableNamespaces ?? ['public']
+  if (!Array.isArray(writable)) throw new ConfigError('writableNamespaces must be an array of namespace names')
+  for (const ns of writable) {
+    const problem = nameProblem(ns)
+    if (problem !== undefined) throw new ConfigError(`writableNamespaces: namespace ${problem}`)
+  }
+  if (options.cycles !== undefined && options.cycles !== 'allow' && options.cycles !== 'refuse') {
+    throw new ConfigError("cycles must be 'allow' or 'refuse'")
+  }
+  if (options.strict !== undefined && typeof options.strict !== 'boolean') throw new ConfigError('strict must be a boolean')
+  const maxRetries = positiveInteger(options.maxConflictRetries, 5, 'maxConflictRetries', 0)
+  const generateId = options.generateId ?? randomId
+  if (typeof generateId !== 'function') throw new ConfigError('generateId must be a function')
+  return { limits, maxWaves, clock, store, ttlMs, writable: new Set(writable), maxRetries, generateId }
+}
+
+function positiveInteger(value: unknown, fallback: number, name: string, min = 1): number {
+  if (value === undefined) return fallback
+  if (!Number.isSafeInteger(value) || (value as number) < min) throw new ConfigError(`${name} must be an integer >= ${min}`)
+  return value as number
+}
