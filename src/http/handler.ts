@@ -2,6 +2,7 @@
 import type { SessionEngine } from '../core/engine'
 import { InvalidValueError, SessionNotFoundError } from '../model/errors'
 import type { JsonValue, Namespaces, Session } from '../model/session'
+import type { CycleReport, SessionResult } from '../model/report'
 import { readChanges } from '../writes/changes'
 import { checkJsonPatch } from '../writes/json-patch'
 import { type ParamPattern, compilePatterns, selectParams } from '../util/patterns'
@@ -157,7 +158,8 @@ class Routes {
       const changes = merge(captured, body)
       delete changes[COOKIE_NAMESPACE]
       await this.#withCookies(exchange, current, changes)
-      session = await this.#renewed((await this.engine.patch(current.id, changes, { allow: CAPTURE_ALLOW })).session)
+      const patched = await this.engine.patch(current.id, changes, { allow: CAPTURE_ALLOW })
+      session = await this.#renewed(await this.#rotatedIfDue(patched.session, [patched.report]))
     }
     const sessionToken = await this.#sessionCookie(exchange, session)
     const segmentToken = this.#segmentCookie(exchange, session, session)
@@ -179,21 +181,23 @@ class Routes {
     }
     const current = await this.#current(exchange, false)
     if (current === undefined) throw new SessionNotFoundError('(no valid session cookie: POST /api/sessions first)')
-    let result: Session
+    let result: SessionResult
+    const reports: CycleReport[] = []
     if (ops === undefined) {
       await this.#withCookies(exchange, current, changes!)
-      result = (await this.engine.patch(current.id, changes!, { allow: [COOKIE_NAMESPACE] })).session
+      result = await this.engine.patch(current.id, changes!, { allow: [COOKIE_NAMESPACE] })
     } else {
       const cookie: Captured = {}
       // cookie sync is a fact about the request, applied whatever the patch does: idempotent, and
       // the engine has no call that applies operations and host changes in one cycle
-      if (await this.#withCookies(exchange, current, cookie)) await this.engine.patch(current.id, cookie, { allow: [COOKIE_NAMESPACE] })
-      result = (await this.engine.applyJsonPatch(current.id, ops)).session
+      if (await this.#withCookies(exchange, current, cookie)) reports.push((await this.engine.patch(current.id, cookie, { allow: [COOKIE_NAMESPACE] })).report)
+      result = await this.engine.applyJsonPatch(current.id, ops)
     }
-    result = await this.#renewed(result)
-    await this.#sessionCookie(exchange, result)
-    this.#segmentCookie(exchange, result, result)
-    return json(200, { id: result.id, namespaces: this.#view(result.namespaces, undefined) }, exchange.headers)
+    reports.push(result.report)
+    const session = await this.#renewed(await this.#rotatedIfDue(result.session, reports))
+    await this.#sessionCookie(exchange, session)
+    this.#segmentCookie(exchange, session, session)
+    return json(200, { id: session.id, namespaces: this.#view(session.namespaces, undefined) }, exchange.headers)
   }
 
   /** `DELETE /api/sessions`: logout. Idempotent: without a session it only clears the cookies. */
@@ -242,6 +246,17 @@ class Routes {
   async #renewed(session: Session): Promise<Session> {
     if (this.engine.clock.now() - session.updatedAt < this.settings.touchAfterMs) return session
     return this.engine.touch(session.id)
+  }
+
+  /** The session under a new id when one of these calls changed a `rotateIdOn` param; else the session itself. */
+  async #rotatedIfDue(session: Session, reports: readonly CycleReport[]): Promise<Session> {
+    const trigger = this.settings.rotateIdOn
+    if (trigger === undefined) return session
+    const due = reports.some((report) => report.changed.some((param) => {
+      const dot = param.indexOf('.')
+      return trigger.matches(param.slice(0, dot), param.slice(dot + 1))
+    }))
+    return due ? this.engine.rotateId(session.id) : session
   }
 
   /** Adds to `changes` the cookie changes the request calls for; whether there were any. */

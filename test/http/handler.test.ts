@@ -505,6 +505,56 @@ describe('options', () => {
     expect((await engine.get(id))?.namespaces.profile?.isAuthenticated).toBe(false)
   })
 
+  it('rotateIdOn: a login (authentication.* changes) gives the session a new id and cookie; the old cookie is no session', async () => {
+    const { engine, handle } = scenarioApp({ handler: { rotateIdOn: ['authentication.*'] } })
+    const url = await serve(handle)
+    const visitor = new Visitor(url)
+    await visitor.post('/api/sessions', { public: { country: { value: 'US' } } })
+    const anonymousCookie = visitor.cookies.get(SESSION)!
+    const anonymousId = anonymousCookie.split('.')[0]!
+    // a write that does not touch authentication keeps the id
+    await visitor.patch('/api/sessions', { public: { postalCode: { value: '10115' } } })
+    expect(visitor.cookies.get(SESSION)!.split('.')[0]).toBe(anonymousId)
+    // login: the captured authToken cookie makes the authentication app write authentication.*
+    visitor.cookies.set('authToken', 'user:7:ann@example.com')
+    const login = await visitor.patch('/api/sessions', { public: { utm_source: { value: 'mail' } } })
+    expect(login.status).toBe(200)
+    const newId = visitor.cookies.get(SESSION)!.split('.')[0]!
+    expect(newId).not.toBe(anonymousId)
+    const session = await engine.get(newId)
+    expect(session?.namespaces.profile?.isAuthenticated).toBe(true)
+    expect(session?.namespaces.public).toMatchObject({ country: 'US', postalCode: '10115', utm_source: 'mail' })
+    expect(await engine.get(anonymousId)).toBeUndefined()
+    // whoever kept the pre-login cookie (session fixation) holds nothing
+    const attacker = new Visitor(url)
+    attacker.cookies.set(SESSION, anonymousCookie)
+    expect((await attacker.patch('/api/sessions', { public: { x: { value: 1 } } })).status).toBe(404)
+    // through POST and JSON Patch alike: logout (authToken removed) rotates again
+    visitor.cookies.delete('authToken')
+    await visitor.patch('/api/sessions', [{ op: 'add', path: '/public/y', value: 1 }], 'application/json-patch+json')
+    const afterLogout = visitor.cookies.get(SESSION)!.split('.')[0]!
+    expect(afterLogout).not.toBe(newId)
+    expect((await engine.get(afterLogout))?.namespaces.profile?.isAuthenticated).toBe(false)
+    visitor.cookies.set('authToken', 'user:8:bob@example.com')
+    await visitor.post('/api/sessions')
+    expect(visitor.cookies.get(SESSION)!.split('.')[0]).not.toBe(afterLogout)
+  })
+
+  it('without rotateIdOn the id never changes; a bad rotateIdOn is a ConfigError', async () => {
+    const { engine, handle } = scenarioApp()
+    const visitor = new Visitor(await serve(handle))
+    await visitor.post('/api/sessions')
+    const id = visitor.cookies.get(SESSION)!.split('.')[0]!
+    visitor.cookies.set('authToken', 'user:7:ann@example.com')
+    await visitor.post('/api/sessions')
+    expect(visitor.cookies.get(SESSION)!.split('.')[0]).toBe(id)
+    expect((await engine.get(id))?.namespaces.profile?.isAuthenticated).toBe(true)
+    const signer = createTokenSigner({ keys: KEYS })
+    for (const bad of ['authentication.*', ['no dot'], [1]]) {
+      expect(() => createSessionHandler(engine, { signer, rotateIdOn: bad as never }), JSON.stringify(bad)).toThrow(/rotateIdOn/)
+    }
+  })
+
   it('the segment cookie is re-set only when it differs from the one the request carried', async () => {
     const { handle } = scenarioApp()
     const visitor = new Visitor(await serve(handle))
