@@ -4,7 +4,7 @@ export type { Changes } from './writes/changes'
 export { ManualClock, systemClock } from './core/clock'
 export type { Clock } from './core/clock'
 export { SessionEngine } from './core/engine'
-export type { GetOptions, WriteOptions } from './core/engine'
+export type { CallOptions, GetOptions, WriteOptions } from './core/engine'
 export { DEFAULT_TTL_MS, MAX_TTL_MS } from './core/options'
 export type { SessionEngineOptions } from './core/options'
 export {

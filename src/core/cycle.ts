@@ -10,6 +10,7 @@ import type { JsonValue, Namespaces } from '../model/session'
 import { type Inspector, appsEnded, waveEnded } from '../features/inspect'
 import type { Write } from '../model/session'
 import { type Settled, runApp } from './run-app'
+import { throwIfAborted, untilAborted } from '../util/abort'
 import type { CacheRunner } from './cached-run'
 
 /** Everything a cycle needs besides the session: the pure function's fixed arguments. */
@@ -61,7 +62,9 @@ export async function runCycle(
   writes: readonly Write[],
   kind: CycleReport['kind'],
   sessionId: string | undefined,
+  signal?: AbortSignal,
 ): Promise<CycleOutcome> {
+  throwIfAborted(signal)
   const started = performance.now()
   const { graph, maxWaves } = settings
   const draft = new Draft(base, graph.monitors)
@@ -78,8 +81,8 @@ export async function runCycle(
   let clock = started
   const waves: WaveReport[] = []
   if (kind === 'create' && graph.onCreate.length > 0) {
-    const created = runWave(settings, draft, graph.onCreate, 'create', [], 1, sessionId, clock)
-    const { report, changes, ended } = created instanceof Promise ? await created : created
+    const created = runWave(settings, draft, graph.onCreate, 'create', [], 1, sessionId, clock, signal)
+    const { report, changes, ended } = created instanceof Promise ? await (signal === undefined ? created : untilAborted(created, signal)) : created
     waves.push(report)
     clock = ended
     // a param both the initial params and the create wave changed triggers (and is listed) once
@@ -90,6 +93,8 @@ export async function runCycle(
   const history: WaveRecord[] = []
   const seen = new Map<string, number[]>()
   for (;;) {
+    // a wave boundary: an aborted call stops here, before another wave starts
+    throwIfAborted(signal)
     const { apps, params } = triggered(pending)
     if (apps.length === 0) break
     const key = params.length === 1 ? params[0]! : params.join('\n')
@@ -100,8 +105,8 @@ export async function runCycle(
       earlier.push(history.length)
     }
     if (history.length >= maxWaves) throw loopError(graph, 'maxWaves', history, Math.max(0, history.length - 10))
-    const ran = runWave(settings, draft, apps, 'changes', params, waves.length + 1, sessionId, clock)
-    const { report, changes, ended } = ran instanceof Promise ? await ran : ran
+    const ran = runWave(settings, draft, apps, 'changes', params, waves.length + 1, sessionId, clock, signal)
+    const { report, changes, ended } = ran instanceof Promise ? await (signal === undefined ? ran : untilAborted(ran, signal)) : ran
     waves.push(report)
     clock = ended
     history.push({ apps, changes })
@@ -176,6 +181,7 @@ function runWave(
   wave: number,
   sessionId: string | undefined,
   started: number,
+  signal: AbortSignal | undefined,
 ): WaveOutcome | Promise<WaveOutcome> {
   const { apps } = settings.graph
   const inspect = settings.inspect
@@ -204,7 +210,7 @@ function runWave(
     // a sync app ends where the next one starts: one clock read per app instead of two
     const run =
       app.cache === undefined
-        ? runApp(app, input, sessionId, wave, settings.limits, settings.timers, clock)
+        ? runApp(app, input, sessionId, wave, settings.limits, settings.timers, clock, signal)
         : settings.cache!.run(app, input, sessionId, wave, settings.limits, settings.timers, clock)
     if (run instanceof Promise) {
       async = true

@@ -12,6 +12,7 @@ import { type GraphInfo, analyseGraph, refuseCycles, refuseWarnings } from '../f
 import { assertId } from '../util/ids'
 import { type Limits, sizeOf } from '../util/json'
 import { nameProblem } from '../util/names'
+import { callSignal, throwIfAborted } from '../util/abort'
 import { compilePatterns, selectParams } from '../util/patterns'
 import { safeInspector } from '../features/inspect'
 import { KeyedQueue } from './queue'
@@ -25,8 +26,19 @@ import type { StandardSchemaV1 } from '../features/standard-schema'
 import type { SessionStore } from './store'
 import type { TypedChanges, TypedNamespaces, TypedSession } from '../features/typed'
 
+/**
+ * Options every call takes. `signal` is the call's deadline: once it aborts, every running app's
+ * `ctx.signal` aborts, the cycle stops at the next wave boundary, nothing is saved, and the call
+ * rejects with the signal's reason (an already aborted signal rejects before anything runs). The
+ * store write is the commit point: a signal aborting while it is in flight is too late.
+ */
+export interface CallOptions {
+  /** Aborts the call (e.g. `AbortSignal.timeout(ms)`, or the request's signal). */
+  readonly signal?: AbortSignal
+}
+
 /** Per-call options of the client write methods. */
-export interface WriteOptions {
+export interface WriteOptions extends CallOptions {
   /**
    * Host-owned namespaces this call may write besides the writable ones (e.g. `['cookie']` after a
    * login). Only for host code: never pass client input here.
@@ -35,7 +47,7 @@ export interface WriteOptions {
 }
 
 /** Options of {@link SessionEngine.get}. */
-export interface GetOptions {
+export interface GetOptions extends CallOptions {
   /** Params to return: `'store.channel'`, `'account.*'`, `'public.utm_*'`, `'*'`. Default: everything. */
   readonly items?: readonly string[]
 }
@@ -124,13 +136,16 @@ export class SessionEngine<S extends object = Namespaces> {
    * Creates a session: applies `initial` (any namespace: the host decides what to copy from the
    * request), runs the create wave and the cycle, saves once.
    */
-  create(initial?: TypedChanges<S>): Promise<SessionResult<TypedSession<S>>>
-  async create(initial: Changes = {}): Promise<SessionResult> {
+  create(initial?: TypedChanges<S>, options?: CallOptions): Promise<SessionResult<TypedSession<S>>>
+  async create(initial: Changes = {}, options?: CallOptions): Promise<SessionResult> {
+    const signal = callSignal(options)
+    throwIfAborted(signal)
     const writes = await this.#validated(readChanges(initial, this.#settings.limits))
     const id = this.#generateId()
     assertId(id)
-    const outcome = await this.#cycle(EMPTY, writes, 'create', id)
+    const outcome = await this.#cycle(EMPTY, writes, 'create', id, signal)
     this.#checkLimits(EMPTY, outcome)
+    throwIfAborted(signal)
     const now = this.#clock.now()
     const session = freezeSession(id, 1, now, now, now + this.#ttlMs, outcome.namespaces)
     if (!(await this.#put(session, undefined))) throw new ConflictError(id, 1)
@@ -142,8 +157,11 @@ export class SessionEngine<S extends object = Namespaces> {
   async get(id: string, options: GetOptions = {}): Promise<Session | undefined> {
     assertId(id)
     if (typeof options !== 'object' || options === null) throw new InvalidValueError('get options must be an object')
+    const signal = callSignal(options)
+    throwIfAborted(signal)
     const filter = options.items === undefined ? undefined : compilePatterns(options.items)
     const session = await this.#load(id)
+    throwIfAborted(signal)
     if (session === undefined || filter === undefined) return session
     return Object.freeze({ ...session, namespaces: selectParams(session.namespaces, filter) })
   }
@@ -156,28 +174,35 @@ export class SessionEngine<S extends object = Namespaces> {
   patch(id: string, changes: TypedChanges<S> | Recipe, options?: WriteOptions): Promise<SessionResult<TypedSession<S>>>
   async patch(id: string, changes: Changes | Recipe, options: WriteOptions = {}): Promise<SessionResult> {
     assertId(id)
+    const signal = callSignal(options)
+    throwIfAborted(signal)
     const writable = this.#writableFor(options)
     if (typeof changes === 'function') {
-      return this.#mutate(id, (session) => this.#validated(readRecipe(changes, session.namespaces, writable, this.#settings.limits)))
+      return this.#mutate(id, (session) => this.#validated(readRecipe(changes, session.namespaces, writable, this.#settings.limits)), signal)
     }
     // checked once, before queueing: a refused call never waits for or touches the store
     const checked = this.#validated(readChanges(changes, this.#settings.limits, writable))
     const writes = checked instanceof Promise ? await checked : checked
-    return this.#mutate(id, () => writes)
+    return this.#mutate(id, () => writes, signal)
   }
 
   /** Applies an RFC 6902 JSON Patch (paths like `/public/key`) to the writable namespaces, whole or not at all. */
   applyJsonPatch(id: string, ops: readonly unknown[], options?: WriteOptions): Promise<SessionResult<TypedSession<S>>>
   async applyJsonPatch(id: string, ops: readonly unknown[], options: WriteOptions = {}): Promise<SessionResult> {
     assertId(id)
+    const signal = callSignal(options)
+    throwIfAborted(signal)
     const checked = checkJsonPatch(ops, this.#writableFor(options), this.#settings.limits)
-    return this.#mutate(id, (session) => this.#validated(applyClientPatch(checked, session.namespaces, this.#settings.limits)))
+    return this.#mutate(id, (session) => this.#validated(applyClientPatch(checked, session.namespaces, this.#settings.limits)), signal)
   }
 
   /** Removes the session. No error when it does not exist. */
-  async delete(id: string): Promise<void> {
+  async delete(id: string, options?: CallOptions): Promise<void> {
     assertId(id)
+    const signal = callSignal(options)
+    throwIfAborted(signal)
     return this.#queue.run(id, async () => {
+      throwIfAborted(signal)
       try {
         await this.#store.delete(id)
       } catch (error) {
@@ -187,10 +212,12 @@ export class SessionEngine<S extends object = Namespaces> {
   }
 
   /** Renews `expiresAt` (and `updatedAt`) without running a cycle; `version` stays. */
-  touch(id: string): Promise<TypedSession<S>>
-  async touch(id: string): Promise<Session> {
+  touch(id: string, options?: CallOptions): Promise<TypedSession<S>>
+  async touch(id: string, options?: CallOptions): Promise<Session> {
     assertId(id)
-    return this.#retrying(id, async (session, now) => {
+    const signal = callSignal(options)
+    throwIfAborted(signal)
+    return this.#retrying(id, signal, async (session, now) => {
       const next = freezeSession(id, session.version, session.createdAt, now, now + this.#ttlMs, session.namespaces)
       return (await this.#put(next, session.version)) ? next : undefined
     })
@@ -200,11 +227,13 @@ export class SessionEngine<S extends object = Namespaces> {
    * Queued read-write loop of the calls that write without a cycle: loads the session, lets `step`
    * try a compare-and-set write, and tries again on a conflict (`step` answers `undefined`).
    */
-  #retrying(id: string, step: (session: Session, now: number) => Promise<Session | undefined>): Promise<Session> {
+  #retrying(id: string, signal: AbortSignal | undefined, step: (session: Session, now: number) => Promise<Session | undefined>): Promise<Session> {
     return this.#queue.run(id, async () => {
       for (let attempt = 1; ; attempt++) {
+        throwIfAborted(signal)
         const session = await this.#load(id)
         if (session === undefined) throw new SessionNotFoundError(id)
+        throwIfAborted(signal)
         const written = await step(session, this.#clock.now())
         if (written !== undefined) return written
         if (attempt > this.#maxRetries) throw new ConflictError(id, attempt)
@@ -219,10 +248,12 @@ export class SessionEngine<S extends object = Namespaces> {
    * (create the new id, then retire the old one only if it is still at the version read). No
    * cycle runs. Rejects with `SessionNotFoundError` when the session does not exist.
    */
-  rotateId(id: string): Promise<TypedSession<S>>
-  async rotateId(id: string): Promise<Session> {
+  rotateId(id: string, options?: CallOptions): Promise<TypedSession<S>>
+  async rotateId(id: string, options?: CallOptions): Promise<Session> {
     assertId(id)
-    return this.#retrying(id, async (session, now) => {
+    const signal = callSignal(options)
+    throwIfAborted(signal)
+    return this.#retrying(id, signal, async (session, now) => {
       const newId = this.#generateId()
       assertId(newId)
       const next = freezeSession(newId, session.version + 1, session.createdAt, now, now + this.#ttlMs, session.namespaces)
@@ -268,18 +299,22 @@ export class SessionEngine<S extends object = Namespaces> {
   }
 
   /** Pure create: no store, no clock, no id. Returns the namespaces a `create(initial)` would save. */
-  runCreate(initial?: TypedChanges<S>): Promise<PureResult<TypedNamespaces<S>>>
-  async runCreate(initial: Changes = {}): Promise<PureResult> {
+  runCreate(initial?: TypedChanges<S>, options?: CallOptions): Promise<PureResult<TypedNamespaces<S>>>
+  async runCreate(initial: Changes = {}, options?: CallOptions): Promise<PureResult> {
+    const signal = callSignal(options)
+    throwIfAborted(signal)
     const writes = await this.#validated(readChanges(initial, this.#settings.limits))
-    return this.#pure(await this.#cycle(EMPTY, writes, 'create', undefined), EMPTY)
+    return this.#pure(await this.#cycle(EMPTY, writes, 'create', undefined, signal), EMPTY)
   }
 
   /** Pure cycle over `namespaces` with `changes` (any namespace): what a patch would do, without a store. */
-  runTransform(namespaces: TypedNamespaces<S> | Namespaces, changes: TypedChanges<S>): Promise<PureResult<TypedNamespaces<S>>>
-  async runTransform(namespaces: Namespaces, changes: Changes): Promise<PureResult> {
+  runTransform(namespaces: TypedNamespaces<S> | Namespaces, changes: TypedChanges<S>, options?: CallOptions): Promise<PureResult<TypedNamespaces<S>>>
+  async runTransform(namespaces: Namespaces, changes: Changes, options?: CallOptions): Promise<PureResult> {
+    const signal = callSignal(options)
+    throwIfAborted(signal)
     const base = this.#checkNamespaces(namespaces)
     const writes = await this.#validated(readChanges(changes, this.#settings.limits))
-    return this.#pure(await this.#cycle(base, writes, 'transform', undefined), base)
+    return this.#pure(await this.#cycle(base, writes, 'transform', undefined, signal), base)
   }
 
   /** Applies the `schema` validators to caller writes (sync when every validator is; throws `InvalidValueError`). */
@@ -288,17 +323,19 @@ export class SessionEngine<S extends object = Namespaces> {
   }
 
   /** {@link runCycle}, wrapped in `cycle:start` / `cycle:end` events when an inspector is set. */
-  async #cycle(base: Namespaces, writes: readonly Write[], kind: CycleReport['kind'], id: string | undefined): Promise<CycleOutcome> {
+  async #cycle(base: Namespaces, writes: readonly Write[], kind: CycleReport['kind'], id: string | undefined, signal: AbortSignal | undefined): Promise<CycleOutcome> {
     const inspect = this.#settings.inspect
-    if (inspect === undefined) return runCycle(this.#settings, base, writes, kind, id)
+    if (inspect === undefined && signal === undefined) return runCycle(this.#settings, base, writes, kind, id)
     const started = performance.now()
-    inspect({ type: 'cycle:start', kind, sessionId: id, writes: writes.map((w) => `${w.namespace}.${w.key}`) })
+    inspect?.({ type: 'cycle:start', kind, sessionId: id, writes: writes.map((w) => `${w.namespace}.${w.key}`) })
     try {
-      const outcome = await runCycle(this.#settings, base, writes, kind, id)
-      inspect({ type: 'cycle:end', kind, sessionId: id, durationMs: performance.now() - started, report: outcome.report })
+      const outcome = await runCycle(this.#settings, base, writes, kind, id, signal)
+      inspect?.({ type: 'cycle:end', kind, sessionId: id, durationMs: performance.now() - started, report: outcome.report })
       return outcome
-    } catch (error) {
-      inspect({ type: 'cycle:end', kind, sessionId: id, durationMs: performance.now() - started, error })
+    } catch (thrown) {
+      // an aborted call rejects with its signal's reason, whatever the aborted apps did meanwhile
+      const error: unknown = signal?.aborted === true ? signal.reason : thrown
+      inspect?.({ type: 'cycle:end', kind, sessionId: id, durationMs: performance.now() - started, error })
       throw error
     }
   }
@@ -349,15 +386,17 @@ export class SessionEngine<S extends object = Namespaces> {
   }
 
   /** The queued read-cycle-save loop of `patch` and `applyJsonPatch`, with compare-and-set retries. */
-  #mutate(id: string, writesFor: (session: Session) => readonly Write[] | Promise<readonly Write[]>): Promise<SessionResult> {
+  #mutate(id: string, writesFor: (session: Session) => readonly Write[] | Promise<readonly Write[]>, signal: AbortSignal | undefined): Promise<SessionResult> {
     return this.#queue.run(id, async () => {
       for (let attempt = 1; ; attempt++) {
+        throwIfAborted(signal)
         const session = await this.#load(id)
         if (session === undefined) throw new SessionNotFoundError(id)
         if (attempt > 1) this.#settings.inspect?.({ type: 'store:retry', sessionId: id, attempt })
         const writes = writesFor(session)
-        const outcome = await this.#cycle(session.namespaces, writes instanceof Promise ? await writes : writes, 'patch', id)
+        const outcome = await this.#cycle(session.namespaces, writes instanceof Promise ? await writes : writes, 'patch', id, signal)
         const report = this.#report(outcome, attempt)
+        throwIfAborted(signal)
         if (outcome.report.changed.length === 0) return { session, patch: outcome.patch, report }
         this.#checkLimits(session.namespaces, outcome)
         const now = this.#clock.now()

@@ -34,6 +34,7 @@ export function runApp(
   limits: Limits,
   timers: Timers,
   start: number = performance.now(),
+  signal?: AbortSignal,
 ): Settled | Promise<Settled> {
   const timeoutMs = app.timeoutMs
   const ctx = new RunContext(sessionId, app.name, wave)
@@ -55,6 +56,12 @@ export function runApp(
     }
     return settle(app, start, result, limits)
   }
+  // the call's deadline reaches the running transform through ctx.signal (the cycle itself stops waiting for it)
+  const onAbort = signal === undefined ? undefined : () => abortRun(ctx, signal.reason)
+  if (onAbort !== undefined) {
+    if (signal!.aborted) onAbort()
+    else signal!.addEventListener('abort', onAbort, { once: true })
+  }
   return new Promise<Settled>((resolve) => {
     let done = false
     const handle =
@@ -68,12 +75,14 @@ export function runApp(
           }, timeoutMs)
     Promise.resolve(result as PromiseLike<unknown>).then(
       (value) => {
+        if (onAbort !== undefined) signal!.removeEventListener('abort', onAbort)
         if (done) return // arrived after the timeout: ignored
         done = true
         if (timeoutMs !== undefined) timers.clearTimeout(handle)
         resolve(settle(app, start, value, limits))
       },
       (error: unknown) => {
+        if (onAbort !== undefined) signal!.removeEventListener('abort', onAbort)
         if (done) return
         done = true
         if (timeoutMs !== undefined) timers.clearTimeout(handle)
