@@ -555,6 +555,40 @@ describe('options', () => {
     }
   })
 
+  it("the request's signal is the calls' deadline: an abandoned POST stops its cycle, saves nothing, reports nothing", async () => {
+    let started = 0
+    const errors: unknown[] = []
+    const slow = defineApp({
+      name: 'slow-lookup',
+      input: { public: ['postalCode'] },
+      output: { checkout: ['regionId'] },
+      transform: async (_input, ctx) => {
+        started++
+        await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve))
+        return { checkout: { regionId: 'late' } }
+      },
+    })
+    const store = new SpyStore()
+    const engine = new SessionEngine({ apps: [slow], store })
+    const handle = createSessionHandler(engine, { signer: createTokenSigner({ keys: KEYS }), onError: (error) => errors.push(error) })
+    const controller = new AbortController()
+    const answer = handle(
+      new Request('http://shop.test/api/sessions', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ public: { postalCode: { value: '10115' } } }),
+        signal: controller.signal,
+      }),
+    )
+    while (started === 0) await new Promise((resolve) => setTimeout(resolve, 1))
+    controller.abort()
+    const response = await answer
+    expect(response.status).toBe(499)
+    expect(response.headers.get('set-cookie')).toBeNull()
+    expect(puts(store)).toBe(0)
+    expect(errors).toEqual([])
+  })
+
   it('the segment cookie is re-set only when it differs from the one the request carried', async () => {
     const { handle } = scenarioApp()
     const visitor = new Visitor(await serve(handle))
