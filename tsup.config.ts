@@ -11,6 +11,7 @@ const entry = {
   redis: 'src/redis/index.ts',
   testing: 'src/testing/index.ts',
   http: 'src/http/index.ts',
+  vtex: 'src/vtex/index.ts',
 }
 
 export default defineConfig({

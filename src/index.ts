@@ -12,6 +12,7 @@ export {
   ConflictError,
   ForbiddenWriteError,
   InvalidValueError,
+  RemoteAppError,
   SessionNotFoundError,
   SessionflowError,
   StoreError,
@@ -38,7 +39,7 @@ export { MemoryTransformCache } from './core/transform-cache'
 export type { CachePolicy, CachedResult, CachedWrite, MemoryTransformCacheOptions, TransformCache } from './core/transform-cache'
 export type { MaybePromise, MemoryStoreOptions, SessionStore } from './core/store'
 export { decodeSegmentToken } from './features/segment'
-export type { SegmentOptions, SegmentResult } from './features/segment'
+export type { SegmentOptions, SegmentResult, Segmenter } from './features/segment'
 export { MIN_KEY_BYTES, createTokenSigner } from './features/token'
 export type { TokenSigner, TokenSignerOptions } from './features/token'
 export { defineAppFor } from './core/app'

@@ -16,7 +16,7 @@ import { callSignal, throwIfAborted } from '../util/abort'
 import { compilePatterns, selectParams } from '../util/patterns'
 import { safeInspector } from '../features/inspect'
 import { KeyedQueue } from './queue'
-import { type SegmentResult, SegmentSpec, encodeSegmentToken } from '../features/segment'
+import { type SegmentResult, type Segmenter, compileSegment, encodeSegmentToken } from '../features/segment'
 import { type Recipe, readRecipe } from '../writes/recipe'
 import type { CycleReport, PureResult, SessionResult } from '../model/report'
 import type { JsonValue, Namespaces, Session, Write } from '../model/session'
@@ -73,7 +73,7 @@ export class SessionEngine<S extends object = Namespaces> {
   readonly #writable: ReadonlySet<string>
   readonly #maxRetries: number
   readonly #generateId: () => string
-  readonly #segment: SegmentSpec | undefined
+  readonly #segment: Segmenter | undefined
   readonly #queue = new KeyedQueue()
   readonly #validators: ReadonlyMap<string, StandardSchemaV1> | undefined
   /** Approximate JSON size per namespaces object, so the size limit costs what changed, not the session. */
@@ -101,7 +101,7 @@ export class SessionEngine<S extends object = Namespaces> {
     this.graph = analyseGraph(this.#settings.graph, this.#writable)
     if (options.cycles === 'refuse') refuseCycles(this.graph)
     if (options.strict === true) refuseWarnings(this.graph)
-    this.#segment = options.segment === undefined ? undefined : new SegmentSpec(options.segment)
+    this.#segment = compileSegment(options.segment)
   }
 
   #cacheRunner(graph: AppGraph, cache: TransformCache | undefined): CacheRunner | undefined {
@@ -348,8 +348,9 @@ export class SessionEngine<S extends object = Namespaces> {
 
   /**
    * The segment of a session (or of a pure result's namespaces) and its token: the configured
-   * `segment.params` that are set. `{ segment: {}, token }` when none is set or no segment is
-   * configured. Cached per (immutable) namespaces object.
+   * `segment.params` that are set, or what the configured {@link Segmenter} computes.
+   * `{ segment: {}, token }` when none is set or no segment is configured. Cached per (immutable)
+   * namespaces object.
    */
   segmentOf(source: { readonly namespaces: Namespaces }): SegmentResult {
     const namespaces = source?.namespaces
@@ -409,6 +410,8 @@ export class SessionEngine<S extends object = Namespaces> {
 
   #checkLimits(base: Namespaces, outcome: CycleOutcome): void {
     if (outcome.namespaces === base) return
+    // a segment the segmenter refuses (too large) is refused with the write, not at the next segmentOf
+    if (this.#segment !== undefined && this.#segment.touchedBy(outcome.report.changed)) this.#segment.of(outcome.namespaces)
     const limits = this.#settings.limits
     const size = this.#sizeOf(base) + outcome.sizeDelta
     if (size > limits.maxSessionBytes) {

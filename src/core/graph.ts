@@ -66,14 +66,14 @@ function push<K>(map: Map<K, number[]>, key: K, index: number): void {
 const CACHE_SIZE = 4096
 
 /**
- * The monitor index of a graph with input patterns: an exact name is one map lookup; a param of a
- * namespace with patterns costs one test per pattern of that namespace (never per app or per
- * namespace), once — then it is cached.
+ * The monitor index of a graph with input patterns: a param's first lookup costs one test per
+ * pattern of its namespace (never per app or per namespace) besides the exact-name lookup; then
+ * the answer is cached, so every later lookup is one map access.
  */
 class PatternMonitors implements MonitorIndex {
   readonly #exact: ReadonlyMap<string, readonly number[]>
   readonly #patterns: ReadonlyMap<string, ReadonlyArray<readonly [prefix: string, apps: readonly number[]]>>
-  readonly #cache = new Map<string, readonly number[] | undefined>()
+  readonly #cache = new Map<string, readonly number[]>()
 
   constructor(exact: ReadonlyMap<string, readonly number[]>, patterns: ReadonlyMap<string, ReadonlyMap<string, readonly number[]>>) {
     this.#exact = exact
@@ -81,21 +81,28 @@ class PatternMonitors implements MonitorIndex {
   }
 
   get(param: string): readonly number[] | undefined {
+    // once asked, any param is one lookup (the answer `none` stands for no app)
+    const cached = this.#cache.get(param)
+    if (cached !== undefined) return cached === NONE ? undefined : cached
     const dot = param.indexOf('.')
-    const patterns = this.#patterns.get(param.slice(0, dot))
-    if (patterns === undefined) return this.#exact.get(param)
-    if (this.#cache.has(param)) return this.#cache.get(param)
-    const key = param.slice(dot + 1)
-    let apps: Set<number> | undefined
     const exact = this.#exact.get(param)
-    for (const [prefix, list] of patterns) {
-      if (!key.startsWith(prefix)) continue
-      apps ??= new Set(exact)
-      for (const i of list) apps.add(i)
+    const patterns = this.#patterns.get(param.slice(0, dot))
+    let result = exact
+    if (patterns !== undefined) {
+      const key = param.slice(dot + 1)
+      let apps: Set<number> | undefined
+      for (const [prefix, list] of patterns) {
+        if (!key.startsWith(prefix)) continue
+        apps ??= new Set(exact)
+        for (const i of list) apps.add(i)
+      }
+      if (apps !== undefined) result = [...apps].sort((a, b) => a - b)
     }
-    const result = apps === undefined ? exact : [...apps].sort((a, b) => a - b)
     if (this.#cache.size >= CACHE_SIZE) this.#cache.clear()
-    this.#cache.set(param, result)
+    this.#cache.set(param, result ?? NONE)
     return result
   }
 }
+
+/** The cached answer "no app monitors it" (a map cannot tell a stored `undefined` from a missing key in one lookup). */
+const NONE: readonly number[] = Object.freeze([])

@@ -6,7 +6,7 @@ import { randomId } from '../util/ids'
 import { DEFAULT_LIMITS, type Limits } from '../util/json'
 import { nameProblem } from '../util/names'
 import type { Inspector } from '../features/inspect'
-import type { SegmentOptions } from '../features/segment'
+import type { SegmentOptions, Segmenter } from '../features/segment'
 import type { SchemaValidators } from '../features/schema'
 import type { Namespaces } from '../model/session'
 import { MemoryStore, type SessionStore } from './store'
@@ -63,8 +63,11 @@ export interface SessionEngineOptions<S extends object = Namespaces> {
    * engine, on the engine's clock.
    */
   readonly transformCache?: TransformCache
-  /** The params that make up a visitor's segment (a shared cache key): see {@link SessionEngine.segmentOf}. */
-  readonly segment?: SegmentOptions
+  /**
+   * The params that make up a visitor's segment (a shared cache key): see {@link SessionEngine.segmentOf}.
+   * Either `{ params }` or a {@link Segmenter} computing its own segment and token.
+   */
+  readonly segment?: SegmentOptions | Segmenter
 }
 
 /** The engine's plain options, checked, with their defaults filled in. */

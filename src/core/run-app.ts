@@ -1,6 +1,6 @@
 import type { CompiledApp, TransformContext } from './app'
 import type { Timers } from './clock'
-import { InvalidValueError } from '../model/errors'
+import { InvalidValueError, remoteStatus } from '../model/errors'
 import { type Limits, describe, isPlainObject, toJson } from '../util/json'
 import type { AppFailure, AppFailureKind } from '../model/report'
 import { validateWrites } from '../features/schema'
@@ -138,12 +138,13 @@ function timeoutReason(app: CompiledApp): Error {
 
 function failed(app: CompiledApp, start: number, kind: AppFailureKind, cause: unknown): Settled {
   const message = kind === 'timeout' ? `exceeded timeoutMs (${app.timeoutMs} ms)` : describeThrown(cause)
+  const status = remoteStatus(cause)
   return {
     app,
     durationMs: performance.now() - start,
     writes: NO_WRITES,
     undeclared: undefined,
-    error: { kind, message, cause },
+    error: status === undefined ? { kind, message, cause } : { kind, message, cause, status },
   }
 }
 

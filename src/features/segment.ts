@@ -27,6 +27,32 @@ export interface SegmentResult {
   readonly token: string
 }
 
+/**
+ * What the engine's `segment` option may be besides {@link SegmentOptions}: computes a session's
+ * segment and its token (e.g. `vtexSegment()` of `sessionflow/vtex`). `of` may throw
+ * `InvalidValueError` (a segment it refuses to encode): the engine then refuses the write that
+ * would produce it, so a session never holds a segment that cannot be issued.
+ */
+export interface Segmenter {
+  /** The segment of these namespaces and its token (the cookie value). */
+  of(namespaces: Namespaces): SegmentResult
+  /** Whether a change of these params (`ns.key`) may change the segment. */
+  touchedBy(changed: readonly string[]): boolean
+}
+
+/**
+ * The engine's `segment` option compiled: a {@link Segmenter} as given (told apart by its `of`
+ * method), or {@link SegmentOptions} checked into a {@link SegmentSpec}. Throws `ConfigError`.
+ */
+export function compileSegment(option: SegmentOptions | Segmenter | undefined): Segmenter | undefined {
+  if (option === undefined) return undefined
+  if (typeof option === 'object' && option !== null && typeof (option as Segmenter).of === 'function') {
+    if (typeof (option as Segmenter).touchedBy !== 'function') throw new ConfigError('segment: a segmenter needs of() and touchedBy() methods')
+    return option as Segmenter
+  }
+  return new SegmentSpec(option as SegmentOptions)
+}
+
 /** Per-namespace rules compiled from the patterns, so a lookup costs one map access per param. */
 interface NamespaceRule {
   all: boolean
@@ -35,7 +61,7 @@ interface NamespaceRule {
 }
 
 /** The compiled `segment` option: extracts segments and tells whether changed params touch it. */
-export class SegmentSpec {
+export class SegmentSpec implements Segmenter {
   readonly #rules = new Map<string, NamespaceRule>()
   /** Sessions are immutable: one namespaces object always has the same segment. */
   readonly #cache = new WeakMap<Namespaces, SegmentResult>()

@@ -1,5 +1,6 @@
 /** Request bodies: media type, a size bound kept while the body streams in, JSON. */
 import { InvalidValueError } from '../model/errors'
+import { readBoundedText } from '../util/bounded-read'
 import { HttpProblem } from './responses'
 
 /** `application/json` (a changes object in the configured wire shape). */
@@ -32,33 +33,10 @@ export function requireMediaType(request: Request, accepted: readonly string[]):
  * streams in — so a huge body is never buffered. Not UTF-8: `InvalidValueError`.
  */
 export async function readText(request: Request, maxBytes: number): Promise<string> {
-  const declared = request.headers.get('content-length')
-  if (declared !== null && Number(declared) > maxBytes) throw tooLarge(maxBytes)
-  if (request.body === null) return ''
-  const reader = request.body.getReader()
-  const chunks: Uint8Array[] = []
-  let size = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    size += value.byteLength
-    if (size > maxBytes) {
-      await reader.cancel().catch(() => undefined)
-      throw tooLarge(maxBytes)
-    }
-    chunks.push(value)
-  }
-  const bytes = new Uint8Array(size)
-  let offset = 0
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes)
-  } catch {
-    throw new InvalidValueError('the request body is not valid UTF-8')
-  }
+  const read = await readBoundedText(request.body, request.headers.get('content-length'), maxBytes)
+  if ('text' in read) return read.text
+  if (read.problem === 'too-large') throw tooLarge(maxBytes)
+  throw new InvalidValueError('the request body is not valid UTF-8')
 }
 
 /** The body parsed as JSON, bounded as {@link readText}; `undefined` when it is empty. */

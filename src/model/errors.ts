@@ -117,10 +117,47 @@ export class TransformLoopError extends SessionflowError {
 export class TransformFailedError extends SessionflowError {
   /** The critical app that failed. */
   readonly app: string
+  /**
+   * The HTTP status a remote app answered (its `cause` is a {@link RemoteAppError}), so an HTTP
+   * layer can answer a remote 401/403 as such; `undefined` otherwise.
+   */
+  readonly status: number | undefined
 
   constructor(app: string, message: string, cause?: unknown) {
     super('TRANSFORM_FAILED', `critical app "${app}" failed: ${message}`, { cause })
     this.app = app
+    this.status = remoteStatus(cause)
+  }
+}
+
+/**
+ * The HTTP status carried by a {@link RemoteAppError}, `undefined` for anything else. Never throws:
+ * `instanceof` on a revoked proxy (something a transform may throw) would.
+ */
+export function remoteStatus(cause: unknown): number | undefined {
+  try {
+    return cause instanceof RemoteAppError ? cause.status : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * A remote app (an `httpApp` of `sessionflow/vtex`) answered badly: a non-2xx status, a body that
+ * is not JSON or not the expected shape, writes it may not make, or no answer at all. Thrown by
+ * its transform, so like any app failure it is isolated (in the wave's report, with `status`) or,
+ * for a critical app, the `cause` of a {@link TransformFailedError} that keeps the status.
+ */
+export class RemoteAppError extends SessionflowError {
+  /** The URL called. */
+  readonly url: string
+  /** The HTTP status of the answer; `undefined` when there was none (network error). */
+  readonly status: number | undefined
+
+  constructor(url: string, status: number | undefined, message: string, cause?: unknown) {
+    super('TRANSFORM_FAILED', message, { cause })
+    this.url = url
+    this.status = status
   }
 }
 

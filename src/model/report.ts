@@ -10,6 +10,8 @@ export interface AppFailure {
   readonly message: string
   /** What the transform threw or rejected with, or the validator issues' error. */
   readonly cause?: unknown
+  /** The HTTP status a remote app answered, when the failure is one (a `RemoteAppError` with a status). */
+  readonly status?: number
 }
 
 /** One app run within a wave. */

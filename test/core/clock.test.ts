@@ -5,6 +5,19 @@ import { timersOf } from '../../src/core/clock'
 import { fcParams } from '../support/fc'
 import { flush, timerPending } from '../support/clock'
 
+describe('ManualClock', () => {
+  it('ManualClock starts where told, advances and sets', () => {
+    const clock = new ManualClock(5)
+    expect(clock.now()).toBe(5)
+    expect(clock.advance(10)).toBe(15)
+    clock.set(100)
+    expect(clock.now()).toBe(100)
+    expect(new ManualClock().now()).toBe(0)
+    expect(() => clock.advance(-1)).toThrow(RangeError)
+    expect(() => clock.set(Number.NaN)).toThrow(RangeError)
+  })
+})
+
 describe('ManualClock timers', () => {
   it('fire only when the clock reaches them, in due-time order, each reading its due time', () => {
     const clock = new ManualClock(100)

@@ -517,3 +517,40 @@ describe('pattern inputs', () => {
     expect(() => defineApp({ name: 'r', input: { c: ['k*', 'k*'] }, transform })).toThrow(/app "r".*twice/)
   })
 })
+
+describe('pattern inputs, as a property', () => {
+  it('an app with patterns behaves exactly like the same app declaring every key its patterns match', async () => {
+    const { default: fc } = await import('fast-check')
+    const { fcParams } = await import('../support/fc')
+    const KEYS = ['a', 'ab', 'abc', 'b', 'ba']
+    const declared = fc.constantFrom(...KEYS, 'a*', 'ab*', 'b*', '*')
+    const spec = fc.record({ input: fc.uniqueArray(declared, { minLength: 1, maxLength: 3 }), output: fc.constantFrom(...KEYS), salt: fc.integer({ min: 0, max: 2 }) })
+    const expand = (keys: string[]) => [...new Set(keys.flatMap((k) => (k.endsWith('*') ? KEYS.filter((x) => x.startsWith(k.slice(0, -1))) : [k])))]
+    const build = (specs: Array<{ input: string[]; output: string; salt: number }>, expanded: boolean) =>
+      specs.map((s, i) =>
+        defineApp({
+          name: `app${i}`,
+          input: { n: expanded ? expand(s.input) : s.input },
+          output: { n: [s.output] },
+          // deterministic, depends on every key and value received: any difference in inputs shows
+          transform: (input) => ({ n: { [s.output]: (JSON.stringify(Object.entries(input.n).sort()).length + s.salt) % 3 } }),
+        }),
+      )
+    const outcome = async (engine: SessionEngine, changes: Record<string, number>) => {
+      try {
+        const { namespaces, report } = await engine.runTransform({}, { n: changes })
+        return { namespaces, waves: appsPerWave(report), triggers: report.waves.map((w) => w.trigger) }
+      } catch (error) {
+        return { error: (error as Error).constructor.name, message: (error as Error).message }
+      }
+    }
+    await fc.assert(
+      fc.asyncProperty(fc.array(spec, { minLength: 1, maxLength: 4 }), fc.dictionary(fc.constantFrom(...KEYS), fc.integer({ min: 0, max: 2 }), { minKeys: 1 }), async (specs, changes) => {
+        const withPatterns = new SessionEngine({ apps: build(specs, false), maxWaves: 20 })
+        const expanded = new SessionEngine({ apps: build(specs, true), maxWaves: 20 })
+        expect(await outcome(withPatterns, changes)).toEqual(await outcome(expanded, changes))
+      }),
+      fcParams(200),
+    )
+  })
+})

@@ -414,3 +414,32 @@ describe('MemoryStore expiry and bounds', () => {
     expect(final - warm).toBeLessThan(16 * 1024 * 1024)
   }, 120_000)
 })
+
+describe('MemoryStore basics', () => {
+  it('MemoryStore compare-and-set: a new session expects none; a put expects the stored version', () => {
+    const store = new MemoryStore()
+    const s1 = Object.freeze({ id: 'a', version: 1, createdAt: 0, updatedAt: 0, expiresAt: 10, namespaces: {} })
+    const s2 = Object.freeze({ ...s1, version: 2 })
+    expect(store.put(s1, undefined)).toBe(true)
+    expect(store.put(s1, undefined)).toBe(false)
+    expect(store.put(s2, 2)).toBe(false)
+    expect(store.put(s2, 1)).toBe(true)
+    expect(store.get('a')).toBe(s2)
+    store.delete('a')
+    expect(store.get('a')).toBeUndefined()
+  })
+
+  it('MemoryStore with a clock drops expired sessions on read and on sweep', () => {
+    let now = 0
+    const store = new MemoryStore({ now: () => now })
+    const mk = (id: string, expiresAt: number) => Object.freeze({ id, version: 1, createdAt: 0, updatedAt: 0, expiresAt, namespaces: {} })
+    store.put(mk('a', 10), undefined)
+    store.put(mk('b', 20), undefined)
+    now = 10
+    expect(store.get('a')).toBeUndefined()
+    expect(store.size).toBe(1)
+    now = 20
+    expect(store.sweep()).toBe(1)
+    expect(store.size).toBe(0)
+  })
+})

@@ -3,41 +3,9 @@
  * session, logs a visitor in (a host write to the cookie namespace), changes the postal code, and
  * shows a loop being caught — printing, per wave, which apps ran, what changed and how long it took.
  */
-import { type CycleReport, SessionEngine, TransformLoopError } from '../../src/index'
+import { SessionEngine, TransformLoopError } from '../../src/index'
 import { commerceApps, consentBannerApp, consentDefaultApp } from '../support/commerce'
-
-const color = process.stdout.isTTY && !process.env.NO_COLOR
-const paint = (code: number) => (text: string) => (color ? `\x1b[${code}m${text}\x1b[0m` : text)
-const bold = paint(1)
-const dim = paint(2)
-const green = paint(32)
-const red = paint(31)
-const cyan = paint(36)
-
-function printReport(title: string, report: CycleReport): void {
-  console.log(`\n${bold(title)}  ${dim(`(${report.waves.length} waves, ${report.durationMs.toFixed(2)} ms)`)}`)
-  if (report.trigger.length > 0) console.log(`  changes: ${cyan(report.trigger.join(', '))}`)
-  for (const wave of report.waves) {
-    const why = wave.kind === 'create' ? 'create wave' : `triggered by ${wave.trigger.join(', ')}`
-    console.log(`  ${bold(`wave ${wave.wave}`)} ${dim(`${why} — ${wave.durationMs.toFixed(2)} ms`)}`)
-    for (const run of wave.apps) {
-      const what =
-        run.status === 'failed'
-          ? red(`failed (${run.error?.kind}: ${run.error?.message})`)
-          : run.changed.length > 0
-            ? green(`changed ${run.changed.join(', ')}`)
-            : dim('no change')
-      console.log(`    ${run.app.padEnd(16)} ${what} ${dim(`${run.durationMs.toFixed(2)} ms`)}`)
-    }
-    for (const conflict of wave.conflicts) {
-      console.log(`    ${red('conflict')} ${conflict.param}: ${conflict.apps.join(' vs ')}, ${conflict.winner} won`)
-    }
-  }
-}
-
-function show(label: string, value: unknown): void {
-  console.log(`  ${dim(label)} ${JSON.stringify(value)}`)
-}
+import { bold, dim, printReport, red, show } from './print'
 
 async function main(): Promise<void> {
   const engine = new SessionEngine({ apps: commerceApps })

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { ConfigError, ManualClock, SessionEngine, decodeSegmentToken } from '../../src/index'
-import type { Namespaces } from '../../src/index'
+import { ConfigError, InvalidValueError, ManualClock, SessionEngine, decodeSegmentToken } from '../../src/index'
+import type { Namespaces, Segmenter } from '../../src/index'
 import { commerceApps } from '../support/commerce'
 import { fcParams } from '../support/fc'
 
@@ -191,3 +191,33 @@ function reverseKeys(value: unknown): unknown {
   for (const key of Object.keys(value).reverse()) out[key] = reverseKeys((value as Record<string, unknown>)[key])
   return out
 }
+
+describe('a Segmenter as the segment option', () => {
+  it('is used as given: its of() makes segmentOf, its touchedBy() makes segmentChanged', async () => {
+    const calls: string[][] = []
+    const segmenter: Segmenter = {
+      of: (namespaces) => ({ segment: {}, token: `country=${String(namespaces.public?.country ?? '')}` }),
+      touchedBy: (changed) => (calls.push([...changed]), changed.includes('public.country')),
+    }
+    const engine = new SessionEngine({ segment: segmenter })
+    const { session, report } = await engine.create({ public: { country: 'BR' } })
+    expect(engine.segmentOf(session).token).toBe('country=BR')
+    expect(report.segmentChanged).toBe(true)
+    expect((await engine.patch(session.id, { public: { other: 1 } })).report.segmentChanged).toBe(false)
+    expect(calls).toContainEqual(['public.other'])
+  })
+
+  it('a segmenter whose of() refuses a segment makes the write fail, and nothing is saved', async () => {
+    const segmenter: Segmenter = {
+      of: (namespaces) => {
+        if (namespaces.public?.country === 'XX') throw new InvalidValueError('no segment for XX')
+        return { segment: {}, token: 't' }
+      },
+      touchedBy: () => true,
+    }
+    const engine = new SessionEngine({ segment: segmenter })
+    const { session } = await engine.create({ public: { country: 'BR' } })
+    await expect(engine.patch(session.id, { public: { country: 'XX' } })).rejects.toThrow(/no segment for XX/)
+    expect(await engine.get(session.id)).toEqual(session)
+  })
+})

@@ -9,7 +9,7 @@
  */
 import { availableParallelism } from 'node:os'
 import { runFleet } from './fleet'
-import { startRedis, uniquePrefix } from './server'
+import { startRedis, uniquePrefix } from '../support/redis'
 
 const PATCHES = Number(process.env.BENCH_PATCHES ?? 10_000)
 const CONCURRENCY = 32

@@ -3,36 +3,26 @@
  * Redis: 250 concurrent read-modify-write patches each. Only compare-and-set and the engine's
  * retries keep them from losing updates.
  */
-import type { Redis } from 'ioredis'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { SessionEngine } from '../../src/index'
 import { RedisStore } from '../../src/redis'
 import { commerceApps } from '../support/commerce'
 import { runFleet } from './fleet'
-import { type TestRedis, connect, startRedis, uniquePrefix } from './server'
+import { uniquePrefix } from '../support/redis'
+import { useRedis } from '../support/redis-hooks'
 import { tallyApp } from './apps'
 
 const PROCESSES = 4
 const PATCHES = 250
 const SESSIONS = 10
 
-let redis: TestRedis
-let client: Redis
+const redis = useRedis()
 
-beforeAll(async () => {
-  redis = await startRedis()
-  client = connect(redis.url)
-})
-
-afterAll(async () => {
-  await client?.quit()
-  await redis?.stop()
-})
 
 describe('several processes on one Redis', () => {
   it(`${PROCESSES} processes x ${PATCHES} concurrent patches on ${SESSIONS} shared sessions lose nothing`, async () => {
     const prefix = uniquePrefix('multiprocess')
-    const engine = new SessionEngine({ apps: [...commerceApps, tallyApp], store: new RedisStore({ client, prefix }) })
+    const engine = new SessionEngine({ apps: [...commerceApps, tallyApp], store: new RedisStore({ client: redis.client, prefix }) })
     const created = await Promise.all(Array.from({ length: SESSIONS }, () => engine.create({ public: { count: 0 } })))
     const ids = created.map((r) => r.session.id)
     for (const r of created) expect(r.session.version).toBe(1)

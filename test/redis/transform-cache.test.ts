@@ -1,22 +1,12 @@
 /** RedisTransformCache against a real redis-server: shared by engines, expiry by Redis, failures are misses. */
 import { Redis } from 'ioredis'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { SessionEngine, defineApp } from '../../src/index'
 import { RedisTransformCache } from '../../src/redis'
-import { type TestRedis, connect, freePort, startRedis, uniquePrefix } from './server'
+import { freePort, uniquePrefix } from '../support/redis'
+import { useRedis } from '../support/redis-hooks'
 
-let redis: TestRedis
-let client: Redis
-
-beforeAll(async () => {
-  redis = await startRedis()
-  client = connect(redis.url)
-})
-
-afterAll(async () => {
-  await client?.quit()
-  await redis?.stop()
-})
+const redis = useRedis()
 
 function lookup(ttlMs = 60_000) {
   const calls: string[] = []
@@ -38,8 +28,8 @@ describe('RedisTransformCache', () => {
   it('two engines (two processes) share results; keys are prefix + app + input, with the ttl', async () => {
     const prefix = uniquePrefix('cache')
     const { app, calls } = lookup()
-    const a = new SessionEngine({ apps: [app], transformCache: new RedisTransformCache({ client, prefix }) })
-    const b = new SessionEngine({ apps: [app], transformCache: new RedisTransformCache({ client, prefix }) })
+    const a = new SessionEngine({ apps: [app], transformCache: new RedisTransformCache({ client: redis.client, prefix }) })
+    const b = new SessionEngine({ apps: [app], transformCache: new RedisTransformCache({ client: redis.client, prefix }) })
     const first = await a.create({ public: { postalCode: '10115', other: 1 } })
     const second = await b.create({ public: { postalCode: '10115' } })
     expect(calls).toEqual(['10115'])
@@ -47,8 +37,8 @@ describe('RedisTransformCache', () => {
     expect(first.report.waves[0]!.apps[0]!.cached).toBeUndefined()
     expect(second.report.waves[0]!.apps[0]!.cached).toBe(true)
     const key = `${prefix}region:{"public":{"postalCode":"10115"}}`
-    expect(JSON.parse((await client.get(key))!)).toEqual({ writes: [{ namespace: 'checkout', key: 'regionId', value: 'r-10115' }, { namespace: 'checkout', key: 'zone' }] })
-    const ttl = await client.pttl(key)
+    expect(JSON.parse((await redis.client.get(key))!)).toEqual({ writes: [{ namespace: 'checkout', key: 'regionId', value: 'r-10115' }, { namespace: 'checkout', key: 'zone' }] })
+    const ttl = await redis.client.pttl(key)
     expect(ttl).toBeGreaterThan(50_000)
     expect(ttl).toBeLessThanOrEqual(60_000)
   })
@@ -56,7 +46,7 @@ describe('RedisTransformCache', () => {
   it('Redis expires entries after ttlMs', async () => {
     const prefix = uniquePrefix('cache-ttl')
     const { app, calls } = lookup(30)
-    const engine = new SessionEngine({ apps: [app], transformCache: new RedisTransformCache({ client, prefix }) })
+    const engine = new SessionEngine({ apps: [app], transformCache: new RedisTransformCache({ client: redis.client, prefix }) })
     await engine.runCreate({ public: { postalCode: '1' } })
     await new Promise((resolve) => setTimeout(resolve, 80))
     await engine.runCreate({ public: { postalCode: '1' } })
@@ -66,9 +56,9 @@ describe('RedisTransformCache', () => {
   it('foreign data under a key is a miss', async () => {
     const prefix = uniquePrefix('cache-foreign')
     const { app, calls } = lookup()
-    const cache = new RedisTransformCache({ client, prefix })
-    await client.set(cache.keyOf('region', '{"public":{"postalCode":"2"}}'), 'not json')
-    await client.set(cache.keyOf('region', '{"public":{"postalCode":"3"}}'), JSON.stringify({ writes: [{ namespace: 'cookie', key: 'x', value: 1 }] }))
+    const cache = new RedisTransformCache({ client: redis.client, prefix })
+    await redis.client.set(cache.keyOf('region', '{"public":{"postalCode":"2"}}'), 'not json')
+    await redis.client.set(cache.keyOf('region', '{"public":{"postalCode":"3"}}'), JSON.stringify({ writes: [{ namespace: 'cookie', key: 'x', value: 1 }] }))
     const engine = new SessionEngine({ apps: [app], transformCache: cache })
     expect((await engine.runCreate({ public: { postalCode: '2' } })).namespaces.checkout).toEqual({ regionId: 'r-2' })
     const three = await engine.runCreate({ public: { postalCode: '3' } })
@@ -91,7 +81,7 @@ describe('RedisTransformCache', () => {
   it('checks its options', () => {
     expect(() => new RedisTransformCache(null as never)).toThrow(TypeError)
     expect(() => new RedisTransformCache({ client: {} as never })).toThrow(TypeError)
-    expect(() => new RedisTransformCache({ client, prefix: 1 as never })).toThrow(TypeError)
-    expect(() => new RedisTransformCache({ client, timeoutMs: 0 })).toThrow(TypeError)
+    expect(() => new RedisTransformCache({ client: redis.client, prefix: 1 as never })).toThrow(TypeError)
+    expect(() => new RedisTransformCache({ client: redis.client, timeoutMs: 0 })).toThrow(TypeError)
   })
 })

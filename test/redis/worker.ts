@@ -13,7 +13,7 @@ import { SessionEngine } from '../../src/index'
 import { RedisStore } from '../../src/redis'
 import { commerceApps } from '../support/commerce'
 import { tallyApp } from './apps'
-import { connect } from './server'
+import { connect } from '../support/redis'
 
 /** What the parent sends first. */
 export interface WorkerJob {

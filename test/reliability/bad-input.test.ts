@@ -14,7 +14,7 @@ import {
   SessionEngine,
   defineApp,
 } from '../../src/index'
-import { counterIds, expectPrototypesUntouched, expectRejects } from '../support/faults'
+import { counterIds, expectPrototypesUntouched, expectRejects, expectUnchanged } from '../support/faults'
 
 /** A bad value, made fresh per use (some count their own reads). */
 interface BadCase {
@@ -151,14 +151,6 @@ async function setup(): Promise<{ engine: SessionEngine; store: MemoryStore; ses
   const engine = new SessionEngine({ apps: [echo], store, clock: new ManualClock(1_000), generateId: counterIds() })
   const { session } = await engine.create({ public: { x: 'kept', other: [1, { a: 2 }] }, cookie: { token: 't' } })
   return { engine, store, session }
-}
-
-/** The store holds exactly `session` (same object, so not even an equal rewrite happened) and nothing else. */
-async function expectUnchanged(engine: SessionEngine, store: MemoryStore, session: Session): Promise<void> {
-  expect(store.size).toBe(1)
-  expect(store.get(session.id)).toBe(session)
-  expect(await engine.get(session.id)).toEqual(session)
-  expectPrototypesUntouched()
 }
 
 type Entry = (engine: SessionEngine, id: string, value: unknown) => Promise<unknown>

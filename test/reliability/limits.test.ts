@@ -19,19 +19,13 @@ import {
 import { checkValue, jsonStringBytes, sizeOf } from '../../src/util/json'
 import type { JsonValue } from '../../src/index'
 import { fcParams } from '../support/fc'
-import { counterIds, expectPrototypesUntouched, expectRejects } from '../support/faults'
+import { counterIds, expectRejects, expectUnchanged } from '../support/faults'
 
 async function setup(limits?: Partial<Limits>, apps = [] as ReturnType<typeof defineApp>[]) {
   const store = new MemoryStore()
   const engine = new SessionEngine({ apps, store, limits, clock: new ManualClock(0), generateId: counterIds() })
   const { session } = await engine.create({ public: { seed: 1 } })
   return { engine, store, session }
-}
-
-async function expectUnchanged(engine: SessionEngine, store: MemoryStore, session: Session): Promise<void> {
-  expect(store.get(session.id)).toBe(session)
-  expect(await engine.get(session.id)).toEqual(session)
-  expectPrototypesUntouched()
 }
 
 /** Every client entry point writing `public.x = value`. */

@@ -8,20 +8,13 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { InvalidValueError, ManualClock, MemoryStore, type Session, SessionEngine } from '../../src/index'
 import { fcParams } from '../support/fc'
-import { counterIds, expectPrototypesUntouched, expectRejects } from '../support/faults'
+import { counterIds, expectRejects, expectUnchanged } from '../support/faults'
 
 async function setup(): Promise<{ engine: SessionEngine; store: MemoryStore; session: Session }> {
   const store = new MemoryStore()
   const engine = new SessionEngine({ store, clock: new ManualClock(0), generateId: counterIds() })
   const { session } = await engine.create({ public: { a: 1, list: [1, 2, 3], obj: { k: 'v' } }, account: { id: 'u1' } })
   return { engine, store, session }
-}
-
-async function expectUnchanged(engine: SessionEngine, store: MemoryStore, session: Session): Promise<void> {
-  expect(store.size).toBe(1)
-  expect(store.get(session.id)).toBe(session)
-  expect(await engine.get(session.id)).toEqual(session)
-  expectPrototypesUntouched()
 }
 
 /** Calls a method and checks it returned a promise (a synchronous throw would escape `.catch` handlers). */

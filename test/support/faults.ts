@@ -3,7 +3,7 @@
  * and small assertions about "refused, typed, nothing saved".
  */
 import { expect } from 'vitest'
-import { ConflictError, MemoryStore, type Session, type SessionStore } from '../../src/index'
+import { ConflictError, MemoryStore, type Session, type SessionEngine, type SessionStore } from '../../src/index'
 
 /**
  * What one store call does: pass through, fail synchronously (`throw`), fail asynchronously
@@ -147,6 +147,17 @@ export function expectPrototypesUntouched(): void {
   expect(({} as Record<string, unknown>).polluted).toBeUndefined()
   expect(([] as unknown as Record<string, unknown>).polluted).toBeUndefined()
   expect(Object.getPrototypeOf({})).toBe(Object.prototype)
+}
+
+/**
+ * A refused call changed nothing: the store holds only `session` (the same object, so not even an
+ * equal rewrite happened), `get` still returns it, and no built-in prototype was touched.
+ */
+export async function expectUnchanged(engine: SessionEngine, store: MemoryStore, session: Session): Promise<void> {
+  expect(store.size).toBe(1)
+  expect(store.get(session.id)).toBe(session)
+  expect(await engine.get(session.id)).toEqual(session)
+  expectPrototypesUntouched()
 }
 
 export { expectRejects } from './errors'

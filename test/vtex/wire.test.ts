@@ -42,3 +42,26 @@ describe('VTEX wire shape', () => {
     expect(() => fromVtexNamespaces({ public: { country: 'BR' } })).toThrow(/public\.country: expected \{ "value": \.\.\. \}/)
   })
 })
+
+describe('VTEX wire shape, worst values', () => {
+  it('refuses any param that is not exactly { value } (property)', () => {
+    const notWrapped = fc.oneof(
+      // a bare value, unless it happens to be exactly { value }
+      value.filter((v) => !(typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).join() === 'value')),
+      fc.dictionary(name.filter((k) => k !== 'value'), value, { minKeys: 1 }),
+      fc.record({ value, extra: value }),
+    )
+    fc.assert(
+      fc.property(name, name, notWrapped, (ns, key, bad) => {
+        expect(() => fromVtexNamespaces({ [ns]: { [key]: bad } })).toThrow(InvalidValueError)
+      }),
+      fcParams(200),
+    )
+  })
+
+  it('refuses a value over the limits, and a proxy whose traps throw, with InvalidValueError', () => {
+    expect(() => fromVtexNamespaces({ p: { k: { value: 'x'.repeat(20_000) } } })).toThrow(InvalidValueError)
+    const hostile = new Proxy({}, { ownKeys: () => { throw new Error('trap') } })
+    expect(() => fromVtexNamespaces({ p: hostile })).toThrow(InvalidValueError)
+  })
+})

@@ -1,12 +1,14 @@
 /**
- * Finds the Redis the tests run against. `.ci/run` starts one and sets SESSIONFLOW_REDIS_URL;
- * a local `npm test` without it starts a private redis-server (no persistence, loopback, random
- * port) when the binary exists. Otherwise the tests fail loudly: Redis tests never skip.
+ * Finds the Redis the tests run against: SESSIONFLOW_REDIS_URL when set (`.ci/run` starts one),
+ * else a private redis-server started here (no persistence, loopback, random port). Test files
+ * that use it are left out of a run that has neither (see `redis-switch.ts`); started anyway
+ * (SESSIONFLOW_REQUIRE_REDIS=1) they fail, saying how to get a Redis.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { createServer } from 'node:net'
 import { Redis } from 'ioredis'
+import { REDIS_HOW_TO, redisServerProblem } from './redis-switch'
 
 /** A reachable Redis and how to let go of it. */
 export interface TestRedis {
@@ -16,10 +18,7 @@ export interface TestRedis {
   stop(): Promise<void>
 }
 
-const INSTALL_HINT =
-  'Redis tests need a redis-server. Install one (Debian/Ubuntu: `apt-get update && apt-get install -y redis-server`; ' +
-  'macOS: `brew install redis`) so the tests can start it themselves, or point SESSIONFLOW_REDIS_URL at a running ' +
-  'server (e.g. redis://127.0.0.1:6379). `.ci/run` does both for CI.'
+const INSTALL_HINT = `Redis tests need a Redis: ${REDIS_HOW_TO}. \`.ci/run\` does both for CI.`
 
 /** The Redis to test against; throws (with how to fix it) when there is none. */
 export async function startRedis(): Promise<TestRedis> {
@@ -28,10 +27,8 @@ export async function startRedis(): Promise<TestRedis> {
     await ping(fromEnv, `SESSIONFLOW_REDIS_URL=${fromEnv}`)
     return { url: fromEnv, stop: async () => undefined }
   }
-  const probe = spawnSync('redis-server', ['--version'], { encoding: 'utf8' })
-  if (probe.error !== undefined || probe.status !== 0) {
-    throw new Error(`redis-server not found (${probe.error?.message ?? probe.stderr}). ${INSTALL_HINT}`)
-  }
+  const problem = redisServerProblem()
+  if (problem !== undefined) throw new Error(`${problem}. ${INSTALL_HINT}`)
   const port = await freePort()
   // redis-server runs under a small shell that stops it when our stdin pipe closes, so a test
   // worker that dies without running afterAll (crash, kill -9) leaves no server behind
