@@ -215,9 +215,7 @@ export class SessionEngine<S extends object = Namespaces> {
   touch(id: string, options?: CallOptions): Promise<TypedSession<S>>
   async touch(id: string, options?: CallOptions): Promise<Session> {
     assertId(id)
-    const signal = callSignal(options)
-    throwIfAborted(signal)
-    return this.#retrying(id, signal, async (session, now) => {
+    return this.#retrying(id, options, async (session, now) => {
       const next = freezeSession(id, session.version, session.createdAt, now, now + this.#ttlMs, session.namespaces)
       return (await this.#put(next, session.version)) ? next : undefined
     })
@@ -227,7 +225,9 @@ export class SessionEngine<S extends object = Namespaces> {
    * Queued read-write loop of the calls that write without a cycle: loads the session, lets `step`
    * try a compare-and-set write, and tries again on a conflict (`step` answers `undefined`).
    */
-  #retrying(id: string, signal: AbortSignal | undefined, step: (session: Session, now: number) => Promise<Session | undefined>): Promise<Session> {
+  #retrying(id: string, options: CallOptions | undefined, step: (session: Session, now: number) => Promise<Session | undefined>): Promise<Session> {
+    const signal = callSignal(options)
+    throwIfAborted(signal)
     return this.#queue.run(id, async () => {
       for (let attempt = 1; ; attempt++) {
         throwIfAborted(signal)
@@ -251,9 +251,7 @@ export class SessionEngine<S extends object = Namespaces> {
   rotateId(id: string, options?: CallOptions): Promise<TypedSession<S>>
   async rotateId(id: string, options?: CallOptions): Promise<Session> {
     assertId(id)
-    const signal = callSignal(options)
-    throwIfAborted(signal)
-    return this.#retrying(id, signal, async (session, now) => {
+    return this.#retrying(id, options, async (session, now) => {
       const newId = this.#generateId()
       assertId(newId)
       const next = freezeSession(newId, session.version + 1, session.createdAt, now, now + this.#ttlMs, session.namespaces)
