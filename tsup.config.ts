@@ -24,7 +24,7 @@ export default defineConfig({
   target: 'es2022',
   // no Node built-ins, no Node globals: the same files run in Deno, Bun and workerd
   platform: 'neutral',
-  external: ['immer', 'fast-json-patch'],
+  external: ['immer'],
   // Code shared by several entries goes into one chunk, for CommonJS too (tsup splits only ESM by
   // default). Without it, dist/testing.cjs would carry its own copy of the engine, so an error or
   // a ManualClock from `require('sessionflow/testing')` would fail `instanceof` against the

@@ -2,6 +2,7 @@ export { defineApp } from './core/app'
 export type { App, AppConfig, AppInput, AppOutput, ParamDeclaration, TransformContext } from './core/app'
 export type { Changes } from './writes/changes'
 export { ManualClock, systemClock } from './core/clock'
+export { DEFAULT_RETRY_POLICY, type RetryPolicy } from './core/update-loop'
 export type { Clock } from './core/clock'
 export { SessionEngine } from './core/engine'
 export type { CallOptions, GetOptions, WriteOptions } from './core/engine'
@@ -12,6 +13,7 @@ export {
   ConflictError,
   ForbiddenWriteError,
   InvalidValueError,
+  ReentrantCallError,
   RemoteAppError,
   SessionNotFoundError,
   SessionflowError,

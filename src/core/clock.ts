@@ -10,10 +10,12 @@ export interface Clock {
   setTimeout?(fn: () => void, ms: number): unknown
   /** Cancels a timer of `setTimeout` that has not fired; an unknown or spent handle is ignored. */
   clearTimeout?(handle: unknown): void
+  /** A number in [0, 1): the jitter of the pauses between conflict retries. Default `Math.random`. */
+  random?(): number
 }
 
 /** What app timeouts run on: a clock's timers and the time they are measured in. */
-export type Timers = Required<Clock>
+export type Timers = Required<Omit<Clock, 'random'>> & Pick<Clock, 'random'>
 
 // wrapped, not the functions themselves: called as a method of another object, a browser's
 // global setTimeout throws "Illegal invocation"
@@ -62,6 +64,13 @@ export class ManualClock implements Clock {
   #now: number
   #seq = 0
   readonly #timers = new Map<number, ManualTimer>()
+
+  /**
+   * The jitter of the pauses between conflict retries (see {@link Clock.random}): 0 unless
+   * replaced, so on this clock a conflict is re-run at once, without a timer nobody advances.
+   * Assign another source (`clock.random = () => 0.5`) to have retries pause on this clock's timers.
+   */
+  random: () => number = () => 0
 
   /** Starts at `startMs` (default 0). */
   constructor(startMs = 0) {

@@ -1,26 +1,29 @@
+import type { TransformContext } from './app'
 import { type Changes, readChanges } from '../writes/changes'
 import { applyClientPatch, checkJsonPatch } from '../writes/json-patch'
 import { type Clock, timersOf } from './clock'
 import { type SessionEngineOptions, checkOptions } from './options'
 import { type CycleOutcome, type CycleSettings, runCycle } from './cycle'
 import { Draft } from './draft'
-import { ConfigError, ConflictError, InvalidValueError, SessionNotFoundError, StoreError } from '../model/errors'
+import { ConfigError, ConflictError, InvalidValueError, ReentrantCallError, SessionNotFoundError, StoreError } from '../model/errors'
 import { type AppGraph, buildGraph } from './graph'
 import { CacheRunner } from './cached-run'
 import { MemoryTransformCache, type TransformCache } from './transform-cache'
 import { type GraphInfo, analyseGraph, refuseCycles, refuseWarnings } from '../features/graph-analysis'
 import { assertId } from '../util/ids'
-import { type Limits, sizeOf } from '../util/json'
+import { type Limits, asInvalidValue, readList, sizeOf } from '../util/json'
 import { nameProblem } from '../util/names'
 import { callSignal, throwIfAborted } from '../util/abort'
 import { compilePatterns, selectParams } from '../util/patterns'
 import { safeInspector } from '../features/inspect'
 import { KeyedQueue } from './queue'
+import { runningTransform } from './run-app'
+import { CONFLICT, type LoopClock, type RetryPolicy, updateLoop } from './update-loop'
 import { type SegmentResult, type Segmenter, compileSegment, encodeSegmentToken } from '../features/segment'
 import { type Recipe, readRecipe } from '../writes/recipe'
 import type { CycleReport, PureResult, SessionResult } from '../model/report'
 import type { JsonValue, Namespaces, Session, Write } from '../model/session'
-import { brandAndFreeze, deepFreeze, freezeSession, frozenDownToNamespaces, isOwnSession, storedSessionProblem } from './stored-session'
+import { adoptStoredSession, freezeSession } from './stored-session'
 import { compileSchema, validateWrites } from '../features/schema'
 import type { StandardSchemaV1 } from '../features/standard-schema'
 import type { SessionStore } from './store'
@@ -44,6 +47,13 @@ export interface WriteOptions extends CallOptions {
    * login). Only for host code: never pass client input here.
    */
   readonly allow?: readonly string[]
+  /**
+   * The `ctx` of the transform making this call, when a transform calls the engine. A call that
+   * would wait for a cycle waiting on that very transform (its own session's, or another session's
+   * whose transform waits on this one) then fails at once with `ReentrantCallError` instead of
+   * waiting forever. Calls made in a transform's synchronous part are recognized without it.
+   */
+  readonly from?: TransformContext
 }
 
 /** Options of {@link SessionEngine.get}. */
@@ -71,10 +81,16 @@ export class SessionEngine<S extends object = Namespaces> {
   readonly #clock: Clock
   readonly #ttlMs: number
   readonly #writable: ReadonlySet<string>
-  readonly #maxRetries: number
+  readonly #retry: RetryPolicy
+  /** The update loop's pauses: on the app timers' clock, jittered by the engine clock's `random` (if any). */
+  readonly #loopClock: LoopClock
   readonly #generateId: () => string
   readonly #segment: Segmenter | undefined
   readonly #queue = new KeyedQueue()
+  /** Sessions with a call running in this engine (its queue's current task). */
+  readonly #running = new Set<string>()
+  /** Pending calls made from transforms: caller session -> called session -> how many. */
+  readonly #waits = new Map<string, Map<string, number>>()
   readonly #validators: ReadonlyMap<string, StandardSchemaV1> | undefined
   /** Approximate JSON size per namespaces object, so the size limit costs what changed, not the session. */
   readonly #sizes = new WeakMap<Namespaces, number>()
@@ -86,7 +102,7 @@ export class SessionEngine<S extends object = Namespaces> {
     this.#store = checked.store
     this.#ttlMs = checked.ttlMs
     this.#writable = checked.writable
-    this.#maxRetries = checked.maxRetries
+    this.#retry = checked.retry
     this.#generateId = checked.generateId
     this.#validators = compileSchema(options.schema)
     const graph = buildGraph(options.apps ?? [], options.timeoutMs, this.#validators)
@@ -97,6 +113,13 @@ export class SessionEngine<S extends object = Namespaces> {
       timers: timersOf(checked.clock),
       inspect: safeInspector(options.inspect),
       cache: this.#cacheRunner(graph, options.transformCache),
+    }
+    const { timers } = this.#settings
+    const clock = checked.clock
+    this.#loopClock = {
+      now: () => timers.now(),
+      setTimeout: (fn, ms) => timers.setTimeout(fn, ms),
+      ...(typeof clock.random === 'function' ? { random: () => clock.random!() } : {}),
     }
     this.graph = analyseGraph(this.#settings.graph, this.#writable)
     if (options.cycles === 'refuse') refuseCycles(this.graph)
@@ -138,8 +161,7 @@ export class SessionEngine<S extends object = Namespaces> {
    */
   create(initial?: TypedChanges<S>, options?: CallOptions): Promise<SessionResult<TypedSession<S>>>
   async create(initial: Changes = {}, options?: CallOptions): Promise<SessionResult> {
-    const signal = callSignal(options)
-    throwIfAborted(signal)
+    const signal = signalOf(options)
     const writes = await this.#validated(readChanges(initial, this.#settings.limits))
     const id = this.#generateId()
     assertId(id)
@@ -156,10 +178,9 @@ export class SessionEngine<S extends object = Namespaces> {
   get(id: string, options?: GetOptions): Promise<TypedSession<S> | undefined>
   async get(id: string, options: GetOptions = {}): Promise<Session | undefined> {
     assertId(id)
-    if (typeof options !== 'object' || options === null) throw new InvalidValueError('get options must be an object')
-    const signal = callSignal(options)
-    throwIfAborted(signal)
-    const filter = options.items === undefined ? undefined : compilePatterns(options.items)
+    const signal = signalOf(options)
+    const items = optionOf(options, 'items', 'get options')
+    const filter = items === undefined ? undefined : compilePatterns(items)
     const session = await this.#load(id)
     throwIfAborted(signal)
     if (session === undefined || filter === undefined) return session
@@ -174,34 +195,33 @@ export class SessionEngine<S extends object = Namespaces> {
   patch(id: string, changes: TypedChanges<S> | Recipe, options?: WriteOptions): Promise<SessionResult<TypedSession<S>>>
   async patch(id: string, changes: Changes | Recipe, options: WriteOptions = {}): Promise<SessionResult> {
     assertId(id)
-    const signal = callSignal(options)
-    throwIfAborted(signal)
+    const signal = signalOf(options)
+    const caller = callerOf(options)
     const writable = this.#writableFor(options)
     if (typeof changes === 'function') {
-      return this.#mutate(id, (session) => this.#validated(readRecipe(changes, session.namespaces, writable, this.#settings.limits)), signal)
+      return this.#mutate(id, caller, signal, (session) => this.#validated(readRecipe(changes, session.namespaces, writable, this.#settings.limits)))
     }
     // checked once, before queueing: a refused call never waits for or touches the store
     const checked = this.#validated(readChanges(changes, this.#settings.limits, writable))
     const writes = checked instanceof Promise ? await checked : checked
-    return this.#mutate(id, () => writes, signal)
+    return this.#mutate(id, caller, signal, () => writes)
   }
 
   /** Applies an RFC 6902 JSON Patch (paths like `/public/key`) to the writable namespaces, whole or not at all. */
   applyJsonPatch(id: string, ops: readonly unknown[], options?: WriteOptions): Promise<SessionResult<TypedSession<S>>>
   async applyJsonPatch(id: string, ops: readonly unknown[], options: WriteOptions = {}): Promise<SessionResult> {
     assertId(id)
-    const signal = callSignal(options)
-    throwIfAborted(signal)
+    const signal = signalOf(options)
+    const caller = callerOf(options)
     const checked = checkJsonPatch(ops, this.#writableFor(options), this.#settings.limits)
-    return this.#mutate(id, (session) => this.#validated(applyClientPatch(checked, session.namespaces, this.#settings.limits)), signal)
+    return this.#mutate(id, caller, signal, (session) => this.#validated(applyClientPatch(checked, session.namespaces, this.#settings.limits)))
   }
 
-  /** Removes the session. No error when it does not exist. */
-  async delete(id: string, options?: CallOptions): Promise<void> {
+  /** Removes the session. No error when it does not exist. `options.from`: see {@link WriteOptions.from}. */
+  async delete(id: string, options?: Pick<WriteOptions, 'from' | 'signal'>): Promise<void> {
     assertId(id)
-    const signal = callSignal(options)
-    throwIfAborted(signal)
-    return this.#queue.run(id, async () => {
+    const signal = signalOf(options)
+    return this.#queued(id, callerOf(options), async () => {
       throwIfAborted(signal)
       try {
         await this.#store.delete(id)
@@ -211,33 +231,16 @@ export class SessionEngine<S extends object = Namespaces> {
     })
   }
 
-  /** Renews `expiresAt` (and `updatedAt`) without running a cycle; `version` stays. */
-  touch(id: string, options?: CallOptions): Promise<TypedSession<S>>
-  async touch(id: string, options?: CallOptions): Promise<Session> {
+  /** Renews `expiresAt` (and `updatedAt`) without running a cycle; `version` stays. `options.from`: see {@link WriteOptions.from}. */
+  touch(id: string, options?: Pick<WriteOptions, 'from' | 'signal'>): Promise<TypedSession<S>>
+  async touch(id: string, options?: Pick<WriteOptions, 'from' | 'signal'>): Promise<Session> {
     assertId(id)
-    return this.#retrying(id, options, async (session, now) => {
+    const signal = signalOf(options)
+    return this.#update(id, callerOf(options), async () => {
+      const session = await this.#loaded(id, signal)
+      const now = this.#clock.now()
       const next = freezeSession(id, session.version, session.createdAt, now, now + this.#ttlMs, session.namespaces)
-      return (await this.#put(next, session.version)) ? next : undefined
-    })
-  }
-
-  /**
-   * Queued read-write loop of the calls that write without a cycle: loads the session, lets `step`
-   * try a compare-and-set write, and tries again on a conflict (`step` answers `undefined`).
-   */
-  #retrying(id: string, options: CallOptions | undefined, step: (session: Session, now: number) => Promise<Session | undefined>): Promise<Session> {
-    const signal = callSignal(options)
-    throwIfAborted(signal)
-    return this.#queue.run(id, async () => {
-      for (let attempt = 1; ; attempt++) {
-        throwIfAborted(signal)
-        const session = await this.#load(id)
-        if (session === undefined) throw new SessionNotFoundError(id)
-        throwIfAborted(signal)
-        const written = await step(session, this.#clock.now())
-        if (written !== undefined) return written
-        if (attempt > this.#maxRetries) throw new ConflictError(id, attempt)
-      }
+      return (await this.#put(next, session.version)) ? next : CONFLICT
     })
   }
 
@@ -248,14 +251,17 @@ export class SessionEngine<S extends object = Namespaces> {
    * (create the new id, then retire the old one only if it is still at the version read). No
    * cycle runs. Rejects with `SessionNotFoundError` when the session does not exist.
    */
-  rotateId(id: string, options?: CallOptions): Promise<TypedSession<S>>
-  async rotateId(id: string, options?: CallOptions): Promise<Session> {
+  rotateId(id: string, options?: Pick<WriteOptions, 'from' | 'signal'>): Promise<TypedSession<S>>
+  async rotateId(id: string, options?: Pick<WriteOptions, 'from' | 'signal'>): Promise<Session> {
     assertId(id)
-    return this.#retrying(id, options, async (session, now) => {
+    const signal = signalOf(options)
+    return this.#update(id, callerOf(options), async () => {
+      const session = await this.#loaded(id, signal)
       const newId = this.#generateId()
       assertId(newId)
+      const now = this.#clock.now()
       const next = freezeSession(newId, session.version + 1, session.createdAt, now, now + this.#ttlMs, session.namespaces)
-      return newId !== id && (await this.#rotate(next, session)) ? next : undefined
+      return newId !== id && (await this.#rotate(next, session)) ? next : CONFLICT
     })
   }
 
@@ -296,11 +302,19 @@ export class SessionEngine<S extends object = Namespaces> {
     }
   }
 
+  /** The session of an update attempt (`SessionNotFoundError` when there is none), the call's signal checked around the read. */
+  async #loaded(id: string, signal: AbortSignal | undefined): Promise<Session> {
+    throwIfAborted(signal)
+    const session = await this.#load(id)
+    if (session === undefined) throw new SessionNotFoundError(id)
+    throwIfAborted(signal)
+    return session
+  }
+
   /** Pure create: no store, no clock, no id. Returns the namespaces a `create(initial)` would save. */
   runCreate(initial?: TypedChanges<S>, options?: CallOptions): Promise<PureResult<TypedNamespaces<S>>>
   async runCreate(initial: Changes = {}, options?: CallOptions): Promise<PureResult> {
-    const signal = callSignal(options)
-    throwIfAborted(signal)
+    const signal = signalOf(options)
     const writes = await this.#validated(readChanges(initial, this.#settings.limits))
     return this.#pure(await this.#cycle(EMPTY, writes, 'create', undefined, signal), EMPTY)
   }
@@ -308,8 +322,7 @@ export class SessionEngine<S extends object = Namespaces> {
   /** Pure cycle over `namespaces` with `changes` (any namespace): what a patch would do, without a store. */
   runTransform(namespaces: TypedNamespaces<S> | Namespaces, changes: TypedChanges<S>, options?: CallOptions): Promise<PureResult<TypedNamespaces<S>>>
   async runTransform(namespaces: Namespaces, changes: Changes, options?: CallOptions): Promise<PureResult> {
-    const signal = callSignal(options)
-    throwIfAborted(signal)
+    const signal = signalOf(options)
     const base = this.#checkNamespaces(namespaces)
     const writes = await this.#validated(readChanges(changes, this.#settings.limits))
     return this.#pure(await this.#cycle(base, writes, 'transform', undefined, signal), base)
@@ -374,36 +387,95 @@ export class SessionEngine<S extends object = Namespaces> {
   }
 
   #writableFor(options: WriteOptions): ReadonlySet<string> {
-    const allow = options?.allow
-    if (allow === undefined) return this.#writable
-    if (!Array.isArray(allow)) throw new InvalidValueError('options.allow must be an array of namespace names')
+    const given = optionOf(options, 'allow', 'write options')
+    if (given === undefined) return this.#writable
+    const allow = readList(given, 256, 'options.allow')
     for (const ns of allow) {
       const problem = nameProblem(ns)
       if (problem !== undefined) throw new InvalidValueError(`options.allow: namespace ${problem}`)
     }
-    return new Set([...this.#writable, ...allow])
+    return new Set([...this.#writable, ...(allow as string[])])
   }
 
-  /** The queued read-cycle-save loop of `patch` and `applyJsonPatch`, with compare-and-set retries. */
-  #mutate(id: string, writesFor: (session: Session) => readonly Write[] | Promise<readonly Write[]>, signal: AbortSignal | undefined): Promise<SessionResult> {
-    return this.#queue.run(id, async () => {
-      for (let attempt = 1; ; attempt++) {
-        throwIfAborted(signal)
-        const session = await this.#load(id)
-        if (session === undefined) throw new SessionNotFoundError(id)
-        if (attempt > 1) this.#settings.inspect?.({ type: 'store:retry', sessionId: id, attempt })
-        const writes = writesFor(session)
-        const outcome = await this.#cycle(session.namespaces, writes instanceof Promise ? await writes : writes, 'patch', id, signal)
-        const report = this.#report(outcome, attempt)
-        throwIfAborted(signal)
-        if (outcome.report.changed.length === 0) return { session, patch: outcome.patch, report }
-        this.#checkLimits(session.namespaces, outcome)
-        const now = this.#clock.now()
-        const next = freezeSession(id, session.version + 1, session.createdAt, now, now + this.#ttlMs, outcome.namespaces)
-        if (await this.#put(next, session.version)) return { session: next, patch: outcome.patch, report }
-        if (attempt > this.#maxRetries) throw new ConflictError(id, attempt)
-      }
+  /** The read-cycle-save attempt of `patch` and `applyJsonPatch`, in the one update loop. */
+  #mutate(
+    id: string,
+    caller: string | undefined,
+    signal: AbortSignal | undefined,
+    writesFor: (session: Session) => readonly Write[] | Promise<readonly Write[]>,
+  ): Promise<SessionResult> {
+    return this.#update(id, caller, async (attempt) => {
+      const session = await this.#loaded(id, signal)
+      const writes = writesFor(session)
+      const outcome = await this.#cycle(session.namespaces, writes instanceof Promise ? await writes : writes, 'patch', id, signal)
+      const report = this.#report(outcome, attempt)
+      throwIfAborted(signal)
+      if (outcome.report.changed.length === 0) return { session, patch: outcome.patch, report }
+      this.#checkLimits(session.namespaces, outcome)
+      const now = this.#clock.now()
+      // expired while the cycle ran: saving would revive it (a store that keeps expired sessions would take the write)
+      if (session.expiresAt <= now) throw new SessionNotFoundError(id)
+      const next = freezeSession(id, session.version + 1, session.createdAt, now, now + this.#ttlMs, outcome.namespaces)
+      return (await this.#put(next, session.version)) ? { session: next, patch: outcome.patch, report } : CONFLICT
     })
+  }
+
+  /**
+   * Every stateful call on an existing session: queued per session (calls of this engine never
+   * race each other), then {@link updateLoop} — re-run after a lost compare-and-set with jittered
+   * exponential backoff on the engine's clock, `ConflictError` once the retries are spent.
+   */
+  #update<T>(id: string, caller: string | undefined, attempt: (attempt: number) => Promise<T | typeof CONFLICT>): Promise<T> {
+    return this.#queued(id, caller, () =>
+      updateLoop(id, attempt, this.#retry, this.#loopClock, (n) => this.#settings.inspect?.({ type: 'store:retry', sessionId: id, attempt: n })),
+    )
+  }
+
+  /**
+   * Runs `task` in session `id`'s queue. A call from a transform of session `caller` is a wait of
+   * `caller`'s cycle on `id`'s queue: it is recorded while pending, and refused at once when it
+   * closes a loop of such waits (`id` is `caller` with its cycle running here, or `id`'s cycle
+   * waits, through recorded calls, on `caller`), which no cycle could ever leave.
+   */
+  #queued<T>(id: string, caller: string | undefined, task: () => Promise<T>): Promise<T> {
+    const run = async () => {
+      this.#running.add(id)
+      try {
+        return await task()
+      } finally {
+        this.#running.delete(id)
+      }
+    }
+    if (caller === undefined) return this.#queue.run(id, run)
+    const loop = caller === id ? (this.#running.has(id) ? [caller, id] : undefined) : this.#waitPath(id, caller)
+    if (loop !== undefined) return Promise.reject(new ReentrantCallError(id, caller === id ? loop : [caller, ...loop]))
+    const edges = this.#waits.get(caller) ?? new Map<string, number>()
+    this.#waits.set(caller, edges.set(id, (edges.get(id) ?? 0) + 1))
+    const done = () => {
+      const left = (edges.get(id) ?? 1) - 1
+      if (left > 0) edges.set(id, left)
+      else if (edges.delete(id) && edges.size === 0) this.#waits.delete(caller)
+    }
+    const result = this.#queue.run(id, run)
+    result.then(done, done)
+    return result
+  }
+
+  /** The sessions from `from` to `to` along recorded waits (both included), or `undefined`. */
+  #waitPath(from: string, to: string): string[] | undefined {
+    const seen = new Set<string>([from])
+    const stack: string[][] = [[from]]
+    while (stack.length > 0) {
+      const path = stack.pop()!
+      for (const next of this.#waits.get(path[path.length - 1]!)?.keys() ?? []) {
+        if (next === to) return [...path, next]
+        if (!seen.has(next)) {
+          seen.add(next)
+          stack.push([...path, next])
+        }
+      }
+    }
+    return undefined
   }
 
   #checkLimits(base: Namespaces, outcome: CycleOutcome): void {
@@ -447,21 +519,10 @@ export class SessionEngine<S extends object = Namespaces> {
       throw new StoreError('get', error)
     }
     if (session === undefined || session === null) return undefined
-    // one of ours (branded by freezeSession: frozen, checked when written): only the id can be
-    // wrong, if a store mixed sessions up. Without the brand every load re-checked every namespace,
-    // and `Object.isFrozen` walks every key of a hash-table namespace (about 130 µs at 10,000 keys)
-    const own = isOwnSession(session) && session.id === id
-    if (!own) {
-      // a store answering garbage (or another id's session) must not leak it to a caller or get it
-      // rewritten by touch/patch: like a non-boolean put, it is a store failure
-      const problem = storedSessionProblem(session, id)
-      if (problem !== undefined) throw new StoreError('get', new TypeError(`store.get("${id}") returned ${problem}`))
-    }
-    if (session.expiresAt <= this.#clock.now()) return undefined
-    if (own) return session
-    // stores that deserialize (Redis, KV) hand back fresh objects: frozen once here, then trusted
-    if (!frozenDownToNamespaces(session)) deepFreeze(session.namespaces)
-    return brandAndFreeze(session)
+    // stores that deserialize (Redis, KV) hand back fresh objects: checked and frozen, so sessions
+    // are plain JSON and immutable everywhere (garbage is a StoreError); our own cost one check
+    session = adoptStoredSession(session, id, this.#settings.limits)
+    return session.expiresAt <= this.#clock.now() ? undefined : session
   }
 
   async #put(session: Session, expectedVersion: number | undefined): Promise<boolean> {
@@ -484,5 +545,40 @@ export class SessionEngine<S extends object = Namespaces> {
       )
     }
     return written
+  }
+}
+
+/** The call's `signal` option, checked (`InvalidValueError`); throws its reason when it is already aborted. */
+function signalOf(options: unknown): AbortSignal | undefined {
+  const signal = callSignal(optionOf(options, 'signal', 'call options'))
+  throwIfAborted(signal)
+  return signal
+}
+
+/** `options[name]` of a host-given options object (`undefined` options: none), read once as a data property. */
+function optionOf(options: unknown, name: string, what: string): unknown {
+  if (options === undefined) return undefined
+  try {
+    if (typeof options !== 'object' || options === null) throw new InvalidValueError(`${what} must be an object`)
+    const d = Object.getOwnPropertyDescriptor(options, name)
+    if (d !== undefined && !('value' in d)) throw new InvalidValueError(`${what}: ${name} must be a data property`)
+    return d?.value
+  } catch (error) {
+    throw asInvalidValue(error, undefined)
+  }
+}
+
+/**
+ * The session of the transform making a call: `options.from`, else the transform whose
+ * synchronous part is running; `undefined` for calls from outside any transform (or a pure run's).
+ */
+function callerOf(options: unknown): string | undefined {
+  const from = optionOf(options, 'from', 'write options') ?? runningTransform()
+  if (from === undefined) return undefined
+  try {
+    const sessionId = (from as { sessionId?: unknown }).sessionId
+    return typeof sessionId === 'string' ? sessionId : undefined
+  } catch (error) {
+    throw asInvalidValue(error, undefined)
   }
 }

@@ -10,6 +10,7 @@ import type { SegmentOptions, Segmenter } from '../features/segment'
 import type { SchemaValidators } from '../features/schema'
 import type { Namespaces } from '../model/session'
 import { MemoryStore, type SessionStore } from './store'
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './update-loop'
 
 /** 30 minutes. */
 export const DEFAULT_TTL_MS = 30 * 60_000
@@ -41,7 +42,11 @@ export interface SessionEngineOptions<S extends object = Namespaces> {
   readonly limits?: Partial<Limits>
   /** Timeout for apps that set no `timeoutMs` of their own. Default: none. */
   readonly timeoutMs?: number
-  /** Re-runs after a compare-and-set conflict with another process before `ConflictError`. Default 5. */
+  /**
+   * Re-runs after a compare-and-set conflict with another process before `ConflictError`, each
+   * after a random pause on the engine's clock (0 to 2, 4, 8, ... ms, capped at 100). Default 30:
+   * at most 31 attempts and 2.5 s of pauses (see {@link DEFAULT_RETRY_POLICY}).
+   */
   readonly maxConflictRetries?: number
   /** Session id generator; default 128 random bits from Web Crypto. For deterministic tests. */
   readonly generateId?: () => string
@@ -79,7 +84,8 @@ export interface CheckedOptions {
   readonly store: SessionStore
   readonly ttlMs: number
   readonly writable: ReadonlySet<string>
-  readonly maxRetries: number
+  /** The update loop's retry policy (`maxConflictRetries` over {@link DEFAULT_RETRY_POLICY}). */
+  readonly retry: RetryPolicy
   readonly generateId: () => string
 }
 
@@ -124,10 +130,10 @@ export function checkOptions<S extends object>(options: SessionEngineOptions<S>)
     throw new ConfigError("cycles must be 'allow' or 'refuse'")
   }
   if (options.strict !== undefined && typeof options.strict !== 'boolean') throw new ConfigError('strict must be a boolean')
-  const maxRetries = positiveInteger(options.maxConflictRetries, 5, 'maxConflictRetries', 0)
+  const retry = { ...DEFAULT_RETRY_POLICY, maxRetries: positiveInteger(options.maxConflictRetries, DEFAULT_RETRY_POLICY.maxRetries, 'maxConflictRetries', 0) }
   const generateId = options.generateId ?? randomId
   if (typeof generateId !== 'function') throw new ConfigError('generateId must be a function')
-  return { limits, maxWaves, clock, store, ttlMs, writable: new Set(writable), maxRetries, generateId }
+  return { limits, maxWaves, clock, store, ttlMs, writable: new Set(writable), retry, generateId }
 }
 
 function positiveInteger(value: unknown, fallback: number, name: string, min = 1): number {

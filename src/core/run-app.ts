@@ -20,6 +20,16 @@ export interface Settled {
 
 const NO_WRITES: readonly Write[] = Object.freeze([])
 
+let running: TransformContext | undefined
+
+/**
+ * The `ctx` of the transform whose synchronous part is running right now, if any: an engine call
+ * made there is known to come from that transform even without `{ from: ctx }`.
+ */
+export function runningTransform(): TransformContext | undefined {
+  return running
+}
+
 /**
  * Runs one transform, its timeout scheduled on `timers` (the engine clock's). Returns
  * synchronously when the transform is synchronous, so a wave of sync apps never pays for promises
@@ -42,11 +52,15 @@ export function runApp(
   const timedFrom = timeoutMs === undefined ? 0 : timers.now()
   let result: unknown
   let thenable = false
+  const outer = running
+  running = ctx
   try {
     result = app.transform(input as never, ctx)
     thenable = typeof result === 'object' && result !== null && typeof (result as PromiseLike<unknown>).then === 'function'
   } catch (error) {
     return failed(app, start, 'threw', error)
+  } finally {
+    running = outer
   }
   if (!thenable) {
     // a synchronous transform cannot be interrupted, but one that overran is treated like an async one that timed out

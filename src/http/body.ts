@@ -1,6 +1,6 @@
 /** Request bodies: media type, a size bound kept while the body streams in, JSON. */
 import { InvalidValueError } from '../model/errors'
-import { readBoundedText } from '../util/bounded-read'
+import { type BoundedText, readBoundedText } from '../util/bounded-read'
 import { HttpProblem } from './responses'
 
 /** `application/json` (a changes object in the configured wire shape). */
@@ -33,7 +33,13 @@ export function requireMediaType(request: Request, accepted: readonly string[]):
  * streams in — so a huge body is never buffered. Not UTF-8: `InvalidValueError`.
  */
 export async function readText(request: Request, maxBytes: number): Promise<string> {
-  const read = await readBoundedText(request.body, request.headers.get('content-length'), maxBytes)
+  let read: BoundedText
+  try {
+    read = await readBoundedText(request.body, request.headers.get('content-length'), maxBytes)
+  } catch (error) {
+    // the stream itself failed: the client went away or sent a broken body, not a server fault
+    throw new InvalidValueError('the request body could not be read', undefined, { cause: error })
+  }
   if ('text' in read) return read.text
   if (read.problem === 'too-large') throw tooLarge(maxBytes)
   throw new InvalidValueError('the request body is not valid UTF-8')

@@ -166,8 +166,15 @@ class Routes {
       const changes = merge(captured, body)
       delete changes[COOKIE_NAMESPACE]
       await this.#withCookies(exchange, current, changes)
-      const patched = await this.engine.patch(current.id, changes, { allow: CAPTURE_ALLOW, ...exchange.call })
-      session = await this.#renewed(exchange, await this.#rotatedIfDue(exchange, patched.session, [patched.report]))
+      try {
+        const patched = await this.engine.patch(current.id, changes, { allow: CAPTURE_ALLOW, ...exchange.call })
+        session = await this.#renewed(exchange, await this.#rotatedIfDue(exchange, patched.session, [patched.report]))
+      } catch (error) {
+        // deleted or expired since it was read (a logout in another tab): an upsert creates
+        if (!(error instanceof SessionNotFoundError)) throw error
+        session = (await this.engine.create(merge(captured, body), exchange.call)).session
+        status = 201
+      }
     }
     const sessionToken = await this.#sessionCookie(exchange, session)
     const segmentToken = this.#segmentCookie(exchange, session, session)

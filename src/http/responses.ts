@@ -39,26 +39,15 @@ export class HttpProblem extends Error {
 /**
  * The status an error is answered with: {@link HTTP_STATUS}, except 413 for an input or session
  * over a size limit, and a critical remote app's own 401 or 403 (a sales channel refused, a login
- * required) when the failure carries it. Anything that is not a `SessionflowError` is a 500.
+ * required: `TransformFailedError.status`). Anything that is not a `SessionflowError` is a 500.
  */
 export function statusOf(error: unknown): number {
   if (error instanceof HttpProblem) return error.status
   if (!(error instanceof SessionflowError)) return 500
   if (error instanceof InvalidValueError && error.limit !== undefined) return 413
-  if (error instanceof TransformFailedError) {
-    const remote = remoteStatus(error)
-    if (remote !== undefined) return remote
-  }
+  // a remote app's own 401/403 (kept by the engine as `status`): the client can act on it (log in, another channel)
+  if (error instanceof TransformFailedError && (error.status === 401 || error.status === 403)) return error.status
   return HTTP_STATUS[error.code] ?? 500
-}
-
-/** A remote app's 401/403, on the error itself or on its cause. */
-function remoteStatus(error: TransformFailedError): 401 | 403 | undefined {
-  for (const source of [error, error.cause]) {
-    const status = typeof source === 'object' && source !== null ? (source as { status?: unknown }).status : undefined
-    if (status === 401 || status === 403) return status
-  }
-  return undefined
 }
 
 /**

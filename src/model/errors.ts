@@ -165,10 +165,33 @@ export class RemoteAppError extends SessionflowError {
 export class ConflictError extends SessionflowError {
   /** The contended session. */
   readonly sessionId: string
+  /** Attempts made (read, run, compare-and-set) before giving up: 1 + the retries. */
+  readonly attempts: number
 
-  constructor(sessionId: string, attempts: number) {
-    super('CONFLICT', `session ${sessionId} kept changing under us; gave up after ${attempts} attempts`)
+  constructor(sessionId: string, attempts: number, message?: string) {
+    super('CONFLICT', message ?? `session ${sessionId} kept changing under us; gave up after ${attempts} attempts`)
     this.sessionId = sessionId
+    this.attempts = attempts
+  }
+}
+
+/**
+ * A call made from a transform (`{ from: ctx }`, or in the transform's synchronous part) on a
+ * session whose cycle is waiting for that transform — its own session, or one whose cycle waits,
+ * through other such calls, on it. Waiting would never end, so it fails at once, before anything
+ * is read or saved (code `CONFLICT`, `attempts` 0).
+ */
+export class ReentrantCallError extends ConflictError {
+  /** The loop of waits this call would close: the caller's session, the called one, ..., the caller's again. */
+  readonly waitChain: readonly string[]
+
+  constructor(sessionId: string, waitChain: readonly string[]) {
+    super(
+      sessionId,
+      0,
+      `a transform of session ${waitChain[0]} called the engine on session ${sessionId}, whose cycle waits for it (${waitChain.join(' -> ')}): it would wait forever`,
+    )
+    this.waitChain = waitChain
   }
 }
 

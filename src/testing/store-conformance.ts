@@ -12,6 +12,8 @@
  */
 import { ConflictError } from '../model/errors'
 import { SessionEngine } from '../core/engine'
+import { defineApp } from '../core/app'
+import { MAX_TTL_MS } from '../core/options'
 import { randomId } from '../util/ids'
 import type { JsonValue, Namespaces, Session } from '../model/session'
 import type { MaybePromise, SessionStore } from '../core/store'
@@ -178,6 +180,88 @@ export function storeConformance(
       }
     }),
 
+    check('expiry during a call: a patch whose cycle outlives the session fails with SessionNotFoundError and does not revive it', async (store) => {
+      let slow = false
+      const waiter = defineApp({
+        name: 'waiter',
+        input: { public: ['n'] },
+        output: { derived: ['n'] },
+        transform: async (input) => {
+          if (slow) await sleep(3 * expiryMs)
+          return { derived: { n: input.public.n ?? null } }
+        },
+      })
+      const engine = new SessionEngine({ store, clock: { now }, ttlMs: expiryMs, apps: [waiter] })
+      const { session } = await engine.create({ public: { n: 1 } })
+      slow = true
+      let error: unknown
+      try {
+        await engine.patch(session.id, { public: { n: 2 } })
+      } catch (e) {
+        error = e
+      }
+      assert(
+        (error as { code?: unknown } | undefined)?.code === 'SESSION_NOT_FOUND',
+        `a patch whose session expired during its cycle must fail with SESSION_NOT_FOUND, got ${error === undefined ? 'success' : String(error)}`,
+      )
+      const read = await store.get(session.id)
+      assert(read === undefined || (read.version === 1 && read.expiresAt <= now()), 'the expired session must not be revived (no version 2 may be stored)')
+      assert((await engine.get(session.id)) === undefined, 'the engine must read the session as absent')
+    }),
+
+    check('corrupt data: values at the edges of what the engine writes round-trip exactly (deep nesting, lone surrogates, escapes)', async (store) => {
+      let deep: JsonValue = 'bottom'
+      for (let i = 0; i < 1_000; i++) deep = i % 2 === 0 ? [deep] : { d: deep }
+      const session = make(newId(), 1, {
+        public: {
+          deep,
+          surrogates: '\ud800 lone high, \udfff lone low, \ud83d\ude00 a pair',
+          separators: '\u2028\u2029\u007f\u0001',
+          keys: { 'a/b': 1, 'm~n': 2, '': 3, ' ': 4, 'ä': 5, '\ud83d': 6 },
+          numbers: [1e21, 5e-324, -1.5e-7, 2 ** 53 + 2],
+        },
+      })
+      assert((await put(store, session, undefined)) === true, 'put must return true')
+      assertSame(await store.get(session.id), session, 'get of a session at the edges of JSON')
+    }),
+
+    check('corrupt data: an engine over the store reads back plain, deeply frozen JSON it can write again', async (store) => {
+      const engine = new SessionEngine({ store, clock: { now } })
+      const { session } = await engine.create({ public: { list: [1, { a: [true, null] }], text: 'x' } })
+      const read = await engine.get(session.id)
+      assert(read !== undefined, 'the engine must read the session back')
+      assert(isDeepFrozen(read), 'a session the engine hands out must be frozen all the way down')
+      assertSame(read, session, 'the session read through the engine')
+      const { session: next } = await engine.patch(session.id, { public: { text: 'y' } })
+      assert(next.version === 2, 'a session read back must be writable again')
+    }),
+
+    check('ttl bounds: a session expiring at now + MAX_TTL_MS (100 years) is stored with its expiry', async (store) => {
+      const session = make(newId(), 1, { public: { n: 1 } }, MAX_TTL_MS)
+      assert((await put(store, session, undefined)) === true, 'put of a session expiring in 100 years must return true')
+      assertSame(await store.get(session.id), session, 'get of a session expiring in 100 years')
+      const engine = new SessionEngine({ store, clock: { now }, ttlMs: MAX_TTL_MS })
+      const { session: created } = await engine.create({ public: { n: 1 } })
+      assert((await engine.get(created.id)) !== undefined, 'an engine with ttlMs = MAX_TTL_MS must read its session back')
+    }),
+
+    check('ttl bounds: a write with an expiresAt the store cannot hold is refused whole or stored whole, never half', async (store) => {
+      const v1 = make(newId(), 1, { public: { n: 1 } })
+      assert((await put(store, v1, undefined)) === true, 'create must return true')
+      for (const expiresAt of [1e19, Number.MAX_VALUE]) {
+        const current = (await store.get(v1.id))!
+        const next = deepFreeze({ ...current, version: current.version + 1, expiresAt, namespaces: { public: { n: current.version + 1 } } })
+        let written: boolean | 'threw'
+        try {
+          written = await put(store, next, current.version)
+        } catch {
+          written = 'threw'
+        }
+        if (written === true) assertSame(await store.get(v1.id), next, `a write expiring at ${expiresAt} that succeeded`)
+        else assertSame(await store.get(v1.id), current, `a write expiring at ${expiresAt} that was refused must leave the session as it was`)
+      }
+    }),
+
     check(`concurrent creates of one id: exactly one of ${concurrency} wins`, async (store) => {
       const id = newId()
       const candidates = Array.from({ length: concurrency }, (_, i) => make(id, 1, { public: { writer: i } }))
@@ -341,6 +425,17 @@ function newId(): string {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+function isDeepFrozen(value: unknown): boolean {
+  const stack = [value]
+  while (stack.length > 0) {
+    const next = stack.pop()
+    if (typeof next !== 'object' || next === null) continue
+    if (!Object.isFrozen(next)) return false
+    stack.push(...Object.values(next))
+  }
+  return true
 }
 
 /** Stores receive frozen sessions from the engine; the checks do the same. */

@@ -1,8 +1,7 @@
 import { InvalidValueError } from '../model/errors'
 
-/** The `signal` of a call's options, checked: `undefined` or an `AbortSignal` (throws `InvalidValueError` otherwise). */
-export function callSignal(options: { readonly signal?: unknown } | undefined): AbortSignal | undefined {
-  const signal = options?.signal
+/** A call's `signal` option, checked: `undefined` or an `AbortSignal` (throws `InvalidValueError` otherwise). */
+export function callSignal(signal: unknown): AbortSignal | undefined {
   if (signal === undefined) return undefined
   if (typeof signal !== 'object' || signal === null || typeof (signal as AbortSignal).addEventListener !== 'function' || typeof (signal as AbortSignal).aborted !== 'boolean') {
     throw new InvalidValueError('options.signal must be an AbortSignal')

@@ -257,6 +257,31 @@ export function jsonEqual(a: JsonValue | undefined, b: JsonValue | undefined): b
   return true
 }
 
+/**
+ * A plain copy of a host-given list (ops, `items`, `allow`), read the way the caller meant it and
+ * no other: own indexed data properties up to its `length`, read once, at most `max` of them; a
+ * hole, an accessor or a list longer than `max` is refused. Never iterates it, so an array with its
+ * own `Symbol.iterator` cannot yield more (or other) items than it holds; an exotic list (a revoked
+ * proxy, traps that throw) is an `InvalidValueError` too.
+ */
+export function readList(list: unknown, max: number, what: string): unknown[] {
+  try {
+    if (!Array.isArray(list)) throw new InvalidValueError(`${what} must be an array, got ${describe(list)}`)
+    const length = list.length
+    if (length > max) throw new InvalidValueError(`${what} may hold at most ${max} items`)
+    const out = new Array<unknown>(length)
+    for (let i = 0; i < length; i++) {
+      const d = Object.getOwnPropertyDescriptor(list, i)
+      if (d === undefined) throw new InvalidValueError(`${what} has a hole at index ${i}`)
+      if (!('value' in d)) throw new InvalidValueError(`${what} has an accessor at index ${i}`)
+      out[i] = d.value
+    }
+    return out
+  } catch (error) {
+    throw asInvalidValue(error, undefined)
+  }
+}
+
 /** Whether `value` is a plain object (prototype `Object.prototype` or `null`), not an array. */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false

@@ -1,5 +1,6 @@
 import { InvalidValueError } from '../model/errors'
 import { nameProblem } from './names'
+import { readList } from './json'
 import type { JsonValue, Namespace, Namespaces } from '../model/session'
 
 /**
@@ -40,9 +41,7 @@ export function compilePattern(source: unknown): ParamPattern {
 
 /** Compiles a list of patterns into one matcher; throws `InvalidValueError` on a malformed list. */
 export function compilePatterns(sources: unknown, maxPatterns = 256): ParamPattern {
-  if (!Array.isArray(sources)) throw new InvalidValueError('param patterns must be an array of strings')
-  if (sources.length > maxPatterns) throw new InvalidValueError(`at most ${maxPatterns} param patterns are accepted`)
-  const patterns = sources.map(compilePattern)
+  const patterns = readList(sources, maxPatterns, 'param patterns').map(compilePattern)
   return {
     source: patterns.map((p) => p.source).join(','),
     matches: (ns, k) => patterns.some((p) => p.matches(ns, k)),

@@ -10,6 +10,8 @@ export type NamespacesDraft = { [namespace: string]: { [key: string]: JsonValue 
 /** An immer recipe over the writable namespaces: mutate the draft (or return a replacement). */
 export type Recipe = (draft: NamespacesDraft) => void | NamespacesDraft | Promise<void>
 
+const ignore = (): void => undefined
+
 /**
  * Runs an immer recipe over the writable namespaces (each present, possibly empty) and returns
  * the param writes it amounts to. Unchanged namespaces are skipped by identity (immer shares
@@ -24,10 +26,18 @@ export function readRecipe(recipe: unknown, namespaces: Namespaces, writable: Re
   try {
     result = produce(base, (draft: NamespacesDraft) => {
       const out = (recipe as Recipe)(draft)
+      if (typeof out === 'object' && out !== null && typeof (out as PromiseLike<unknown>).then === 'function') {
+        // refused before immer sees the promise (it would keep the draft alive for it): the draft
+        // is revoked now, and the rejection the recipe meets when it touches the draft later is
+        // handled here, so it can never become an unhandled rejection that ends the process
+        Promise.resolve(out).catch(ignore)
+        throw new InvalidValueError('a patch recipe must be synchronous (it returned a promise)')
+      }
       returned = true
       return out as NamespacesDraft
     })
   } catch (error) {
+    if (error instanceof InvalidValueError) throw error
     // immer refuses misuse (e.g. an async recipe that edited the draft, or edit-and-return) with a
     // plain Error: that is a bad call, so a typed error; the recipe's own errors pass through as thrown
     if (error instanceof Error && error.message.startsWith('[Immer]')) {
@@ -44,7 +54,6 @@ export function readRecipe(recipe: unknown, namespaces: Namespaces, writable: Re
     }
     throw error
   }
-  if (result instanceof Promise) throw new InvalidValueError('a patch recipe must be synchronous')
   if (!isPlainObject(result)) throw new InvalidValueError('a patch recipe must leave (or return) an object of namespaces')
   const extra = Reflect.ownKeys(result).filter((ns) => typeof ns !== 'string' || !writable.has(ns))
   if (extra.length > 0) throw new ForbiddenWriteError(extra.map(String), [...writable])

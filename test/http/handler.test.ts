@@ -2,6 +2,7 @@
  * `createSessionHandler` end to end: a real server on 127.0.0.1 (@hono/node-server) driven by
  * `fetch` with a cookie jar. The same scenario runs in workerd in workerd.test.ts.
  */
+import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   ManualClock,
@@ -9,12 +10,15 @@ import {
   type Session,
   SessionEngine,
   type SessionStore,
+  TransformFailedError,
   createTokenSigner,
   decodeSegmentToken,
   defineApp,
 } from '../../src/index'
 import { type SessionHandlerOptions, createSessionHandler } from '../../src/http/index'
+import { decodeVtexSegment, httpApp, vtexSegment } from '../../src/vtex/index'
 import { commerceApps } from '../support/commerce'
+import { fcParams } from '../support/fc'
 import { SpyStore } from '../support/helpers'
 import { KEYS, scenarioApp } from '../support/http-app'
 import { Visitor } from '../support/http-client'
@@ -247,17 +251,21 @@ describe('every error status, as JSON without a stack', () => {
   let store: SpyStore
   const logged: unknown[] = []
   beforeAll(async () => {
-    const critical = defineApp({
+    // a remote app (VTEX's kind) answering as a store-session would: 403 for a refused channel, 401 for a login
+    const remote = await serve(async (request) => {
+      const body = (await request.json()) as { public?: { fail?: { value?: unknown } } }
+      const fail = body.public?.fail?.value
+      if (fail === 'refused') return Response.json({ error: 'channel not allowed' }, { status: 403 })
+      if (fail === 'login') return Response.json({ error: 'login required' }, { status: 401 })
+      if (fail === 'down') return Response.json({ error: 'fraud service at 10.0.0.9 timed out' }, { status: 500 })
+      return Response.json({ checkout: { risk: { value: 'low' } } })
+    })
+    const critical = httpApp({
       name: 'fraud-check',
+      url: `${remote}/_v/fraud/session/transform`,
       input: { public: ['fail'] },
       output: { checkout: ['risk'] },
       critical: true,
-      transform: (input) => {
-        if (input.public.fail === 'down') throw new Error('fraud service at 10.0.0.9 timed out')
-        if (input.public.fail === 'refused') throw Object.assign(new Error('channel not allowed'), { status: 403 })
-        if (input.public.fail === 'login') throw Object.assign(new Error('login required'), { status: 401 })
-        return { checkout: { risk: 'low' } }
-      },
     })
     const grow = defineApp({
       name: 'grow',
@@ -309,6 +317,16 @@ describe('every error status, as JSON without a stack', () => {
     expect((await v.get('/api/sessions?items=public.*')).body.namespaces).toEqual({ public: { country: { value: 'DE' } } })
   })
 
+  it('400 for a value over a limit inside a body within maxBodyBytes (a value problem, not a size one)', async () => {
+    const { handle } = scenarioApp()
+    const v = new Visitor(await serve(handle))
+    await v.post('/api/sessions')
+    const long = await v.patch('/api/sessions', { public: { note: { value: 'x'.repeat(17_000) } } })
+    expectError(long, 400, 'INVALID_VALUE')
+    expect(long.body.path).toBe('public.note')
+    expect(long.body.limit).toBeUndefined()
+  })
+
   it('401 and 403 from a critical remote app that answered them; 503 when it failed otherwise; nothing saved', async () => {
     const v = await visitor()
     const refused = await v.patch('/api/sessions', { public: { fail: { value: 'refused' } } })
@@ -318,7 +336,8 @@ describe('every error status, as JSON without a stack', () => {
     const down = await v.patch('/api/sessions', { public: { fail: { value: 'down' } } })
     expectError(down, 503, 'TRANSFORM_FAILED')
     expect(down.body.message).not.toContain('10.0.0.9')
-    expect(logged.some((e) => (e as Error).message.includes('10.0.0.9'))).toBe(true) // the host's log has it
+    // the host's log has the details the client does not get
+    expect(logged.some((e) => e instanceof TransformFailedError && e.app === 'fraud-check' && e.status === 500)).toBe(true)
     expect((await v.get('/api/sessions?items=public.*')).body.namespaces.public).toEqual({ country: { value: 'DE' } })
   })
 
@@ -418,6 +437,28 @@ describe('every error status, as JSON without a stack', () => {
 })
 
 describe('concurrency', () => {
+  it('a POST whose session is deleted between its read and its write (a logout in another tab) creates a new one', async () => {
+    const store = new SpyStore()
+    const { engine, handle } = scenarioApp({ store })
+    const visitor = new Visitor(await serve(handle))
+    await visitor.post('/api/sessions', { public: { country: { value: 'US' } } })
+    const id = visitor.cookies.get(SESSION)!.split('.')[0]!
+    const get = store.get.bind(store)
+    let reads = 0
+    store.get = (key: string) => {
+      const found = get(key)
+      // the handler's read sees the session; the engine's read inside patch finds it gone
+      if (key === id && ++reads === 1) store.inner.delete(id)
+      return found
+    }
+    const reply = await visitor.post('/api/sessions', { public: { postalCode: { value: '1' } } })
+    expect(reply.status).toBe(201)
+    const fresh = reply.body.sessionToken.split('.')[0]
+    expect(fresh).not.toBe(id)
+    expect((await engine.get(fresh))?.namespaces.public).toEqual({ postalCode: '1' })
+  })
+
+
   it('50 concurrent PATCHes on one session all land, each saved once', async () => {
     const { handle } = scenarioApp()
     const visitor = new Visitor(await serve(handle))
@@ -589,6 +630,19 @@ describe('options', () => {
     expect(errors).toEqual([])
   })
 
+  it("with the engine's segment from vtexSegment(), the segment cookie and route are VTEX's flat segment", async () => {
+    const engine = new SessionEngine({ apps: commerceApps, segment: vtexSegment() })
+    const visitor = new Visitor(await serve(createSessionHandler(engine, { signer: createTokenSigner({ keys: KEYS }), sessionCookie: 'vtex_session', segmentCookie: 'vtex_segment' })))
+    const created = await visitor.post('/api/sessions?utm_source=ad', { public: { country: { value: 'US' } } })
+    const cookie = created.set.get('vtex_segment')!.value
+    expect(created.body.segmentToken).toBe(cookie)
+    // what a page script does with it
+    const flat = JSON.parse(atob(cookie))
+    expect(flat).toMatchObject({ channel: 'web', currencyCode: 'USD', utm_source: 'ad', regionId: 'us-0', utm_campaign: null })
+    expect(decodeVtexSegment(cookie)).toEqual(flat)
+    expect((await visitor.get('/api/segments')).body).toEqual(engine.segmentOf((await engine.get(created.body.sessionToken.split('.')[0]))!).segment)
+  })
+
   it('the segment cookie is re-set only when it differs from the one the request carried', async () => {
     const { handle } = scenarioApp()
     const visitor = new Visitor(await serve(handle))
@@ -608,5 +662,55 @@ describe('options', () => {
     // a visitor that lost its segment cookie gets it back on a read
     visitor.cookies.delete(SEGMENT)
     expect(decodeSegmentToken((await visitor.get('/api/sessions')).set.get(SEGMENT)?.value)).toEqual({ store: { currencyCode: 'EUR' } })
+  })
+})
+
+describe('any input a client can send', () => {
+  it('is answered 2xx or 4xx (never 5xx, never a rejection), and a refused write saves nothing (property)', async () => {
+    const store = new SpyStore()
+    const { engine, handle } = scenarioApp({ store })
+    const created = await handle(new Request('http://x/api/sessions', { method: 'POST' }))
+    const cookie = created.headers.getSetCookie().map((line) => line.split(';')[0]).join('; ')
+    const id = cookie.split('=')[1]!.split('.')[0]!
+    const json = fc.jsonValue({ maxDepth: 4 })
+    const vtexish = fc.dictionary(fc.string({ maxLength: 8 }), fc.dictionary(fc.string({ maxLength: 8 }), fc.oneof(json, json.map((value) => ({ value })))))
+    const body = fc.oneof(
+      vtexish.map((b) => JSON.stringify(b)),
+      json.map((b) => JSON.stringify(b)),
+      fc.string({ maxLength: 50 }),
+      fc.constant('{"__proto__":{"x":{"value":1}}}'),
+      fc.constant('{"constructor":{"prototype":{"value":1}}}'),
+    )
+    const request = fc.record({
+      method: fc.constantFrom('GET', 'POST', 'PATCH', 'DELETE', 'PUT'),
+      path: fc.constantFrom('/api/sessions', '/api/segments', '/api/sessions?items=', '/api/sessions?items=*,a.b.c', '/x'),
+      query: fc.string({ maxLength: 20 }),
+      type: fc.constantFrom('application/json', 'application/json-patch+json', 'text/plain', undefined),
+      body: fc.option(body),
+      withSession: fc.boolean(),
+    })
+    await fc.assert(
+      fc.asyncProperty(request, async (r) => {
+        const before = await engine.get(id)
+        const putsBefore = puts(store)
+        const headers: Record<string, string> = {}
+        if (r.type !== undefined) headers['content-type'] = r.type
+        if (r.withSession) headers.cookie = cookie
+        const hasBody = r.body !== null && r.method !== 'GET'
+        const url = `http://x${r.path}${r.path.includes('?') ? '&' : '?'}q=${encodeURIComponent(r.query)}`
+        const response = await handle(new Request(url, { method: r.method, headers, body: hasBody ? r.body : undefined }))
+        expect(response.status, `${r.method} ${url} ${r.body}`).toBeLessThan(500)
+        if (response.status >= 400) {
+          expect(puts(store)).toBe(putsBefore)
+          expect(await engine.get(id)).toEqual(before)
+          expect(Object.keys(await response.json())).toEqual(expect.arrayContaining(['code', 'message']))
+        }
+        if (r.method === 'DELETE' && r.withSession) {
+          // put the session back for the next runs
+          await store.inner.put(before!, undefined)
+        }
+      }),
+      fcParams(300),
+    )
   })
 })

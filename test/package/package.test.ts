@@ -1,6 +1,6 @@
 // Package shape: every tsup entry has its `exports` subpath (types per condition, types first),
-// the node10 `typesVersions` fallback, and nothing else; runtime dependencies are immer and
-// fast-json-patch only, and the build imports exactly those (nothing bundled in by accident).
+// the node10 `typesVersions` fallback, and nothing else; the runtime dependency is immer
+// only, and the build imports exactly that (nothing bundled in by accident).
 // publint --strict and attw --pack (in `npm test`) check the rest of the packaging.
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -28,7 +28,7 @@ interface Manifest {
 }
 
 const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Manifest
-const ALLOWED_DEPENDENCIES = ['fast-json-patch', 'immer']
+const ALLOWED_DEPENDENCIES = ['immer']
 
 function entries(): Record<string, string> {
   if (typeof tsupConfig !== 'object' || Array.isArray(tsupConfig)) throw new Error('tsup.config.ts must export one options object')
@@ -81,7 +81,7 @@ describe('package metadata', () => {
     expect(manifest.files).toEqual(['dist', 'README.md', 'CHANGELOG.md'])
   })
 
-  it('depends at runtime on immer and fast-json-patch only', () => {
+  it('depends at runtime on immer only', () => {
     expect(Object.keys(manifest.dependencies ?? {}).sort()).toEqual(ALLOWED_DEPENDENCIES)
     expect(manifest.optionalDependencies).toBeUndefined()
     // a peer dependency would be one more thing to install: only optional ones are acceptable

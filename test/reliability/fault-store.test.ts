@@ -18,6 +18,7 @@ import {
 } from '../../src/index'
 import { commerceApps } from '../support/commerce'
 import { fcParams } from '../support/fc'
+import { isDeepFrozen } from '../support/helpers'
 import { type Fault, FaultStore, InjectedFault, counterIds, expectPrototypesUntouched, expectRejects, seededRandom } from '../support/faults'
 
 async function setup(maxConflictRetries = 3) {
@@ -113,6 +114,69 @@ describe('store failures', () => {
       }
       expect(writes).toEqual([])
     }
+  })
+
+  it('corrupt data a store hands back (deep values, getters, functions, exotic objects) is a StoreError, never a raw RangeError/TypeError', async () => {
+    const envelope = { id: 's1', version: 3, createdAt: 0, updatedAt: 0, expiresAt: 1e12 }
+    let deep: unknown = 1
+    for (let i = 0; i < 100_000; i++) deep = [deep]
+    let deepObject: unknown = 1
+    for (let i = 0; i < 100_000; i++) deepObject = { a: deepObject }
+    const cyclic: Record<string, unknown> = {}
+    cyclic.self = cyclic
+    const throwing = () => {
+      throw new Error('boom')
+    }
+    const revocable = Proxy.revocable({}, {})
+    revocable.revoke()
+    const answers: Array<[string, () => unknown]> = [
+      ['a 100,000-deep array', () => ({ ...envelope, namespaces: { public: { deep } } })],
+      ['a 100,000-deep object', () => ({ ...envelope, namespaces: { public: { deepObject } } })],
+      ['a cyclic value', () => ({ ...envelope, namespaces: { public: { cyclic } } })],
+      ['a throwing getter on namespaces', () => Object.defineProperty({ ...envelope }, 'namespaces', { get: throwing, enumerable: true })],
+      ['a throwing getter on a namespace', () => ({ ...envelope, namespaces: Object.defineProperty({}, 'public', { get: throwing, enumerable: true }) })],
+      ['a throwing getter on a param', () => ({ ...envelope, namespaces: { public: Object.defineProperty({}, 'a', { get: throwing, enumerable: true }) } })],
+      ['a getter on the version', () => Object.defineProperty({ ...envelope, namespaces: {} }, 'version', { get: () => 3, enumerable: true })],
+      ['a function-valued param', () => ({ ...envelope, namespaces: { public: { a: () => 1 } } })],
+      ['a symbol-valued param', () => ({ ...envelope, namespaces: { public: { a: Symbol('x') } } })],
+      ['a bigint param', () => ({ ...envelope, namespaces: { public: { a: 10n } } })],
+      ['NaN', () => ({ ...envelope, namespaces: { public: { a: Number.NaN } } })],
+      ['a Date', () => ({ ...envelope, namespaces: { public: { a: new Date(0) } } })],
+      ['a sparse array', () => ({ ...envelope, namespaces: { public: { a: [1, , 3] } } })],
+      ['a revoked proxy as the session', () => revocable.proxy],
+      ['a revoked proxy as a param', () => ({ ...envelope, namespaces: { public: { a: revocable.proxy } } })],
+      ['a proxy whose traps throw', () => new Proxy({ ...envelope, namespaces: {} }, { getOwnPropertyDescriptor: throwing, ownKeys: throwing })],
+      ['a proxy whose getPrototypeOf throws', () => new Proxy({}, { getPrototypeOf: throwing })],
+    ]
+    for (const [what, answer] of answers) {
+      const writes: Session[] = []
+      const store = {
+        get: () => answer() as Session,
+        put: (session: Session) => (writes.push(session), true),
+        delete: () => {},
+      }
+      const engine = new SessionEngine({ store, clock: new ManualClock(0) })
+      for (const call of [() => engine.get('s1'), () => engine.patch('s1', { public: { b: 2 } }), () => engine.touch('s1'), () => engine.applyJsonPatch('s1', [])]) {
+        const error = await expectRejects(call(), StoreError).catch((e: Error) => {
+          throw new Error(`${what}: ${e.message}`)
+        })
+        expect(error.operation, what).toBe('get')
+      }
+      expect(writes, what).toEqual([])
+    }
+  })
+
+  it('a session frozen only part way down (a store that freezes the top) is frozen all the way by the engine', async () => {
+    const value = { nested: { list: [1, { x: 2 }] } }
+    const answer = { id: 's1', version: 3, createdAt: 0, updatedAt: 0, expiresAt: 1e12, namespaces: Object.freeze({ public: Object.freeze({ value }) }) }
+    Object.freeze(answer)
+    const engine = new SessionEngine({ store: { get: () => answer, put: () => true, delete: () => {} }, clock: new ManualClock(0) })
+    const session = (await engine.get('s1'))!
+    expect(session.namespaces).toEqual({ public: { value: { nested: { list: [1, { x: 2 }] } } } })
+    expect(isDeepFrozen(session)).toBe(true)
+    expect(() => {
+      ;(value.nested.list[1] as { x: number }).x = 3
+    }).toThrow(TypeError)
   })
 
   it('a slow store changes nothing but timing', async () => {

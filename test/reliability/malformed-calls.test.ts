@@ -291,3 +291,69 @@ describe('malformed JSON Patches', () => {
     )
   })
 })
+
+describe('exotic host input', () => {
+  const throwing = () => {
+    throw new Error('trap')
+  }
+  const revoked = () => {
+    const r = Proxy.revocable([] as unknown[], {})
+    r.revoke()
+    return r.proxy
+  }
+
+  it('a revoked proxy or a proxy whose getPrototypeOf throws, as the ops or an op, is InvalidValueError; nothing saved', async () => {
+    const { engine, store, session } = await setup()
+    const op = { op: 'add', path: '/public/x', value: 1 }
+    const bodies: unknown[] = [
+      revoked(),
+      [revoked()],
+      [op, new Proxy(op, { getPrototypeOf: throwing })],
+      new Proxy([op], { getOwnPropertyDescriptor: throwing }),
+      [new Proxy(op, { getOwnPropertyDescriptor: throwing })],
+    ]
+    for (const body of bodies) {
+      await expectRejects(call(() => engine.applyJsonPatch(session.id, body as never)), InvalidValueError, 'INVALID_VALUE')
+    }
+    await expectUnchanged(engine, store, session)
+    // an ops array is read by index only: its prototype is never asked, so this one is just its op
+    const { session: after } = await engine.applyJsonPatch(session.id, new Proxy([op], { getPrototypeOf: throwing }))
+    expect(after.namespaces.public?.x).toBe(1)
+    for (const options of [revoked(), new Proxy({}, { getOwnPropertyDescriptor: throwing }), { allow: revoked() }]) {
+      await expectRejects(call(() => engine.applyJsonPatch(session.id, [op], options as never)), InvalidValueError, 'INVALID_VALUE')
+      await expectRejects(call(() => engine.patch(session.id, { public: { y: 1 } }, options as never)), InvalidValueError, 'INVALID_VALUE')
+    }
+    for (const options of [revoked(), { items: revoked() }, new Proxy({}, { getOwnPropertyDescriptor: throwing })]) {
+      await expectRejects(call(() => engine.get(session.id, options as never)), InvalidValueError, 'INVALID_VALUE')
+    }
+    expect(store.get(session.id)).toBe(after)
+  })
+
+  it('an ops array with its own iterator cannot pass the 1,000-op limit (nor smuggle other ops)', async () => {
+    const { engine, store, session } = await setup()
+    const op = { op: 'add', path: '/public/x', value: 1 }
+    const many = [op]
+    Object.defineProperty(many, Symbol.iterator, {
+      value: function* () {
+        for (let i = 0; i < 100_000; i++) yield { op: 'add', path: `/public/k${i}`, value: i }
+      },
+    })
+    // read as the one op it holds, not as the 100,000 its iterator yields
+    const { session: after } = await engine.applyJsonPatch(session.id, many)
+    expect(after.namespaces.public).toEqual({ ...session.namespaces.public, x: 1 })
+    const tooMany = Array.from({ length: 1_001 }, () => op)
+    Object.defineProperty(tooMany, Symbol.iterator, { value: function* () {} })
+    await expectRejects(call(() => engine.applyJsonPatch(after.id, tooMany)), InvalidValueError, 'INVALID_VALUE')
+    expect(store.get(session.id)).toBe(after)
+  })
+
+  it('a sparse items list or allow list is refused, not read as a shorter one', async () => {
+    const { engine, store, session } = await setup()
+    // eslint-disable-next-line no-sparse-arrays
+    await expectRejects(call(() => engine.get(session.id, { items: ['public.a', , 'account.*'] as never })), InvalidValueError, 'INVALID_VALUE')
+    await expectRejects(call(() => engine.get(session.id, { items: new Array(3) })), InvalidValueError, 'INVALID_VALUE')
+    // eslint-disable-next-line no-sparse-arrays
+    await expectRejects(call(() => engine.patch(session.id, { public: { x: 1 } }, { allow: ['account', ,] as never })), InvalidValueError, 'INVALID_VALUE')
+    await expectUnchanged(engine, store, session)
+  })
+})

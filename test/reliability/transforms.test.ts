@@ -10,6 +10,7 @@ import {
   type App,
   type AppRunReport,
   ManualClock,
+  ReentrantCallError,
   MemoryStore,
   type Session,
   SessionEngine,
@@ -347,7 +348,7 @@ describe('re-entrant engine calls from a transform', () => {
     expect((await engine.get('s4'))!.namespaces.public).toEqual({ spawned: true })
   })
 
-  it('a transform awaiting a patch of its own session waits for itself: with a timeout the app is cut, then the inner patch runs', async () => {
+  it('a transform awaiting a patch of its own session does not wait for itself: the inner patch fails fast (ReentrantCallError), no timeout needed', async () => {
     let engine: SessionEngine
     let inner: Promise<unknown> | undefined
     const selfish = defineApp({
@@ -365,13 +366,14 @@ describe('re-entrant engine calls from a transform', () => {
     const clock = new ManualClock(0)
     engine = new SessionEngine({ apps: [selfish], clock })
     const { session } = await engine.create({})
-    const { session: outer, report } = await driveClock(clock, engine.patch(session.id, { public: { go: 1 } }), 20)
-    expect(report.waves[0]!.apps[0]).toMatchObject({ status: 'failed', error: { kind: 'timeout' } })
+    // the clock is never advanced: the app's timeout cannot be what ends the wait
+    const { session: outer, report } = await engine.patch(session.id, { public: { go: 1 } })
+    expect(report.waves[0]!.apps[0]).toMatchObject({ status: 'failed', error: { kind: 'rejected' } })
+    await expect(inner).rejects.toBeInstanceOf(ReentrantCallError)
     expect(outer.version).toBe(2)
-    await inner
     const final = (await engine.get(session.id))!
-    expect(final.version).toBe(3)
-    expect(final.namespaces.public).toEqual({ go: 1, fromInside: true })
+    expect(final.version).toBe(2)
+    expect(final.namespaces.public).toEqual({ go: 1 })
     expect(final.namespaces.derived).toBeUndefined()
   })
 
