@@ -235,10 +235,7 @@ export class SessionEngine<S extends object = Namespaces> {
   touch(id: string, options?: Pick<WriteOptions, 'from' | 'signal'>): Promise<TypedSession<S>>
   async touch(id: string, options?: Pick<WriteOptions, 'from' | 'signal'>): Promise<Session> {
     assertId(id)
-    const signal = signalOf(options)
-    return this.#update(id, callerOf(options), async () => {
-      const session = await this.#loaded(id, signal)
-      const now = this.#clock.now()
+    return this.#rewrite(id, options, async (session, now) => {
       const next = freezeSession(id, session.version, session.createdAt, now, now + this.#ttlMs, session.namespaces)
       return (await this.#put(next, session.version)) ? next : CONFLICT
     })
@@ -254,15 +251,18 @@ export class SessionEngine<S extends object = Namespaces> {
   rotateId(id: string, options?: Pick<WriteOptions, 'from' | 'signal'>): Promise<TypedSession<S>>
   async rotateId(id: string, options?: Pick<WriteOptions, 'from' | 'signal'>): Promise<Session> {
     assertId(id)
-    const signal = signalOf(options)
-    return this.#update(id, callerOf(options), async () => {
-      const session = await this.#loaded(id, signal)
+    return this.#rewrite(id, options, async (session, now) => {
       const newId = this.#generateId()
       assertId(newId)
-      const now = this.#clock.now()
       const next = freezeSession(newId, session.version + 1, session.createdAt, now, now + this.#ttlMs, session.namespaces)
       return newId !== id && (await this.#rotate(next, session)) ? next : CONFLICT
     })
+  }
+
+  /** The update loop of the calls that rewrite a session without a cycle (`touch`, `rotateId`). */
+  #rewrite(id: string, options: unknown, step: (session: Session, now: number) => Promise<Session | typeof CONFLICT>): Promise<Session> {
+    const signal = signalOf(options)
+    return this.#update(id, callerOf(options), async () => step(await this.#loaded(id, signal), this.#clock.now()))
   }
 
   /** One rotation attempt; `false` when the old id moved on or the new one is taken (nothing changed then). */
