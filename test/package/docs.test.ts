@@ -137,7 +137,7 @@ describe('docs harness', () => {
   })
 
   it('a cited test name that no test has is reported', () => {
-    const text = 'Proven by `loops.test.ts`: "a toggle never ends: stopped on the repeat, naming the app and the param",\n"a toggle … the param", "no such test"; `test/redis/multiprocess.test.ts`: "… processes x …"'
+    const text = 'Proven by `loops.test.ts`: "a toggle never ends: stopped on the repeat, naming the app and the param",\n"a toggle … the param", "no such test"; `test/redis/multiprocess.test.ts`: "… processes x …"; checks in `src/testing/store-conformance.ts`: "ttl bounds: …", an inline `options.ts` mention: "expiry during a call: …"'
     expect(missingTestNames('g.md', text, 'test/reliability')).toEqual(['g.md: no test named "no such test" in test/reliability/loops.test.ts'])
     expect(missingTestNames('g.md', '"a name" before any file', 'test/reliability')).toEqual(['g.md: "a name" follows no test file'])
   })

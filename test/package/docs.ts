@@ -273,14 +273,15 @@ export function brokenLinks(file: string, text: string, root = ROOT): string[] {
 
 /**
  * Test names a guide cites that no test has: every "quoted" name after a `file.test.ts` mention
- * must appear in that file (under `dir`, or the path as written from the repository root); `…`
- * stands for any text (an interpolated part of the name).
+ * (or a `path/from/the/root.ts` one, for checks defined outside test files) must appear in that
+ * file (under `dir`, or the path as written from the repository root); `…` stands for any text
+ * (an interpolated part of the name).
  */
 export function missingTestNames(file: string, text: string, dir: string, root = ROOT): string[] {
   const missing: string[] = []
   const prose = text
     .replace(/^(`{3,}|~{3,})[^\n]*\n[\s\S]*?^\1\s*$/gm, '')
-    .replace(/`([^`]*\.test\.ts)`/g, '⟦$1⟧')
+    .replace(/`([^`\s]*\.test\.ts|[^`\s]*\/[^`\s]*\.ts)`/g, '⟦$1⟧')
     .replace(/`[^`]*`/g, '')
     .replace(/\s*\n\s*/g, ' ')
   let testFile: string | undefined

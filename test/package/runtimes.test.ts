@@ -25,6 +25,8 @@ const SCENARIO = {
     waves: ['create:store', 'changes:store+region'],
   },
   abortReason: 'TimeoutError',
+  // the slow app timed out in the patch and again in the JSON Patch (which changes the postal code)
+  timeouts: 2,
   patch: {
     version: 2,
     namespaces: {
@@ -61,7 +63,8 @@ const SCENARIO = {
   },
   expiry: {
     aliveVersion: 4,
-    expiresAt: 71_000,
+    // saved at 11,020: the clock was set to 11,000, then ran out the JSON Patch's 20 ms app timeout
+    expiresAt: 71_020,
     expired: true,
     notFound: { code: 'SESSION_NOT_FOUND', isNotFound: true },
   },
