@@ -1,8 +1,10 @@
 import { ConfigError } from '../model/errors'
 import { nameProblem } from '../util/names'
+import { isPlainObject } from '../util/json'
+import type { CachePolicy } from './transform-cache'
 import type { StandardSchemaV1 } from '../features/standard-schema'
 import type { JsonValue, Namespaces } from '../model/session'
-import type { SessionSchema, ValueOf } from '../features/typed'
+import type { DeclarationFor, IsUntyped, KnownParams, SessionSchema, ValueOf } from '../features/typed'
 
 /**
  * Declared params: namespace -> keys, e.g. `{ public: ['country', 'postalCode'] }`. In `input`
@@ -85,11 +87,24 @@ export interface AppConfig<
   /** A failure fails the whole call (`TransformFailedError`) instead of being isolated. Default `false`. */
   readonly critical?: boolean
   /**
+   * Declares the transform pure in its inputs: its result is cached per engine, keyed by the
+   * canonical JSON of its input, and shared by all sessions; concurrent runs with the same input
+   * share one call. Failures and timeouts are never cached. `maxEntries` (default 1000) bounds the
+   * engine's in-memory cache for this app.
+   */
+  readonly cache?: { readonly ttlMs: number; readonly maxEntries?: number }
+  /**
    * Computes outputs from inputs; sync or async. (Method syntax on purpose: it makes any app
    * assignable to a plain `App`, so lists of different apps type-check.)
    */
   transform(input: AppInput<I, S>, ctx: TransformContext): AppResult<O, S>
 }
+
+/**
+ * What an engine typed by schema `S` accepts as an app: one whose inputs and outputs are params of
+ * `S` (any app for the untyped default).
+ */
+export type AppFor<S> = IsUntyped<S> extends true ? App<any, any, any> : App<DeclarationFor<S, true> & ParamDeclaration, DeclarationFor<S> & ParamDeclaration, any>
 
 /** An app as {@link defineApp} returns it: its configuration, checked and frozen. */
 export type App<I extends ParamDeclaration = ParamDeclaration, O extends ParamDeclaration = ParamDeclaration, S = Namespaces> = Readonly<
@@ -102,8 +117,12 @@ export type App<I extends ParamDeclaration = ParamDeclaration, O extends ParamDe
  */
 export type StrictAppConfig<I extends ParamDeclaration, O extends ParamDeclaration, S, R> = Omit<
   AppConfig<I, O, S>,
-  'transform'
+  'transform' | 'input' | 'output'
 > & {
+  /** Params the app monitors; under a session schema, each must be a param of the schema. */
+  readonly input?: I & KnownParams<I, S, true>
+  /** Params the app may write; under a session schema, each must be a param of the schema. */
+  readonly output?: O & KnownParams<O, S>
   /** Computes outputs from inputs; sync or async. Returning an undeclared param is a type error. */
   readonly transform: (input: AppInput<I, S>, ctx: TransformContext) => R & ExactOutput<R, O>
 }
@@ -160,6 +179,8 @@ export interface CompiledApp {
   readonly runOnCreate: boolean
   readonly timeoutMs: number | undefined
   readonly critical: boolean
+  /** The app's `cache` option with defaults filled in; `undefined` when it does not cache. */
+  readonly cache: CachePolicy | undefined
   readonly transform: AppConfig['transform']
   /** Shared frozen input for the create wave: declared namespaces, no params. */
   readonly emptyInput: Readonly<Record<string, Readonly<Record<string, JsonValue>>>>
@@ -183,7 +204,7 @@ export function matchesPrefix(prefixes: readonly string[], key: string): boolean
   return false
 }
 
-const KNOWN_KEYS = new Set(['name', 'input', 'output', 'runOnCreate', 'timeoutMs', 'critical', 'transform'])
+const KNOWN_KEYS = new Set(['name', 'input', 'output', 'runOnCreate', 'timeoutMs', 'critical', 'cache', 'transform'])
 
 /** Checks one app's configuration and resolves it; throws `ConfigError`. */
 export function compileApp(
@@ -249,10 +270,23 @@ export function compileApp(
     runOnCreate: config.runOnCreate === true,
     timeoutMs,
     critical: config.critical === true,
+    cache: cachePolicy(config.cache, name),
     transform: config.transform,
     emptyInput,
     validators: own,
   }
+}
+
+const DEFAULT_CACHE_ENTRIES = 1_000
+
+function cachePolicy(option: unknown, app: string): CachePolicy | undefined {
+  if (option === undefined) return undefined
+  if (!isPlainObject(option)) throw new ConfigError('cache must be an object { ttlMs, maxEntries? }', app)
+  for (const key of Object.keys(option)) if (key !== 'ttlMs' && key !== 'maxEntries') throw new ConfigError(`unknown cache option "${key}"`, app)
+  const { ttlMs, maxEntries = DEFAULT_CACHE_ENTRIES } = option
+  if (!(typeof ttlMs === 'number' && ttlMs > 0 && Number.isFinite(ttlMs))) throw new ConfigError('cache.ttlMs must be a finite number > 0', app)
+  if (!Number.isSafeInteger(maxEntries) || (maxEntries as number) < 1) throw new ConfigError('cache.maxEntries must be an integer >= 1', app)
+  return Object.freeze({ ttlMs, maxEntries: maxEntries as number })
 }
 
 /** The declared `[namespace, key]` pairs; with `patterns`, a key may be `prefix*` (checked as a name without its `*`). */

@@ -11,6 +11,8 @@ import type { JsonValue, Namespaces } from '../model/session'
 import { type Inspector, appsEnded, waveEnded } from '../features/inspect'
 import type { Write } from '../model/session'
 import { type Settled, runApp } from './run-app'
+import { throwIfAborted, untilAborted } from '../util/abort'
+import type { CacheRunner } from './cached-run'
 
 /** Everything a cycle needs besides the session: the pure function's fixed arguments. */
 export interface CycleSettings {
@@ -26,6 +28,8 @@ export interface CycleSettings {
    * wave share its duration equally: one clock read per wave boundary.
    */
   readonly timeApps?: boolean
+  /** Runs the apps that declare `cache`; set when any app does. */
+  readonly cache?: CacheRunner | undefined
 }
 
 /** A cycle's outcome, before anything is saved. */
@@ -66,7 +70,9 @@ export async function runCycle(
   writes: readonly Write[],
   kind: CycleReport['kind'],
   sessionId: string | undefined,
+  signal?: AbortSignal,
 ): Promise<CycleOutcome> {
+  throwIfAborted(signal)
   const started = performance.now()
   const { graph, maxWaves } = settings
   const draft = new Draft(base, graph.monitors)
@@ -83,8 +89,8 @@ export async function runCycle(
   let clock = started
   const waves: WaveReport[] = []
   if (kind === 'create' && graph.onCreate.length > 0) {
-    const created = runWave(settings, draft, graph.onCreate, 'create', [], 1, sessionId, clock)
-    const { report, changes, ended } = created instanceof Promise ? await created : created
+    const created = runWave(settings, draft, graph.onCreate, 'create', [], 1, sessionId, clock, signal)
+    const { report, changes, ended } = created instanceof Promise ? await (signal === undefined ? created : untilAborted(created, signal)) : created
     waves.push(report)
     clock = ended
     // a param both the initial params and the create wave changed triggers (and is listed) once
@@ -100,6 +106,8 @@ export async function runCycle(
   const byState = new Map<string, number[]>()
   const hashes = [0]
   for (;;) {
+    // a wave boundary: an aborted call stops here, before another wave starts
+    throwIfAborted(signal)
     const { apps, params } = triggered(pending)
     if (apps.length === 0) break
     const key = params.length === 1 ? params[0]! : params.join('\n')
@@ -120,8 +128,8 @@ export async function runCycle(
       repeats.waves.push(now)
     }
     if (history.length >= maxWaves) throw loopError(graph, 'maxWaves', history, Math.max(0, history.length - 10))
-    const ran = runWave(settings, draft, apps, 'changes', params, waves.length + 1, sessionId, clock)
-    const { report, changes, ended } = ran instanceof Promise ? await ran : ran
+    const ran = runWave(settings, draft, apps, 'changes', params, waves.length + 1, sessionId, clock, signal)
+    const { report, changes, ended } = ran instanceof Promise ? await (signal === undefined ? ran : untilAborted(ran, signal)) : ran
     waves.push(report)
     clock = ended
     history.push({ apps, changes })
@@ -214,6 +222,7 @@ function runWave(
   wave: number,
   sessionId: string | undefined,
   started: number,
+  signal: AbortSignal | undefined,
 ): WaveOutcome | Promise<WaveOutcome> {
   const { apps } = settings.graph
   const inspect = settings.inspect
@@ -241,14 +250,22 @@ function runWave(
     }
     if (inspect) inspect({ type: 'app:start', sessionId, wave, app: app.name })
     let run: Settled | Promise<Settled>
-    if (timed) {
+    if (app.cache !== undefined) {
+      // a caching app is always timed: its report compares a hit with a miss
+      const start = timed ? clock : performance.now()
+      run = settings.cache!.run(app, input, sessionId, wave, settings.limits, settings.timers, start)
+      if (timed) {
+        if (run instanceof Promise) clock = performance.now()
+        else clock += run.durationMs
+      }
+    } else if (timed) {
       // a sync app ends where the next one starts: one clock read per app instead of two
-      run = runApp(app, input, sessionId, wave, settings.limits, settings.timers, clock)
+      run = runApp(app, input, sessionId, wave, settings.limits, settings.timers, clock, signal)
       if (run instanceof Promise) clock = performance.now()
       else clock += run.durationMs
     } else {
       // untimed (-1): the wave shares out its time
-      run = runApp(app, input, sessionId, wave, settings.limits, settings.timers, -1)
+      run = runApp(app, input, sessionId, wave, settings.limits, settings.timers, -1, signal)
     }
     if (run instanceof Promise) async = true
     runs[i] = run
@@ -315,7 +332,7 @@ function mergeWave(
       if (!jsonEqual(entry.before, value)) changed.push(entry.param)
       entry.value = value
     }
-    appReports[i] = appRunReport(name, run.durationMs, changed, run.undeclared, run.error)
+    appReports[i] = appRunReport(name, run.durationMs, changed, run.undeclared, run.error, run.cached)
     if (run.durationMs < 0) untimed++
   }
   const changes: Change[] = []

@@ -5,12 +5,15 @@ import { type Clock, timersOf } from './clock'
 import { type SessionEngineOptions, checkOptions } from './options'
 import { type CycleOutcome, type CycleSettings, runCycle } from './cycle'
 import { Draft } from './draft'
-import { ConflictError, InvalidValueError, ReentrantCallError, SessionNotFoundError, StoreError } from '../model/errors'
-import { buildGraph } from './graph'
-import { type GraphInfo, analyseGraph, refuseCycles } from '../features/graph-analysis'
+import { ConfigError, ConflictError, InvalidValueError, ReentrantCallError, SessionNotFoundError, StoreError } from '../model/errors'
+import { type AppGraph, buildGraph } from './graph'
+import { CacheRunner } from './cached-run'
+import { MemoryTransformCache, type TransformCache } from './transform-cache'
+import { type GraphInfo, analyseGraph, refuseCycles, refuseWarnings } from '../features/graph-analysis'
 import { assertId } from '../util/ids'
 import { type Limits, asInvalidValue, readList, sizeOf } from '../util/json'
 import { nameProblem } from '../util/names'
+import { callSignal, throwIfAborted } from '../util/abort'
 import { compilePatterns, selectParams } from '../util/patterns'
 import { safeInspector } from '../features/inspect'
 import { KeyedQueue } from './queue'
@@ -26,8 +29,19 @@ import type { StandardSchemaV1 } from '../features/standard-schema'
 import type { SessionStore } from './store'
 import type { TypedChanges, TypedNamespaces, TypedSession } from '../features/typed'
 
+/**
+ * Options every call takes. `signal` is the call's deadline: once it aborts, every running app's
+ * `ctx.signal` aborts, the cycle stops at the next wave boundary, nothing is saved, and the call
+ * rejects with the signal's reason (an already aborted signal rejects before anything runs). The
+ * store write is the commit point: a signal aborting while it is in flight is too late.
+ */
+export interface CallOptions {
+  /** Aborts the call (e.g. `AbortSignal.timeout(ms)`, or the request's signal). */
+  readonly signal?: AbortSignal
+}
+
 /** Per-call options of the client write methods. */
-export interface WriteOptions {
+export interface WriteOptions extends CallOptions {
   /**
    * Host-owned namespaces this call may write besides the writable ones (e.g. `['cookie']` after a
    * login). Only for host code: never pass client input here.
@@ -43,7 +57,7 @@ export interface WriteOptions {
 }
 
 /** Options of {@link SessionEngine.get}. */
-export interface GetOptions {
+export interface GetOptions extends CallOptions {
   /** Params to return: `'store.channel'`, `'account.*'`, `'public.utm_*'`, `'*'`. Default: everything. */
   readonly items?: readonly string[]
 }
@@ -91,13 +105,15 @@ export class SessionEngine<S extends object = Namespaces> {
     this.#retry = checked.retry
     this.#generateId = checked.generateId
     this.#validators = compileSchema(options.schema)
+    const graph = buildGraph(options.apps ?? [], options.timeoutMs, this.#validators)
     this.#settings = {
-      graph: buildGraph(options.apps ?? [], options.timeoutMs, this.#validators),
+      graph,
       limits: checked.limits,
       maxWaves: checked.maxWaves,
       timers: timersOf(checked.clock),
       inspect: safeInspector(options.inspect),
       timeApps: options.timing === 'app',
+      cache: this.#cacheRunner(graph, options.transformCache),
     }
     const { timers } = this.#settings
     const clock = checked.clock
@@ -108,7 +124,16 @@ export class SessionEngine<S extends object = Namespaces> {
     }
     this.graph = analyseGraph(this.#settings.graph, this.#writable)
     if (options.cycles === 'refuse') refuseCycles(this.graph)
+    if (options.strict === true) refuseWarnings(this.graph)
     this.#segment = compileSegment(options.segment)
+  }
+
+  #cacheRunner(graph: AppGraph, cache: TransformCache | undefined): CacheRunner | undefined {
+    if (cache !== undefined && (typeof cache?.get !== 'function' || typeof cache.set !== 'function')) {
+      throw new ConfigError('transformCache must have get() and set() methods')
+    }
+    if (!graph.apps.some((app) => app.cache !== undefined)) return undefined
+    return new CacheRunner(cache ?? new MemoryTransformCache({ now: () => this.#clock.now() }))
   }
 
   /** The namespaces clients may write. */
@@ -135,13 +160,15 @@ export class SessionEngine<S extends object = Namespaces> {
    * Creates a session: applies `initial` (any namespace: the host decides what to copy from the
    * request), runs the create wave and the cycle, saves once.
    */
-  create(initial?: TypedChanges<S>): Promise<SessionResult<TypedSession<S>>>
-  async create(initial: Changes = {}): Promise<SessionResult> {
+  create(initial?: TypedChanges<S>, options?: CallOptions): Promise<SessionResult<TypedSession<S>>>
+  async create(initial: Changes = {}, options?: CallOptions): Promise<SessionResult> {
+    const signal = signalOf(options)
     const writes = await this.#validated(readChanges(initial, this.#settings.limits))
     const id = this.#generateId()
     assertId(id)
-    const outcome = await this.#cycle(EMPTY, writes, 'create', id)
+    const outcome = await this.#cycle(EMPTY, writes, 'create', id, signal)
     this.#checkLimits(EMPTY, outcome)
+    throwIfAborted(signal)
     const now = this.#clock.now()
     const session = freezeSession(id, 1, now, now, now + this.#ttlMs, outcome.namespaces)
     if (!(await this.#put(session, undefined))) throw new ConflictError(id, 1)
@@ -152,9 +179,11 @@ export class SessionEngine<S extends object = Namespaces> {
   get(id: string, options?: GetOptions): Promise<TypedSession<S> | undefined>
   async get(id: string, options: GetOptions = {}): Promise<Session | undefined> {
     assertId(id)
+    const signal = signalOf(options)
     const items = optionOf(options, 'items', 'get options')
     const filter = items === undefined ? undefined : compilePatterns(items)
     const session = await this.#load(id)
+    throwIfAborted(signal)
     if (session === undefined || filter === undefined) return session
     return Object.freeze({ ...session, namespaces: selectParams(session.namespaces, filter) })
   }
@@ -167,30 +196,34 @@ export class SessionEngine<S extends object = Namespaces> {
   patch(id: string, changes: TypedChanges<S> | Recipe, options?: WriteOptions): Promise<SessionResult<TypedSession<S>>>
   async patch(id: string, changes: Changes | Recipe, options: WriteOptions = {}): Promise<SessionResult> {
     assertId(id)
+    const signal = signalOf(options)
     const caller = callerOf(options)
     const writable = this.#writableFor(options)
     if (typeof changes === 'function') {
-      return this.#mutate(id, caller, (session) => this.#validated(readRecipe(changes, session.namespaces, writable, this.#settings.limits)))
+      return this.#mutate(id, caller, signal, (session) => this.#validated(readRecipe(changes, session.namespaces, writable, this.#settings.limits)))
     }
     // checked once, before queueing: a refused call never waits for or touches the store
     const checked = this.#validated(readChanges(changes, this.#settings.limits, writable))
     const writes = checked instanceof Promise ? await checked : checked
-    return this.#mutate(id, caller, () => writes)
+    return this.#mutate(id, caller, signal, () => writes)
   }
 
   /** Applies an RFC 6902 JSON Patch (paths like `/public/key`) to the writable namespaces, whole or not at all. */
   applyJsonPatch(id: string, ops: readonly unknown[], options?: WriteOptions): Promise<SessionResult<TypedSession<S>>>
   async applyJsonPatch(id: string, ops: readonly unknown[], options: WriteOptions = {}): Promise<SessionResult> {
     assertId(id)
+    const signal = signalOf(options)
     const caller = callerOf(options)
     const checked = checkJsonPatch(ops, this.#writableFor(options), this.#settings.limits)
-    return this.#mutate(id, caller, (session) => this.#validated(applyClientPatch(checked, session.namespaces, this.#settings.limits)))
+    return this.#mutate(id, caller, signal, (session) => this.#validated(applyClientPatch(checked, session.namespaces, this.#settings.limits)))
   }
 
   /** Removes the session. No error when it does not exist. `options.from`: see {@link WriteOptions.from}. */
-  async delete(id: string, options?: Pick<WriteOptions, 'from'>): Promise<void> {
+  async delete(id: string, options?: Pick<WriteOptions, 'from' | 'signal'>): Promise<void> {
     assertId(id)
+    const signal = signalOf(options)
     return this.#queued(id, callerOf(options), async () => {
+      throwIfAborted(signal)
       try {
         await this.#store.delete(id)
       } catch (error) {
@@ -200,31 +233,100 @@ export class SessionEngine<S extends object = Namespaces> {
   }
 
   /** Renews `expiresAt` (and `updatedAt`) without running a cycle; `version` stays. `options.from`: see {@link WriteOptions.from}. */
-  touch(id: string, options?: Pick<WriteOptions, 'from'>): Promise<TypedSession<S>>
-  async touch(id: string, options?: Pick<WriteOptions, 'from'>): Promise<Session> {
+  touch(id: string, options?: Pick<WriteOptions, 'from' | 'signal'>): Promise<TypedSession<S>>
+  async touch(id: string, options?: Pick<WriteOptions, 'from' | 'signal'>): Promise<Session> {
     assertId(id)
-    return this.#update(id, callerOf(options), async () => {
-      const session = await this.#load(id)
-      if (session === undefined) throw new SessionNotFoundError(id)
-      const now = this.#clock.now()
+    return this.#rewrite(id, options, async (session, now) => {
       const next = freezeSession(id, session.version, session.createdAt, now, now + this.#ttlMs, session.namespaces)
       return (await this.#put(next, session.version)) ? next : CONFLICT
     })
   }
 
+  /**
+   * Moves the session to a new id (at login, against session fixation): same namespaces, version
+   * + 1, `createdAt` kept, expiry renewed; the old id is gone. Atomic against concurrent writers
+   * of the old id: with the store's `rotate` when it has one, else compare-and-set on both ids
+   * (create the new id, then retire the old one only if it is still at the version read). No
+   * cycle runs. Rejects with `SessionNotFoundError` when the session does not exist.
+   */
+  rotateId(id: string, options?: Pick<WriteOptions, 'from' | 'signal'>): Promise<TypedSession<S>>
+  async rotateId(id: string, options?: Pick<WriteOptions, 'from' | 'signal'>): Promise<Session> {
+    assertId(id)
+    return this.#rewrite(id, options, async (session, now) => {
+      const newId = this.#generateId()
+      assertId(newId)
+      const next = freezeSession(newId, session.version + 1, session.createdAt, now, now + this.#ttlMs, session.namespaces)
+      return newId !== id && (await this.#rotate(next, session)) ? next : CONFLICT
+    })
+  }
+
+  /** The update loop of the calls that rewrite a session without a cycle (`touch`, `rotateId`). */
+  #rewrite(id: string, options: unknown, step: (session: Session, now: number) => Promise<Session | typeof CONFLICT>): Promise<Session> {
+    const signal = signalOf(options)
+    return this.#update(id, callerOf(options), async () => step(await this.#loaded(id, signal), this.#clock.now()))
+  }
+
+  /** One rotation attempt; `false` when the old id moved on or the new one is taken (nothing changed then). */
+  async #rotate(next: Session, from: Session): Promise<boolean> {
+    const store = this.#store
+    if (typeof store.rotate === 'function') {
+      let done: unknown
+      try {
+        done = await store.rotate(next, from.id, from.version)
+      } catch (error) {
+        if (!(error instanceof ConflictError)) throw new StoreError('rotate', error)
+        done = false
+      }
+      if (typeof done === 'boolean') return done
+      if (done !== undefined) throw new StoreError('rotate', new TypeError('store.rotate must return (a promise of) a boolean or undefined'))
+    }
+    // two compare-and-sets: the new id first, so a failure half-way leaves the old session valid
+    // (and an unknown new id that expires), never a visitor without a session
+    if (!(await this.#put(next, undefined))) return false
+    // the old id is retired by a compare-and-set write of an empty, already expired session: it
+    // fails if another writer saved the old id since it was read, and then the new id is undone
+    const retired = freezeSession(from.id, from.version + 1, from.createdAt, next.updatedAt, next.updatedAt, EMPTY)
+    if (!(await this.#put(retired, from.version))) {
+      await this.#deleteQuietly(next.id, true)
+      return false
+    }
+    await this.#deleteQuietly(from.id, false)
+    return true
+  }
+
+  /** `store.delete`; `strict`: a failure is a `StoreError`, else ignored (the session deleted is expired already). */
+  async #deleteQuietly(id: string, strict: boolean): Promise<void> {
+    try {
+      await this.#store.delete(id)
+    } catch (error) {
+      if (strict) throw new StoreError('delete', error)
+    }
+  }
+
+  /** The session of an update attempt (`SessionNotFoundError` when there is none), the call's signal checked around the read. */
+  async #loaded(id: string, signal: AbortSignal | undefined): Promise<Session> {
+    throwIfAborted(signal)
+    const session = await this.#load(id)
+    if (session === undefined) throw new SessionNotFoundError(id)
+    throwIfAborted(signal)
+    return session
+  }
+
   /** Pure create: no store, no clock, no id. Returns the namespaces a `create(initial)` would save. */
-  runCreate(initial?: TypedChanges<S>): Promise<PureResult<TypedNamespaces<S>>>
-  async runCreate(initial: Changes = {}): Promise<PureResult> {
+  runCreate(initial?: TypedChanges<S>, options?: CallOptions): Promise<PureResult<TypedNamespaces<S>>>
+  async runCreate(initial: Changes = {}, options?: CallOptions): Promise<PureResult> {
+    const signal = signalOf(options)
     const writes = await this.#validated(readChanges(initial, this.#settings.limits))
-    return this.#pure(await this.#cycle(EMPTY, writes, 'create', undefined), EMPTY)
+    return this.#pure(await this.#cycle(EMPTY, writes, 'create', undefined, signal), EMPTY)
   }
 
   /** Pure cycle over `namespaces` with `changes` (any namespace): what a patch would do, without a store. */
-  runTransform(namespaces: TypedNamespaces<S> | Namespaces, changes: TypedChanges<S>): Promise<PureResult<TypedNamespaces<S>>>
-  async runTransform(namespaces: Namespaces, changes: Changes): Promise<PureResult> {
+  runTransform(namespaces: TypedNamespaces<S> | Namespaces, changes: TypedChanges<S>, options?: CallOptions): Promise<PureResult<TypedNamespaces<S>>>
+  async runTransform(namespaces: Namespaces, changes: Changes, options?: CallOptions): Promise<PureResult> {
+    const signal = signalOf(options)
     const base = this.#checkNamespaces(namespaces)
     const writes = await this.#validated(readChanges(changes, this.#settings.limits))
-    return this.#pure(await this.#cycle(base, writes, 'transform', undefined), base)
+    return this.#pure(await this.#cycle(base, writes, 'transform', undefined, signal), base)
   }
 
   /** Applies the `schema` validators to caller writes (sync when every validator is; throws `InvalidValueError`). */
@@ -233,17 +335,19 @@ export class SessionEngine<S extends object = Namespaces> {
   }
 
   /** {@link runCycle}, wrapped in `cycle:start` / `cycle:end` events when an inspector is set. */
-  async #cycle(base: Namespaces, writes: readonly Write[], kind: CycleReport['kind'], id: string | undefined): Promise<CycleOutcome> {
+  async #cycle(base: Namespaces, writes: readonly Write[], kind: CycleReport['kind'], id: string | undefined, signal: AbortSignal | undefined): Promise<CycleOutcome> {
     const inspect = this.#settings.inspect
-    if (inspect === undefined) return runCycle(this.#settings, base, writes, kind, id)
+    if (inspect === undefined && signal === undefined) return runCycle(this.#settings, base, writes, kind, id)
     const started = performance.now()
-    inspect({ type: 'cycle:start', kind, sessionId: id, writes: writes.map((w) => `${w.namespace}.${w.key}`) })
+    inspect?.({ type: 'cycle:start', kind, sessionId: id, writes: writes.map((w) => `${w.namespace}.${w.key}`) })
     try {
-      const outcome = await runCycle(this.#settings, base, writes, kind, id)
-      inspect({ type: 'cycle:end', kind, sessionId: id, durationMs: performance.now() - started, report: outcome.report })
+      const outcome = await runCycle(this.#settings, base, writes, kind, id, signal)
+      inspect?.({ type: 'cycle:end', kind, sessionId: id, durationMs: performance.now() - started, report: outcome.report })
       return outcome
-    } catch (error) {
-      inspect({ type: 'cycle:end', kind, sessionId: id, durationMs: performance.now() - started, error })
+    } catch (thrown) {
+      // an aborted call rejects with its signal's reason, whatever the aborted apps did meanwhile
+      const error: unknown = signal?.aborted === true ? signal.reason : thrown
+      inspect?.({ type: 'cycle:end', kind, sessionId: id, durationMs: performance.now() - started, error })
       throw error
     }
   }
@@ -295,13 +399,18 @@ export class SessionEngine<S extends object = Namespaces> {
   }
 
   /** The read-cycle-save attempt of `patch` and `applyJsonPatch`, in the one update loop. */
-  #mutate(id: string, caller: string | undefined, writesFor: (session: Session) => readonly Write[] | Promise<readonly Write[]>): Promise<SessionResult> {
+  #mutate(
+    id: string,
+    caller: string | undefined,
+    signal: AbortSignal | undefined,
+    writesFor: (session: Session) => readonly Write[] | Promise<readonly Write[]>,
+  ): Promise<SessionResult> {
     return this.#update(id, caller, async (attempt) => {
-      const session = await this.#load(id)
-      if (session === undefined) throw new SessionNotFoundError(id)
+      const session = await this.#loaded(id, signal)
       const writes = writesFor(session)
-      const outcome = await this.#cycle(session.namespaces, writes instanceof Promise ? await writes : writes, 'patch', id)
+      const outcome = await this.#cycle(session.namespaces, writes instanceof Promise ? await writes : writes, 'patch', id, signal)
       const report = this.#report(outcome, attempt)
+      throwIfAborted(signal)
       if (outcome.report.changed.length === 0) return { session, patch: outcome.patch, report }
       this.#checkLimits(session.namespaces, outcome)
       const now = this.#clock.now()
@@ -438,6 +547,13 @@ export class SessionEngine<S extends object = Namespaces> {
     }
     return written
   }
+}
+
+/** The call's `signal` option, checked (`InvalidValueError`); throws its reason when it is already aborted. */
+function signalOf(options: unknown): AbortSignal | undefined {
+  const signal = callSignal(optionOf(options, 'signal', 'call options'))
+  throwIfAborted(signal)
+  return signal
 }
 
 /** `options[name]` of a host-given options object (`undefined` options: none), read once as a data property. */

@@ -1,4 +1,5 @@
-import type { App } from './app'
+import type { AppFor } from './app'
+import type { TransformCache } from './transform-cache'
 import { type Clock, systemClock } from './clock'
 import { ConfigError } from '../model/errors'
 import { randomId } from '../util/ids'
@@ -22,8 +23,11 @@ export const MAX_TTL_MS = 100 * 365 * 24 * 3_600_000
 
 /** Options of {@link SessionEngine}. */
 export interface SessionEngineOptions<S extends object = Namespaces> {
-  /** The apps, in order; the order decides which of two same-wave writes of one param wins (the later). */
-  readonly apps?: readonly App<any, any, any>[]
+  /**
+   * The apps, in order; the order decides which of two same-wave writes of one param wins (the
+   * later). In an engine typed by a schema, every input and output must be a param of the schema.
+   */
+  readonly apps?: readonly AppFor<NoInfer<S>>[]
   /** Where sessions live. Default: a new {@link MemoryStore} using the engine's clock. */
   readonly store?: SessionStore
   /** Source of time: sessions expire by its `now()`, app timeouts run on its timers (the global ones if it has none). Default: the system clock. */
@@ -61,8 +65,16 @@ export interface SessionEngineOptions<S extends object = Namespaces> {
    * their own.
    */
   readonly timing?: 'wave' | 'app'
+  /** `true`: the constructor throws `ConfigError` when `engine.graph.warnings` is not empty. Default `false`. */
+  readonly strict?: boolean
   /** Receives typed events (cycles, waves, apps, store); see {@link InspectEvent}. Costs nothing when absent. */
   readonly inspect?: Inspector
+  /**
+   * Where apps declaring `cache` keep their results; share one across processes (e.g.
+   * `RedisTransformCache` from `sessionflow/redis`). Default: a `MemoryTransformCache` per
+   * engine, on the engine's clock.
+   */
+  readonly transformCache?: TransformCache
   /**
    * The params that make up a visitor's segment (a shared cache key): see {@link SessionEngine.segmentOf}.
    * Either `{ params }` or a {@link Segmenter} computing its own segment and token.
@@ -89,7 +101,7 @@ export interface CheckedOptions {
  * bad one. What needs compiling (apps, schema, segment) is checked where it is compiled; their
  * shapes (`timeoutMs`, `inspect`, `timing`, `cycles`) are checked here.
  */
-export function checkOptions(options: SessionEngineOptions<object>): CheckedOptions {
+export function checkOptions<S extends object>(options: SessionEngineOptions<S>): CheckedOptions {
   if (typeof options !== 'object' || options === null) throw new ConfigError('options must be an object')
   const limits = { ...DEFAULT_LIMITS, ...options.limits }
   for (const [name, value] of Object.entries(limits)) {
@@ -125,6 +137,7 @@ export function checkOptions(options: SessionEngineOptions<object>): CheckedOpti
   if (options.cycles !== undefined && options.cycles !== 'allow' && options.cycles !== 'refuse') {
     throw new ConfigError("cycles must be 'allow' or 'refuse'")
   }
+  if (options.strict !== undefined && typeof options.strict !== 'boolean') throw new ConfigError('strict must be a boolean')
   const retry = { ...DEFAULT_RETRY_POLICY, maxRetries: positiveInteger(options.maxConflictRetries, DEFAULT_RETRY_POLICY.maxRetries, 'maxConflictRetries', 0) }
   const generateId = options.generateId ?? randomId
   if (typeof generateId !== 'function') throw new ConfigError('generateId must be a function')

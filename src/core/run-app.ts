@@ -14,6 +14,8 @@ export interface Settled {
   readonly writes: readonly Write[]
   readonly undeclared: readonly string[] | undefined
   readonly error: AppFailure | undefined
+  /** Set when the result came from the transform cache (or a concurrent run with the same input). */
+  readonly cached?: true
 }
 
 const NO_WRITES: readonly Write[] = Object.freeze([])
@@ -43,6 +45,7 @@ export function runApp(
   limits: Limits,
   timers: Timers,
   start: number = performance.now(),
+  signal?: AbortSignal,
 ): Settled | Promise<Settled> {
   const timeoutMs = app.timeoutMs
   const ctx = new RunContext(sessionId, app.name, wave)
@@ -70,6 +73,12 @@ export function runApp(
   }
   // an untimed app (`start` < 0) that turns out async is timed from its promise on
   if (start < 0) start = performance.now()
+  // the call's deadline reaches the running transform through ctx.signal (the cycle itself stops waiting for it)
+  const onAbort = signal === undefined ? undefined : () => abortRun(ctx, signal.reason)
+  if (onAbort !== undefined) {
+    if (signal!.aborted) onAbort()
+    else signal!.addEventListener('abort', onAbort, { once: true })
+  }
   return new Promise<Settled>((resolve) => {
     let done = false
     const handle =
@@ -83,12 +92,14 @@ export function runApp(
           }, timeoutMs)
     Promise.resolve(result as PromiseLike<unknown>).then(
       (value) => {
+        if (onAbort !== undefined) signal!.removeEventListener('abort', onAbort)
         if (done) return // arrived after the timeout: ignored
         done = true
         if (timeoutMs !== undefined) timers.clearTimeout(handle)
         resolve(settle(app, start, value, limits))
       },
       (error: unknown) => {
+        if (onAbort !== undefined) signal!.removeEventListener('abort', onAbort)
         if (done) return
         done = true
         if (timeoutMs !== undefined) timers.clearTimeout(handle)

@@ -18,6 +18,15 @@ export interface SessionStore {
   put(session: Session, expectedVersion: number | undefined): MaybePromise<boolean>
   /** Removes the session; no error when it is absent. */
   delete(id: string): MaybePromise<void>
+  /**
+   * Optional: moves a session to a new id in one atomic step (`engine.rotateId`). Writes `session`
+   * (under its new id) and removes `fromId`, only if the stored version of `fromId` equals
+   * `expectedVersion` and nothing is stored under `session.id`. Returns `true` when done, `false`
+   * (or throws `ConflictError`) when either check fails and nothing changed, `undefined` when it
+   * cannot be atomic for these two ids (e.g. keys on different cluster nodes). Without it, or on
+   * `undefined`, the engine uses two compare-and-set `put`s instead.
+   */
+  rotate?(session: Session, fromId: string, expectedVersion: number): MaybePromise<boolean | undefined>
 }
 
 /** Options of {@link MemoryStore}. */
@@ -80,6 +89,14 @@ export class MemoryStore implements SessionStore {
   /** Removes the session. */
   delete(id: string): void {
     this.#sessions.delete(id)
+  }
+
+  /** Atomic id rotation: `session` stored under its id and `fromId` removed, if `fromId` is at `expectedVersion` and the new id is free. */
+  rotate(session: Session, fromId: string, expectedVersion: number): boolean {
+    if (this.get(fromId)?.version !== expectedVersion || this.get(session.id) !== undefined) return false
+    this.#sessions.delete(fromId)
+    this.#sessions.set(session.id, session)
+    return true
   }
 
   /** Drops every session expired at `now` (default: the `now` option, else `Date.now()`); returns how many. */

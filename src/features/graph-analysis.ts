@@ -41,10 +41,36 @@ export interface GraphInfo {
    * only the host can set them (`create(initial)`, `patch(..., { allow })`). Often a typo.
    */
   readonly orphanInputs: readonly string[]
+  /**
+   * Likely mistakes in the configuration, found at construction: params written by several apps,
+   * monitored params only the host can set, apps that never run. The engine option `strict: true`
+   * turns them into a `ConfigError`.
+   */
+  readonly warnings: readonly GraphWarning[]
   /** The graph as a Mermaid flowchart; params grouped by namespace, cycles drawn in red, pattern matches dotted. */
   toMermaid(): string
   /** The graph in Graphviz DOT; params clustered by namespace, cycles drawn in red, pattern matches dashed. */
   toDot(): string
+}
+
+/**
+ * A likely mistake in the app graph (`engine.graph.warnings`):
+ * - `'shared-output'`: several apps declare `param` as output; when two of them write it in the
+ *   same wave, `winner` (the last of `apps` in engine order) lands.
+ * - `'orphan-input'`: `apps` monitor `param`, but no app writes it and clients may not write it
+ *   (its namespace is not in `writableNamespaces`): only host code can set it. Often a typo.
+ * - `'never-runs'`: `apps[0]` monitors no param and does not run on create, so it never runs.
+ */
+export interface GraphWarning {
+  readonly kind: 'shared-output' | 'orphan-input' | 'never-runs'
+  /** The param concerned (`ns.key`); absent for `'never-runs'`. */
+  readonly param?: string
+  /** The apps concerned, in engine order. */
+  readonly apps: readonly string[]
+  /** `'shared-output'`: the app whose value wins when several write in one wave. */
+  readonly winner?: string
+  /** One line saying what is wrong, naming the apps and params. */
+  readonly message: string
 }
 
 /** What the analysis needs of each app: its name and declarations, as the engine compiled them. */
@@ -116,6 +142,7 @@ export function analyseGraph(graph: { readonly apps: readonly AnalysedApp[] }, w
       if (!written.has(p) && !writable.has(param.slice(0, param.indexOf('.')))) orphans.add(param)
     }
   }
+  const warnings = graphWarnings(apps, params, appInputs, appOutputs, orphans)
   const sameCycle = (from: number, to: number) => inCycle.has(from) && component[from] === component[to]
   const drawing: Drawing = { params, apps, appInputs, appOutputs, matches, inCycle, sameCycle, orphans }
   return Object.freeze({
@@ -123,6 +150,7 @@ export function analyseGraph(graph: { readonly apps: readonly AnalysedApp[] }, w
     params: Object.freeze([...params].sort()),
     cycles: Object.freeze(cycles),
     orphanInputs: Object.freeze([...orphans].sort()),
+    warnings: Object.freeze(warnings),
     toMermaid: () => mermaid(drawing),
     toDot: () => dot(drawing),
   })
@@ -146,6 +174,55 @@ export function refuseCycles(info: GraphInfo): void {
   if (info.cycles.length === 0) return
   const list = info.cycles.map((c) => `[apps ${c.apps.join(', ')}; params ${c.params.join(', ')}]`).join(' ')
   throw new ConfigError(`the app graph has ${info.cycles.length} cycle(s) and cycles: 'refuse' is set: ${list}`)
+}
+
+/** Throws `ConfigError` listing every warning (engine option `strict: true`). */
+export function refuseWarnings(info: GraphInfo): void {
+  if (info.warnings.length === 0) return
+  const list = info.warnings.map((w) => `- ${w.message}`).join('\n')
+  throw new ConfigError(`the app graph has ${info.warnings.length} warning(s) and strict is set:\n${list}`)
+}
+
+function graphWarnings(
+  apps: readonly GraphApp[],
+  params: readonly string[],
+  appInputs: readonly (readonly number[])[],
+  appOutputs: readonly (readonly number[])[],
+  orphans: ReadonlySet<string>,
+): GraphWarning[] {
+  const warnings: GraphWarning[] = []
+  const writers = params.map((): string[] => [])
+  const readers = params.map((): string[] => [])
+  appOutputs.forEach((outputs, a) => outputs.forEach((p) => writers[p]!.push(apps[a]!.name)))
+  appInputs.forEach((inputs, a) => inputs.forEach((p) => readers[p]!.push(apps[a]!.name)))
+  const sorted = params.map((param, p) => [param, p] as const).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))
+  for (const [param, p] of sorted) {
+    const list = writers[p]!
+    if (list.length < 2) continue
+    const winner = list[list.length - 1]!
+    warnings.push({
+      kind: 'shared-output',
+      param,
+      apps: list,
+      winner,
+      message: `${param} is an output of ${list.join(', ')}: when several write it in one wave, ${winner} (the last in apps order) wins`,
+    })
+  }
+  for (const [param, p] of sorted) {
+    if (!orphans.has(param)) continue
+    const list = readers[p]!
+    warnings.push({
+      kind: 'orphan-input',
+      param,
+      apps: list,
+      message: `${param} is monitored by ${list.join(', ')} but no app writes it and clients may not write it (a typo?)`,
+    })
+  }
+  apps.forEach((app) => {
+    if (app.inputs.length > 0 || app.runOnCreate) return
+    warnings.push({ kind: 'never-runs', apps: [app.name], message: `app ${app.name} monitors no param and does not run on create: it never runs` })
+  })
+  return warnings
 }
 
 /**

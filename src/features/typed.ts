@@ -6,7 +6,8 @@
  * WHY: a schema is often partial (inferred from the validators of a few params), and sessions
  * legitimately hold params the schema does not list (the host copies cookies, query params...);
  * a closed view would turn every such read into a false type error. Misspelled params are still
- * caught where it matters most: an app's `input` declaration decides what its transform may read.
+ * caught where it matters most: an app's `input` and `output` declarations must name params of the
+ * schema ({@link DeclarationFor}), and they decide what its transform may read and write.
  */
 import type { JsonValue, Namespace, Namespaces, Session } from '../model/session'
 
@@ -21,7 +22,7 @@ export type SessionSchema = object
 export type ValueOf<S, N, K> = N extends keyof S ? (K extends keyof S[N] ? S[N][K] : JsonValue) : JsonValue
 
 /** Whether `S` is the untyped default (an index signature over namespaces). */
-type IsUntyped<S> = string extends keyof S ? true : false
+export type IsUntyped<S> = string extends keyof S ? true : false
 
 /**
  * The namespaces of a session typed by `S`: declared params with their types, everything else
@@ -51,4 +52,29 @@ export type TypedChanges<S> =
         }
       } & {
         readonly [namespace: string]: { readonly [key: string]: JsonValue | undefined }
+      }
+
+/**
+ * The params an app may declare under schema `S`: namespaces and keys the schema names (in
+ * `input`, `P` = `true`, also key patterns ending in `*`). Any declaration for the untyped default.
+ */
+export type DeclarationFor<S, P extends boolean = false> =
+  IsUntyped<S> extends true
+    ? { readonly [namespace: string]: readonly string[] }
+    : { readonly [N in keyof S & string]?: readonly KeyOf<S, N, P>[] }
+
+/** The keys of namespace `N` of `S`; with `P`, also patterns (`prefix*`). */
+type KeyOf<S, N extends keyof S, P extends boolean> = (keyof S[N] & string) | (P extends true ? `${string}*` : never)
+
+/**
+ * Checks declaration `D` against schema `S` name by name, so that a misspelled name is an error at
+ * that name: an unknown key fails against the union of the namespace's keys, an unknown namespace
+ * against a message saying so. `P`: key patterns (`prefix*`) are allowed (inputs). `D` itself for
+ * the untyped default.
+ */
+export type KnownParams<D, S, P extends boolean = false> =
+  IsUntyped<S> extends true
+    ? D
+    : {
+        readonly [N in keyof D]: N extends keyof S ? readonly KeyOf<S, N, P>[] : `${N & string} is not a namespace of the session schema`
       }

@@ -2,6 +2,7 @@
 import type { SessionEngine } from '../core/engine'
 import { InvalidValueError, SessionNotFoundError } from '../model/errors'
 import type { JsonValue, Namespaces, Session } from '../model/session'
+import type { CycleReport, SessionResult } from '../model/report'
 import { readChanges } from '../writes/changes'
 import { checkJsonPatch } from '../writes/json-patch'
 import { type ParamPattern, compilePatterns, selectParams } from '../util/patterns'
@@ -48,6 +49,8 @@ export function createSessionHandler<S extends object>(engine: SessionEngine<S>,
     try {
       return await routes.handle(exchange)
     } catch (error) {
+      // the client is gone (its request's signal aborted the call): nobody reads the answer, nothing to report
+      if (request.signal?.aborted === true) return json(499, { code: 'CLIENT_CLOSED_REQUEST', message: 'the request was aborted' }, exchange.headers)
       if (statusOf(error) >= 500) {
         try {
           settings.onError?.(error, request)
@@ -80,6 +83,12 @@ class Exchange {
   /** The session id the request's cookie carries, when its signature is valid. */
   verifiedId(): Promise<string | null> {
     return (this.#id ??= this.settings.signer.verify(this.cookies.get(this.settings.sessionCookie)))
+  }
+
+  /** Options passing the request's signal to engine calls: a request the client abandons stops its cycle and saves nothing. */
+  get call(): { signal?: AbortSignal } {
+    const signal = this.request.signal
+    return signal === undefined || signal === null ? {} : { signal }
   }
 
   /** Whether the request carried a session cookie at all (valid or not). */
@@ -132,13 +141,13 @@ class Routes {
     }
     const captured = capturedOnCreate(this.settings, exchange.url, exchange.cookies)
     if (!this.settings.lazy) {
-      const created = (await this.engine.create(captured)).session
+      const created = (await this.engine.create(captured, exchange.call)).session
       await this.#sessionCookie(exchange, created)
       this.#segmentCookie(exchange, created, created)
       return json(200, { id: created.id, namespaces: this.#view(created.namespaces, filter) }, exchange.headers)
     }
     // lazy: what a session created now would hold, without storing it or giving out a cookie
-    const pure = await this.engine.runCreate(captured)
+    const pure = await this.engine.runCreate(captured, exchange.call)
     this.#segmentCookie(exchange, pure, undefined)
     return json(200, { id: null, namespaces: this.#view(pure.namespaces, filter) }, exchange.headers)
   }
@@ -151,18 +160,19 @@ class Routes {
     let session: Session
     let status = 200
     if (current === undefined) {
-      session = (await this.engine.create(merge(captured, body))).session
+      session = (await this.engine.create(merge(captured, body), exchange.call)).session
       status = 201
     } else {
       const changes = merge(captured, body)
       delete changes[COOKIE_NAMESPACE]
       await this.#withCookies(exchange, current, changes)
       try {
-        session = await this.#renewed((await this.engine.patch(current.id, changes, { allow: CAPTURE_ALLOW })).session)
+        const patched = await this.engine.patch(current.id, changes, { allow: CAPTURE_ALLOW, ...exchange.call })
+        session = await this.#renewed(exchange, await this.#rotatedIfDue(exchange, patched.session, [patched.report]))
       } catch (error) {
         // deleted or expired since it was read (a logout in another tab): an upsert creates
         if (!(error instanceof SessionNotFoundError)) throw error
-        session = (await this.engine.create(merge(captured, body))).session
+        session = (await this.engine.create(merge(captured, body), exchange.call)).session
         status = 201
       }
     }
@@ -186,27 +196,31 @@ class Routes {
     }
     const current = await this.#current(exchange, false)
     if (current === undefined) throw new SessionNotFoundError('(no valid session cookie: POST /api/sessions first)')
-    let result: Session
+    let result: SessionResult
+    const reports: CycleReport[] = []
     if (ops === undefined) {
       await this.#withCookies(exchange, current, changes!)
-      result = (await this.engine.patch(current.id, changes!, { allow: [COOKIE_NAMESPACE] })).session
+      result = await this.engine.patch(current.id, changes!, { allow: [COOKIE_NAMESPACE], ...exchange.call })
     } else {
       const cookie: Captured = {}
       // cookie sync is a fact about the request, applied whatever the patch does: idempotent, and
       // the engine has no call that applies operations and host changes in one cycle
-      if (await this.#withCookies(exchange, current, cookie)) await this.engine.patch(current.id, cookie, { allow: [COOKIE_NAMESPACE] })
-      result = (await this.engine.applyJsonPatch(current.id, ops)).session
+      if (await this.#withCookies(exchange, current, cookie)) {
+        reports.push((await this.engine.patch(current.id, cookie, { allow: [COOKIE_NAMESPACE], ...exchange.call })).report)
+      }
+      result = await this.engine.applyJsonPatch(current.id, ops, exchange.call)
     }
-    result = await this.#renewed(result)
-    await this.#sessionCookie(exchange, result)
-    this.#segmentCookie(exchange, result, result)
-    return json(200, { id: result.id, namespaces: this.#view(result.namespaces, undefined) }, exchange.headers)
+    reports.push(result.report)
+    const session = await this.#renewed(exchange, await this.#rotatedIfDue(exchange, result.session, reports))
+    await this.#sessionCookie(exchange, session)
+    this.#segmentCookie(exchange, session, session)
+    return json(200, { id: session.id, namespaces: this.#view(session.namespaces, undefined) }, exchange.headers)
   }
 
   /** `DELETE /api/sessions`: logout. Idempotent: without a session it only clears the cookies. */
   async remove(exchange: Exchange): Promise<Response> {
     const id = await exchange.verifiedId()
-    if (id !== null) await this.engine.delete(id)
+    if (id !== null) await this.engine.delete(id, exchange.call)
     exchange.setCookie(this.settings.sessionCookie, '', 0, true)
     exchange.setCookie(this.settings.segmentCookie, '', 0, false)
     const headers = exchange.headers
@@ -217,7 +231,7 @@ class Routes {
   /** `GET /api/segments`: the session's segment, or the one a new session would have. */
   async segment(exchange: Exchange): Promise<Response> {
     const session = await this.#current(exchange, true)
-    const source = session ?? (await this.engine.runCreate(capturedOnCreate(this.settings, exchange.url, exchange.cookies)))
+    const source = session ?? (await this.engine.runCreate(capturedOnCreate(this.settings, exchange.url, exchange.cookies), exchange.call))
     const { segment } = this.engine.segmentOf(source)
     this.#segmentCookie(exchange, source, session)
     return json(200, segment, exchange.headers)
@@ -230,13 +244,13 @@ class Routes {
    */
   async #current(exchange: Exchange, read: boolean): Promise<Session | undefined> {
     const id = await exchange.verifiedId()
-    const session = id === null ? undefined : await this.engine.get(id)
+    const session = id === null ? undefined : await this.engine.get(id, exchange.call)
     if (session === undefined) {
       if (exchange.hasSessionCookie) exchange.setCookie(this.settings.sessionCookie, '', 0, true)
       return undefined
     }
     if (!read) return session
-    const renewed = await this.#renewed(session)
+    const renewed = await this.#renewed(exchange, session)
     if (renewed !== session) await this.#sessionCookie(exchange, renewed)
     return renewed
   }
@@ -246,9 +260,20 @@ class Routes {
    * `touchAfterMs` ago or more: reads and writes that change nothing keep an active visitor's
    * session alive at the cost of one store write per `touchAfterMs`, not one per request.
    */
-  async #renewed(session: Session): Promise<Session> {
+  async #renewed(exchange: Exchange, session: Session): Promise<Session> {
     if (this.engine.clock.now() - session.updatedAt < this.settings.touchAfterMs) return session
-    return this.engine.touch(session.id)
+    return this.engine.touch(session.id, exchange.call)
+  }
+
+  /** The session under a new id when one of these calls changed a `rotateIdOn` param; else the session itself. */
+  async #rotatedIfDue(exchange: Exchange, session: Session, reports: readonly CycleReport[]): Promise<Session> {
+    const trigger = this.settings.rotateIdOn
+    if (trigger === undefined) return session
+    const due = reports.some((report) => report.changed.some((param) => {
+      const dot = param.indexOf('.')
+      return trigger.matches(param.slice(0, dot), param.slice(dot + 1))
+    }))
+    return due ? this.engine.rotateId(session.id, exchange.call) : session
   }
 
   /** Adds to `changes` the cookie changes the request calls for; whether there were any. */

@@ -47,6 +47,12 @@ export interface SessionHandlerOptions {
   readonly hiddenNamespaces?: readonly string[]
   /** Largest request body accepted, bytes; a larger one is answered 413. Default 65,536. */
   readonly maxBodyBytes?: number
+  /**
+   * Params (`ns.key`, `ns.prefix*`, `ns.*`) whose change gives the session a new id
+   * (`engine.rotateId`) before the response sets the cookie: e.g. `['authentication.*']`, so a
+   * login never keeps an id that existed before it (session fixation). Default `[]`: never.
+   */
+  readonly rotateIdOn?: readonly string[]
   /** Called with every error answered with a 5xx status (for logging); its own errors are ignored. */
   readonly onError?: (error: unknown, request: Request) => void
 }
@@ -86,6 +92,8 @@ export interface HandlerSettings {
   readonly touchAfterMs: number
   readonly hidden: ReadonlySet<string>
   readonly maxBodyBytes: number
+  /** Matches the params whose change rotates the session id; `undefined` when none do. */
+  readonly rotateIdOn: ParamPattern | undefined
   readonly onError: ((error: unknown, request: Request) => void) | undefined
 }
 
@@ -126,6 +134,8 @@ export function resolveOptions(options: SessionHandlerOptions, ttlMs: number): H
   if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1) throw new ConfigError('createSessionHandler: maxBodyBytes must be a positive integer')
   if (options.onError !== undefined && typeof options.onError !== 'function') throw new ConfigError('createSessionHandler: onError must be a function')
   const capturedCookieItems = names(captureCookies, 'captureCookies', COOKIE_NAMESPACE)
+  const rotateIdOn = options.rotateIdOn ?? []
+  if (!Array.isArray(rotateIdOn)) throw new ConfigError('createSessionHandler: rotateIdOn must be an array of param patterns')
   return {
     signer,
     wire,
@@ -138,6 +148,7 @@ export function resolveOptions(options: SessionHandlerOptions, ttlMs: number): H
     touchAfterMs,
     hidden: new Set(hidden),
     maxBodyBytes,
+    rotateIdOn: rotateIdOn.length === 0 ? undefined : patterns(rotateIdOn, 'rotateIdOn'),
     onError: options.onError,
   }
 }

@@ -198,9 +198,9 @@ export class ReentrantCallError extends ConflictError {
 /** The store threw or rejected. The stored session is as it was before the call. */
 export class StoreError extends SessionflowError {
   /** Which store operation failed. */
-  readonly operation: 'get' | 'put' | 'delete'
+  readonly operation: 'get' | 'put' | 'delete' | 'rotate'
 
-  constructor(operation: 'get' | 'put' | 'delete', cause: unknown) {
+  constructor(operation: 'get' | 'put' | 'delete' | 'rotate', cause: unknown) {
     super('STORE', `store ${operation} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause })
     this.operation = operation
   }

@@ -31,6 +31,8 @@ export interface AppRunReport {
   readonly undeclared?: readonly string[]
   /** What went wrong, when `status` is `'failed'`. */
   readonly error?: AppFailure
+  /** The output came from the app's `cache` (or from a concurrent run with the same input): the transform did not run. */
+  readonly cached?: true
 }
 
 /**
@@ -43,6 +45,7 @@ export function appRunReport(
   changed: readonly string[],
   undeclared: readonly string[] | undefined,
   error: AppFailure | undefined,
+  cached?: boolean,
 ): AppRunReport {
   const report: { -readonly [K in keyof AppRunReport]: AppRunReport[K] } = {
     app,
@@ -52,6 +55,7 @@ export function appRunReport(
   }
   if (undeclared !== undefined) report.undeclared = undeclared
   if (error !== undefined) report.error = error
+  if (cached === true) report.cached = true
   return report
 }
 

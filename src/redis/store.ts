@@ -10,28 +10,9 @@
  */
 import type { Session } from '../model/session'
 import type { SessionStore } from '../core/store'
+import { type RedisClientLike, type RedisSend, decode, readClientOptions, withTimeout } from './client'
 
-/**
- * Sends one Redis command and resolves with its reply. `args` is the whole command
- * (`['HGET', 'sessionflow:abc', 'd']`); `key` is the one key it touches, for clients that must
- * route by key themselves (node-redis cluster: `(args, key) => cluster.sendCommand(key, false, args)`).
- */
-export type RedisSend = (args: string[], key: string) => Promise<unknown>
-
-/** An ioredis `Redis` or `Cluster` (anything with `call(command, ...args)`). */
-export interface IoredisLike {
-  /** ioredis' generic command method. */
-  call(command: string, ...args: string[]): Promise<unknown>
-}
-
-/** A node-redis (v4/v5) client created by `createClient()` (anything with `sendCommand(args)`). */
-export interface NodeRedisLike {
-  /** node-redis' generic command method. */
-  sendCommand(args: string[]): Promise<unknown>
-}
-
-/** What {@link RedisStore} accepts as `client`: an ioredis client, a node-redis client, or a {@link RedisSend} function. */
-export type RedisClientLike = IoredisLike | NodeRedisLike | RedisSend
+export type { IoredisLike, NodeRedisLike, RedisClientLike, RedisSend } from './client'
 
 /** Options of {@link RedisStore}. */
 export interface RedisStoreOptions {
@@ -70,6 +51,30 @@ redis.call('HSET', KEYS[1], 'v', ARGV[2], 'd', ARGV[3])
 redis.call('PEXPIREAT', KEYS[1], ARGV[4])
 return 1`
 
+/**
+ * Id rotation in one round trip. KEYS[1] = old session key, KEYS[2] = new session key; ARGV =
+ * expected version of the old one, new version, session JSON, expiresAt (integer Unix ms). Every
+ * check happens before the first write, as in {@link PUT_SCRIPT}.
+ */
+export const ROTATE_SCRIPT = `if redis.call('HGET', KEYS[1], 'v') ~= ARGV[1] then return 0 end
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+if not string.match(ARGV[2], '^%d+$') or not string.match(ARGV[4], '^%d+$') then
+  return redis.error_reply('sessionflow: malformed version or expiresAt')
+end
+redis.call('HSET', KEYS[2], 'v', ARGV[2], 'd', ARGV[3])
+redis.call('PEXPIREAT', KEYS[2], ARGV[4])
+redis.call('DEL', KEYS[1])
+return 1`
+
+/** A Lua script and its SHA-1, computed once per process. */
+interface Script {
+  readonly text: string
+  sha?: Promise<string | undefined>
+}
+
+const PUT: Script = { text: PUT_SCRIPT }
+const ROTATE: Script = { text: ROTATE_SCRIPT }
+
 const DEFAULT_TIMEOUT_MS = 2_000
 /** The last time a JavaScript `Date` can hold, in ms. */
 const MAX_TIME_MS = 8.64e15
@@ -86,21 +91,15 @@ export class RedisStore implements SessionStore {
   readonly #send: RedisSend
   readonly #prefix: string
   readonly #timeoutMs: number | undefined
-  #sha: Promise<string | undefined> | undefined
 
   /** Wraps a client; sends nothing until the first call. */
   constructor(options: RedisStoreOptions) {
-    if (typeof options !== 'object' || options === null) throw new TypeError('RedisStore: options must be an object')
-    this.#send = toSend(options.client)
-    const prefix = options.prefix ?? 'sessionflow:'
-    if (typeof prefix !== 'string') throw new TypeError('RedisStore: prefix must be a string')
+    const { send, prefix, timeoutMs } = readClientOptions('RedisStore', options, { prefix: 'sessionflow:', timeoutMs: DEFAULT_TIMEOUT_MS })
+    this.#send = send
     this.#prefix = prefix
-    const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
-    if (timeout !== false && !(typeof timeout === 'number' && timeout > 0)) {
-      throw new TypeError('RedisStore: timeoutMs must be a number > 0 or false')
-    }
-    this.#timeoutMs = timeout === false ? undefined : timeout
+    this.#timeoutMs = timeoutMs
   }
+
 
   /** The Redis key of a session id. */
   keyOf(id: string): string {
@@ -117,25 +116,28 @@ export class RedisStore implements SessionStore {
 
   /** Compare-and-set write in one round trip; `false` when the stored version is not `expectedVersion`. */
   async put(session: Session, expectedVersion: number | undefined): Promise<boolean> {
-    if (expectedVersion !== undefined && !Number.isSafeInteger(expectedVersion)) {
-      throw new TypeError(`RedisStore: expectedVersion must be an integer or undefined, got ${expectedVersion}`)
-    }
-    if (!Number.isSafeInteger(session.version) || session.version < 0) {
-      throw new TypeError(`RedisStore: session.version must be a non-negative integer, got ${session.version}`)
-    }
-    // a JavaScript date ends at 8.64e15 ms; anything later (or not a number) could make PEXPIREAT fail after HSET
-    if (!(Math.abs(session.expiresAt) <= MAX_TIME_MS)) {
-      throw new TypeError(`RedisStore: session.expiresAt must be a time in ms within ±${MAX_TIME_MS}, got ${session.expiresAt}`)
-    }
+    checkSession(session, expectedVersion)
     const key = this.keyOf(session.id)
-    // PEXPIREAT wants an integer; rounding up never expires a session early. A time at or before
-    // the epoch still means "already expired": Redis deletes the key at once.
-    const expireAt = String(Math.max(1, Math.ceil(session.expiresAt)))
-    const argv = [expectedVersion === undefined ? '' : String(expectedVersion), String(session.version), JSON.stringify(session), expireAt]
-    const reply = await this.#run('put', key, () => this.#evalPut(key, argv))
-    if (reply === 1) return true
-    if (reply === 0) return false
-    throw new Error(`RedisStore: unexpected reply to the put script: ${String(reply)}`)
+    const argv = [expectedVersion === undefined ? '' : String(expectedVersion), ...sessionArgs(session)]
+    return yesNo('put', await this.#run('put', key, () => this.#eval(PUT, [key], argv)))
+  }
+
+  /**
+   * Atomic id rotation in one round trip ({@link ROTATE_SCRIPT}): `session` written under its new
+   * key and the old key deleted, if the old one is at `expectedVersion` and the new one is free.
+   * `undefined` when Redis Cluster refuses the two keys in one script (different hash slots): the
+   * engine then rotates with two compare-and-set puts.
+   */
+  async rotate(session: Session, fromId: string, expectedVersion: number): Promise<boolean | undefined> {
+    checkSession(session, expectedVersion)
+    const from = this.keyOf(fromId)
+    const key = this.keyOf(session.id)
+    try {
+      return yesNo('rotate', await this.#run('rotate', from, () => this.#eval(ROTATE, [from, key], [String(expectedVersion), ...sessionArgs(session)])))
+    } catch (error) {
+      if (String((error as Error)?.message ?? error).includes('CROSSSLOT')) return undefined
+      throw error
+    }
   }
 
   /** Removes the session; no error when it is absent. */
@@ -145,60 +147,52 @@ export class RedisStore implements SessionStore {
   }
 
   /** EVALSHA, falling back to EVAL (which also caches the script) when the server does not know it yet. */
-  async #evalPut(key: string, argv: string[]): Promise<unknown> {
-    this.#sha ??= sha1Hex(PUT_SCRIPT)
-    const sha = await this.#sha
+  async #eval(script: Script, keys: string[], argv: string[]): Promise<unknown> {
+    const sha = await (script.sha ??= sha1Hex(script.text))
+    const route = keys[0]!
     if (sha !== undefined) {
       try {
-        return await this.#send(['EVALSHA', sha, '1', key, ...argv], key)
+        return await this.#send(['EVALSHA', sha, String(keys.length), ...keys, ...argv], route)
       } catch (error) {
         if (!String((error as Error)?.message ?? error).includes('NOSCRIPT')) throw error
       }
     }
-    return this.#send(['EVAL', PUT_SCRIPT, '1', key, ...argv], key)
+    return this.#send(['EVAL', script.text, String(keys.length), ...keys, ...argv], route)
   }
 
-  /** Runs one operation under the timeout; a late reply is ignored (and its rejection swallowed). */
+
+  /** Runs one operation under the timeout. */
   #run<T>(operation: string, key: string, call: () => Promise<T>): Promise<T> {
-    const started = Promise.resolve().then(call)
-    const ms = this.#timeoutMs
-    if (ms === undefined) return started
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        started.catch(() => undefined)
-        reject(new Error(`RedisStore: ${operation} of ${key} got no reply within ${ms} ms`))
-      }, ms)
-      started.then(
-        (value) => {
-          clearTimeout(timer)
-          resolve(value)
-        },
-        (error: unknown) => {
-          clearTimeout(timer)
-          reject(error)
-        },
-      )
-    })
+    return withTimeout(`RedisStore: ${operation} of ${key}`, this.#timeoutMs, call)
+  }
+
+}
+
+/** Refuses what the scripts could only half-apply (a version or time Redis would reject after the first write). */
+function checkSession(session: Session, expectedVersion: number | undefined): void {
+  if (expectedVersion !== undefined && !Number.isSafeInteger(expectedVersion)) {
+    throw new TypeError(`RedisStore: expectedVersion must be an integer or undefined, got ${expectedVersion}`)
+  }
+  if (!Number.isSafeInteger(session.version) || session.version < 0) {
+    throw new TypeError(`RedisStore: session.version must be a non-negative integer, got ${session.version}`)
+  }
+  // a JavaScript date ends at 8.64e15 ms; anything later (or not a number) could make PEXPIREAT fail after HSET
+  if (!(Math.abs(session.expiresAt) <= MAX_TIME_MS)) {
+    throw new TypeError(`RedisStore: session.expiresAt must be a time in ms within ±${MAX_TIME_MS}, got ${session.expiresAt}`)
   }
 }
 
-function toSend(client: RedisClientLike): RedisSend {
-  if (typeof client === 'function') return client
-  if (typeof client === 'object' && client !== null) {
-    // ioredis has both methods; its sendCommand takes a Command object, so `call` is checked first
-    const io = client as Partial<IoredisLike>
-    if (typeof io.call === 'function') return (args) => io.call!(args[0]!, ...args.slice(1))
-    const nodeRedis = client as Partial<NodeRedisLike>
-    if (typeof nodeRedis.sendCommand === 'function') return (args) => nodeRedis.sendCommand!(args)
-  }
-  throw new TypeError('RedisStore: client must be an ioredis client, a node-redis client or a (args, key) => Promise function')
+/** New version, session JSON, expiry: the script arguments after the expected version. */
+function sessionArgs(session: Session): string[] {
+  // PEXPIREAT wants an integer; rounding up never expires a session early. A time at or before
+  // the epoch still means "already expired": Redis deletes the key at once.
+  return [String(session.version), JSON.stringify(session), String(Math.max(1, Math.ceil(session.expiresAt)))]
 }
 
-/** Replies may come back as strings or, with some client settings, as bytes. */
-function decode(reply: unknown): string {
-  if (typeof reply === 'string') return reply
-  if (reply instanceof Uint8Array) return new TextDecoder().decode(reply)
-  throw new Error(`RedisStore: unexpected reply type ${typeof reply}`)
+function yesNo(script: string, reply: unknown): boolean {
+  if (reply === 1) return true
+  if (reply === 0) return false
+  throw new Error(`RedisStore: unexpected reply to the ${script} script: ${String(reply)}`)
 }
 
 function parseSession(text: string, id: string, key: string): Session {

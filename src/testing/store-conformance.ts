@@ -309,7 +309,69 @@ export function storeConformance(
       const versions = new Set(results.map((r) => r.session.version))
       assert(versions.size === total, 'every saved change must have its own version')
     }),
+
+    check('rotate (optional method): moves the session to a free id at the expected version, else changes nothing', async (store) => {
+      const rotate = store.rotate?.bind(store)
+      assert(rotate === undefined || typeof rotate === 'function', 'rotate must be a method when present')
+      const v1 = make(newId(), 3, { public: { n: 1 } })
+      assert((await put(store, v1, undefined)) === true, 'create must return true')
+      const taken = make(newId(), 1, { public: { other: true } })
+      assert((await put(store, taken, undefined)) === true, 'create must return true')
+      if (rotate !== undefined) {
+        const moved = (id: string, version: number) => make(id, version, v1.namespaces)
+        assert((await rotateResult(rotate(moved(newId(), 4), v1.id, 2))) !== true, 'rotate expecting a stale version must not succeed')
+        assert((await rotateResult(rotate(moved(taken.id, 4), v1.id, 3))) !== true, 'rotate onto a taken id must not succeed')
+        assertSame(await store.get(taken.id), taken, 'the session under the taken id')
+        assertSame(await store.get(v1.id), v1, 'the session after refused rotations')
+        const target = moved(newId(), 4)
+        const done = await rotateResult(rotate(target, v1.id, 3))
+        if (done === true) {
+          assertSame(await store.get(target.id), target, 'the session under its new id')
+          assert((await store.get(v1.id)) === undefined, 'the old id must be gone after rotate')
+          return
+        }
+        assert(done === undefined, 'rotate must return true, false or undefined')
+      }
+      // without an atomic rotate the engine rotates with compare-and-set on both ids
+      const engine = new SessionEngine({ store, clock: { now } })
+      const { session } = await engine.create({ public: { n: 1 } })
+      const rotated = await engine.rotateId(session.id)
+      assert(rotated.id !== session.id && rotated.version === session.version + 1, 'rotateId must give a new id and the next version')
+      assertSame(await store.get(rotated.id), rotated, 'the rotated session')
+      assert((await engine.get(session.id)) === undefined, 'the old id must be gone after rotateId')
+    }),
+
+    check(`rotateId racing ${concurrency} engines patching the old id loses no saved update`, async (store) => {
+      const engines = Array.from({ length: concurrency }, () => new SessionEngine({ store, clock: { now }, maxConflictRetries: 1_000 }))
+      const { session } = await engines[0]!.create({ public: { count: 0 } })
+      const patches = engines.map((engine, e) => engine.patch(session.id, { public: { [`e${e}`]: e } }).then(() => true, (error: { code?: string }) => error.code ?? 'unknown'))
+      const rotated = await engines[0]!.rotateId(session.id)
+      const outcomes = await Promise.all(patches)
+      const final = await store.get(rotated.id)
+      assert(final !== undefined, 'the rotated session must be stored')
+      assert((await engines[1 % concurrency]!.get(session.id)) === undefined, 'the old id must be gone')
+      let saved = 0
+      outcomes.forEach((outcome, e) => {
+        if (outcome === true) {
+          saved++
+          assert(final.namespaces.public?.[`e${e}`] === e, `patch e${e} was saved under the old id but is missing after the rotation`)
+        } else assert(outcome === 'SESSION_NOT_FOUND', `a patch losing the race must find no session, got ${String(outcome)}`)
+      })
+      // nothing writes the new id but the rotation: create, every saved patch, then the rotation
+      assertSame(final, rotated, 'the stored session under the new id')
+      assert(rotated.version === saved + 2, `version must be ${saved + 2} (create, ${saved} saved patches, rotation), got ${rotated.version}`)
+    }),
   ]
+}
+
+/** `rotate`'s outcome normalized: `ConflictError` counts as `false`. */
+async function rotateResult(result: MaybePromise<boolean | undefined>): Promise<boolean | undefined> {
+  try {
+    return await result
+  } catch (error) {
+    if (error instanceof ConflictError || (error as { code?: unknown } | null)?.code === 'CONFLICT') return false
+    throw error
+  }
 }
 
 /** `put` normalized: `ConflictError` counts as `false`; anything but a boolean fails the check. */

@@ -7,6 +7,7 @@
 import { spawnSync } from 'node:child_process'
 import { availableParallelism, cpus } from 'node:os'
 import { fileURLToPath } from 'node:url'
+import { cacheRows } from './cache'
 import { coreSize, sizeBudget } from './size'
 import { FULL, type Row, SMOKE, format, runSuite, suiteParts } from './suite'
 
@@ -30,6 +31,7 @@ const { limitBytes } = await sizeBudget(root)
 const ISSUE_TARGET_BYTES = 10_000
 rows.push({ section: 'bundle', name: 'core (SessionEngine, defineApp, MemoryStore, errors), min + brotli, without dependencies', value: bytes, unit: 'bytes', target: `≤ ${ISSUE_TARGET_BYTES}`, ok: bytes <= ISSUE_TARGET_BYTES })
 rows.push({ section: 'bundle', name: '  regression budget enforced by npm test', value: limitBytes, unit: 'bytes', target: `≥ ${bytes}`, ok: bytes <= limitBytes })
+rows.push(...(await cacheRows(size)))
 
 const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU'
 console.log(`\nsessionflow benchmarks — Node ${process.version}, ${availableParallelism()} cores (${cpu}), ${new Date().toISOString().slice(0, 10)}`)

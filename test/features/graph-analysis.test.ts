@@ -119,6 +119,95 @@ describe('stronglyConnected (iterative Tarjan)', () => {
   })
 })
 
+describe('engine.graph.warnings', () => {
+  const noop = () => undefined
+
+  it('the commerce graph warns only about cookie.authToken, which only the host sets', () => {
+    const { warnings } = new SessionEngine({ apps: commerceApps }).graph
+    expect(warnings).toEqual([
+      {
+        kind: 'orphan-input',
+        param: 'cookie.authToken',
+        apps: ['authentication'],
+        message: 'cookie.authToken is monitored by authentication but no app writes it and clients may not write it (a typo?)',
+      },
+    ])
+    expect(new SessionEngine({ apps: commerceApps, writableNamespaces: ['public', 'cookie'] }).graph.warnings).toEqual([])
+  })
+
+  it('a param written by two apps names both and the later one in apps order as the winner', () => {
+    const a = defineApp({ name: 'a', input: { public: ['x'] }, output: { out: ['v', 'w'] }, transform: noop })
+    const b = defineApp({ name: 'b', input: { public: ['x'] }, output: { out: ['v'] }, transform: noop })
+    for (const [apps, winner] of [[[a, b], 'b'], [[b, a], 'a']] as const) {
+      const warnings = new SessionEngine({ apps }).graph.warnings
+      expect(warnings).toHaveLength(1)
+      expect(warnings[0]).toMatchObject({ kind: 'shared-output', param: 'out.v', apps: apps.map((x) => x.name), winner })
+      expect(warnings[0]!.message).toContain(`${winner} (the last in apps order) wins`)
+    }
+  })
+
+  it('the warned winner is the app whose value lands when both write in one wave', async () => {
+    const a = defineApp({ name: 'a', input: { public: ['x'] }, output: { out: ['v'] }, transform: () => ({ out: { v: 'a' } }) })
+    const b = defineApp({ name: 'b', input: { public: ['x'] }, output: { out: ['v'] }, transform: () => ({ out: { v: 'b' } }) })
+    const engine = new SessionEngine({ apps: [b, a] })
+    const { namespaces } = await engine.runCreate({ public: { x: 1 } })
+    expect(namespaces.out!.v).toBe(engine.graph.warnings[0]!.winner)
+  })
+
+  it('a misspelled monitored param (nothing writes it, clients cannot) is flagged with its app', () => {
+    const writer = defineApp({ name: 'writer', input: { public: ['x'] }, output: { store: ['channel'] }, transform: noop })
+    const typo = defineApp({ name: 'reader', input: { store: ['chanel'] }, output: { out: ['y'] }, transform: noop })
+    const warnings = new SessionEngine({ apps: [writer, typo] }).graph.warnings
+    expect(warnings).toEqual([expect.objectContaining({ kind: 'orphan-input', param: 'store.chanel', apps: ['reader'] })])
+  })
+
+  it('an app that monitors nothing and does not run on create never runs', () => {
+    const idle = defineApp({ name: 'idle', output: { out: ['y'] }, transform: noop })
+    const onCreate = defineApp({ name: 'boot', runOnCreate: true, output: { out: ['z'] }, transform: noop })
+    const warnings = new SessionEngine({ apps: [idle, onCreate] }).graph.warnings
+    expect(warnings).toEqual([{ kind: 'never-runs', apps: ['idle'], message: 'app idle monitors no param and does not run on create: it never runs' }])
+  })
+
+  it('strict: true turns warnings into one ConfigError listing them all; a clean graph passes', () => {
+    const idle = defineApp({ name: 'idle', output: { out: ['y'] }, transform: noop })
+    expect(() => new SessionEngine({ apps: commerceApps, strict: true, writableNamespaces: ['public', 'cookie'] })).not.toThrow()
+    expect(() => new SessionEngine({ apps: commerceApps, strict: false })).not.toThrow()
+    const error = (() => {
+      try {
+        new SessionEngine({ apps: [...commerceApps, idle], strict: true })
+      } catch (e) {
+        return e
+      }
+    })() as ConfigError
+    expect(error).toBeInstanceOf(ConfigError)
+    expect(error.message).toContain('2 warning(s)')
+    expect(error.message).toContain('cookie.authToken')
+    expect(error.message).toContain('app idle')
+    expect(() => new SessionEngine({ strict: 'yes' as never })).toThrow(ConfigError)
+  })
+
+  it('every warning names existing apps and params (random graphs)', () => {
+    const names = ['a', 'b', 'c']
+    const decl = fc.dictionary(fc.constantFrom('n', 'm'), fc.uniqueArray(fc.constantFrom(...names)), { maxKeys: 2 })
+    const appArb = fc.record({ input: decl, output: decl, runOnCreate: fc.boolean() })
+    fc.assert(
+      fc.property(fc.array(appArb, { maxLength: 5 }), (configs) => {
+        const apps = configs.map((c, i) => defineApp({ name: `app${i}`, ...c, transform: noop }))
+        const graph = new SessionEngine({ apps }).graph
+        const writers = new Map<string, string[]>()
+        for (const app of graph.apps) for (const p of app.outputs) writers.set(p, [...(writers.get(p) ?? []), app.name])
+        const shared = graph.warnings.filter((w) => w.kind === 'shared-output')
+        expect(shared.map((w) => w.param)).toEqual([...writers].filter(([, list]) => list.length > 1).map(([p]) => p).sort())
+        for (const w of shared) expect(w.winner).toBe(writers.get(w.param!)!.at(-1))
+        expect(graph.warnings.filter((w) => w.kind === 'orphan-input').map((w) => w.param)).toEqual(graph.orphanInputs)
+        const idle = graph.apps.filter((a) => a.inputs.length === 0 && !a.runOnCreate).map((a) => a.name)
+        expect(graph.warnings.filter((w) => w.kind === 'never-runs').map((w) => w.apps[0])).toEqual(idle)
+      }),
+      fcParams(200),
+    )
+  })
+})
+
 describe('engine.graph with pattern inputs', () => {
   const login = defineApp({ name: 'login', input: { public: ['user'] }, output: { cookie: ['auth_acme'] }, transform: () => undefined })
   const auth = defineApp({ name: 'auth', input: { cookie: ['auth_*'] }, output: { profile: ['email'] }, transform: () => undefined })

@@ -107,12 +107,12 @@ describe('Standard Schema validation (valibot)', () => {
         return value !== 'FR'
       }, 'no FR'),
     )
-    const engine = new SessionEngine({ apps: [region], schema: { public: { country: slowCountry }, checkout: schema.checkout } })
+    const engine = new SessionEngine({ apps: [region], schema: { public: { country: slowCountry, postalCode: schema.public.postalCode }, checkout: schema.checkout } })
     await expect(engine.create(body({ public: { country: 'FR' } }))).rejects.toMatchObject({ code: 'INVALID_VALUE', issues: [{ message: 'no FR' }] })
     const { session } = await engine.create({ public: { country: 'DE' } })
     expect(session.namespaces.checkout).toEqual({ regionId: 'de-1' })
     const out = defineApp({ name: 'out', input: { public: ['x'] }, output: { public: ['country'] }, transform: () => ({ public: { country: 'FR' } }) })
-    const engine2 = new SessionEngine({ apps: [out], schema: { public: { country: slowCountry } } })
+    const engine2 = new SessionEngine({ apps: [out], schema: { public: { country: slowCountry, x: v.number() } } })
     const { report } = await engine2.runCreate({ public: { x: 1 } })
     expect(report.waves[0]!.apps[0]).toMatchObject({ status: 'failed', error: { kind: 'invalid-output' } })
   })

@@ -117,14 +117,14 @@ interface Shop {
 describe('a session schema types the transforms (defineAppFor)', () => {
   const defineShopApp = defineAppFor<Shop>()
 
-  it('input values take their schema types; undeclared schema params stay JSON', () => {
+  it('input values take their schema types', () => {
     defineShopApp({
       name: 'region',
-      input: { public: ['country', 'postalCode'], cookie: ['token'] },
+      input: { public: ['country', 'postalCode'] },
       output: { checkout: ['regionId'] },
       transform: (input) => {
         expectTypeOf(input.public.country).toEqualTypeOf<'DE' | 'US' | undefined>()
-        expectTypeOf(input.cookie.token).toEqualTypeOf<JsonValue | undefined>()
+        expectTypeOf(input.public.postalCode).toEqualTypeOf<string | undefined>()
         return { checkout: { regionId: `${input.public.country}-${input.public.postalCode ?? '0'}` } }
       },
     })
@@ -184,6 +184,94 @@ describe('a typed engine', () => {
     void run.output.nope
     const { engine: validated } = createTestEngine({ schema: { public: { n: v.number() } } })
     expectTypeOf((await validated.create()).session.namespaces.public?.n).toEqualTypeOf<number | undefined>()
+  })
+})
+
+describe('a session schema catches misspelled params at the name', () => {
+  const defineShopApp = defineAppFor<Shop>()
+  const noop = () => undefined
+
+  it('an input key the schema does not name', () => {
+    defineShopApp({
+      name: 'typo',
+      input: {
+        // @ts-expect-error -- countryy is not a key of Shop.public
+        public: ['countryy'],
+      },
+      transform: noop,
+    })
+  })
+
+  it('an input namespace the schema does not name', () => {
+    defineShopApp({
+      name: 'typo',
+      input: {
+        // @ts-expect-error -- publik is not a namespace of Shop
+        publik: ['country'],
+      },
+      transform: noop,
+    })
+  })
+
+  it('an output key or namespace the schema does not name', () => {
+    defineShopApp({
+      name: 'typo',
+      output: {
+        // @ts-expect-error -- region is not a key of Shop.checkout
+        checkout: ['region'],
+      },
+      transform: noop,
+    })
+    defineShopApp({
+      name: 'typo',
+      output: {
+        // @ts-expect-error -- checkuot is not a namespace of Shop
+        checkuot: ['regionId'],
+      },
+      transform: noop,
+    })
+  })
+
+  it('one bad name among good ones is the only error', () => {
+    defineShopApp({
+      name: 'typo',
+      input: {
+        public: ['country', 'postalCode'],
+        // @ts-expect-error -- regionID is not a key of Shop.checkout
+        checkout: ['regionId', 'regionID'],
+      },
+      transform: noop,
+    })
+  })
+
+  it('correct names type-check and type the transform', () => {
+    const app = defineShopApp({
+      name: 'region',
+      input: { public: ['country'] },
+      output: { checkout: ['regionId'] },
+      transform: (input) => ({ checkout: { regionId: input.public.country ?? 'none' } }),
+    })
+    new SessionEngine<Shop>({ apps: [app] })
+  })
+
+  it('an engine typed by a schema checks the names of every app, even plain ones', () => {
+    const typo = defineApp({ name: 'plain', input: { public: ['countryy'] }, transform: noop })
+    const good = defineApp({ name: 'good', input: { public: ['country'] }, output: { checkout: ['regionId'] }, transform: noop })
+    new SessionEngine<Shop>({ apps: [good] })
+    // @ts-expect-error -- plain reads public.countryy, which Shop does not name
+    new SessionEngine<Shop>({ apps: [good, typo] })
+    const schema = { public: { country: v.picklist(['DE', 'US']) } }
+    new SessionEngine({ schema, apps: [defineApp({ name: 'ok', input: { public: ['country'] }, transform: noop })] })
+    // @ts-expect-error -- a schema given by validators types the engine the same way
+    new SessionEngine({ schema, apps: [typo] })
+  })
+
+  it('untyped use is unchanged: any names, any engine', () => {
+    const typo = defineApp({ name: 'plain', input: { anything: ['goes'] }, output: { at: ['all'] }, transform: noop })
+    new SessionEngine({ apps: [typo] })
+    createTestEngine({ apps: [typo] })
+    const apps: App[] = [typo]
+    new SessionEngine({ apps })
   })
 })
 

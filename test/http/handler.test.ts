@@ -546,6 +546,90 @@ describe('options', () => {
     expect((await engine.get(id))?.namespaces.profile?.isAuthenticated).toBe(false)
   })
 
+  it('rotateIdOn: a login (authentication.* changes) gives the session a new id and cookie; the old cookie is no session', async () => {
+    const { engine, handle } = scenarioApp({ handler: { rotateIdOn: ['authentication.*'] } })
+    const url = await serve(handle)
+    const visitor = new Visitor(url)
+    await visitor.post('/api/sessions', { public: { country: { value: 'US' } } })
+    const anonymousCookie = visitor.cookies.get(SESSION)!
+    const anonymousId = anonymousCookie.split('.')[0]!
+    // a write that does not touch authentication keeps the id
+    await visitor.patch('/api/sessions', { public: { postalCode: { value: '10115' } } })
+    expect(visitor.cookies.get(SESSION)!.split('.')[0]).toBe(anonymousId)
+    // login: the captured authToken cookie makes the authentication app write authentication.*
+    visitor.cookies.set('authToken', 'user:7:ann@example.com')
+    const login = await visitor.patch('/api/sessions', { public: { utm_source: { value: 'mail' } } })
+    expect(login.status).toBe(200)
+    const newId = visitor.cookies.get(SESSION)!.split('.')[0]!
+    expect(newId).not.toBe(anonymousId)
+    const session = await engine.get(newId)
+    expect(session?.namespaces.profile?.isAuthenticated).toBe(true)
+    expect(session?.namespaces.public).toMatchObject({ country: 'US', postalCode: '10115', utm_source: 'mail' })
+    expect(await engine.get(anonymousId)).toBeUndefined()
+    // whoever kept the pre-login cookie (session fixation) holds nothing
+    const attacker = new Visitor(url)
+    attacker.cookies.set(SESSION, anonymousCookie)
+    expect((await attacker.patch('/api/sessions', { public: { x: { value: 1 } } })).status).toBe(404)
+    // through POST and JSON Patch alike: logout (authToken removed) rotates again
+    visitor.cookies.delete('authToken')
+    await visitor.patch('/api/sessions', [{ op: 'add', path: '/public/y', value: 1 }], 'application/json-patch+json')
+    const afterLogout = visitor.cookies.get(SESSION)!.split('.')[0]!
+    expect(afterLogout).not.toBe(newId)
+    expect((await engine.get(afterLogout))?.namespaces.profile?.isAuthenticated).toBe(false)
+    visitor.cookies.set('authToken', 'user:8:bob@example.com')
+    await visitor.post('/api/sessions')
+    expect(visitor.cookies.get(SESSION)!.split('.')[0]).not.toBe(afterLogout)
+  })
+
+  it('without rotateIdOn the id never changes; a bad rotateIdOn is a ConfigError', async () => {
+    const { engine, handle } = scenarioApp()
+    const visitor = new Visitor(await serve(handle))
+    await visitor.post('/api/sessions')
+    const id = visitor.cookies.get(SESSION)!.split('.')[0]!
+    visitor.cookies.set('authToken', 'user:7:ann@example.com')
+    await visitor.post('/api/sessions')
+    expect(visitor.cookies.get(SESSION)!.split('.')[0]).toBe(id)
+    expect((await engine.get(id))?.namespaces.profile?.isAuthenticated).toBe(true)
+    const signer = createTokenSigner({ keys: KEYS })
+    for (const bad of ['authentication.*', ['no dot'], [1]]) {
+      expect(() => createSessionHandler(engine, { signer, rotateIdOn: bad as never }), JSON.stringify(bad)).toThrow(/rotateIdOn/)
+    }
+  })
+
+  it("the request's signal is the calls' deadline: an abandoned POST stops its cycle, saves nothing, reports nothing", async () => {
+    let started = 0
+    const errors: unknown[] = []
+    const slow = defineApp({
+      name: 'slow-lookup',
+      input: { public: ['postalCode'] },
+      output: { checkout: ['regionId'] },
+      transform: async (_input, ctx) => {
+        started++
+        await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve))
+        return { checkout: { regionId: 'late' } }
+      },
+    })
+    const store = new SpyStore()
+    const engine = new SessionEngine({ apps: [slow], store })
+    const handle = createSessionHandler(engine, { signer: createTokenSigner({ keys: KEYS }), onError: (error) => errors.push(error) })
+    const controller = new AbortController()
+    const answer = handle(
+      new Request('http://shop.test/api/sessions', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ public: { postalCode: { value: '10115' } } }),
+        signal: controller.signal,
+      }),
+    )
+    while (started === 0) await new Promise((resolve) => setTimeout(resolve, 1))
+    controller.abort()
+    const response = await answer
+    expect(response.status).toBe(499)
+    expect(response.headers.get('set-cookie')).toBeNull()
+    expect(puts(store)).toBe(0)
+    expect(errors).toEqual([])
+  })
+
   it("with the engine's segment from vtexSegment(), the segment cookie and route are VTEX's flat segment", async () => {
     const engine = new SessionEngine({ apps: commerceApps, segment: vtexSegment() })
     const visitor = new Visitor(await serve(createSessionHandler(engine, { signer: createTokenSigner({ keys: KEYS }), sessionCookie: 'vtex_session', segmentCookie: 'vtex_segment' })))

@@ -295,3 +295,34 @@ describe('RedisStore failures', () => {
     expect(await redis.client.exists(`${p}${session.id}`)).toBe(0)
   })
 })
+
+describe('RedisStore.rotate', () => {
+  it('moves the hash to the new key in one script, with its expiry; the old key is deleted', async () => {
+    const p = prefix()
+    const store = new RedisStore({ client: redis.client, prefix: p })
+    const engine = new SessionEngine({ store, ttlMs: 60_000 })
+    const { session } = await engine.create({ public: { country: 'US' } })
+    const rotated = await engine.rotateId(session.id)
+    expect(await redis.client.exists(`${p}${session.id}`)).toBe(0)
+    expect(await redis.client.hget(`${p}${rotated.id}`, 'v')).toBe('2')
+    expect(await redis.client.pttl(`${p}${rotated.id}`)).toBeGreaterThan(50_000)
+  })
+
+  it('on Redis Cluster keys of different slots (CROSSSLOT) it answers undefined and the engine falls back to compare-and-set', async () => {
+    const p = prefix()
+    const sent: string[] = []
+    const send: RedisSend = async (args) => {
+      sent.push(args[0]!)
+      if ((args[0] === 'EVALSHA' || args[0] === 'EVAL') && args[2] === '2') throw new Error("CROSSSLOT Keys in request don't hash to the same slot")
+      return redis.client.call(args[0]!, ...args.slice(1))
+    }
+    const store = new RedisStore({ client: send, prefix: p })
+    const engine = new SessionEngine({ store })
+    const { session } = await engine.create({ public: { a: 1 } })
+    expect(await store.rotate(session, session.id, 1)).toBeUndefined()
+    const rotated = await engine.rotateId(session.id)
+    expect(await engine.get(session.id)).toBeUndefined()
+    expect((await engine.get(rotated.id))?.namespaces).toEqual({ public: { a: 1 } })
+    expect(sent.filter((c) => c === 'DEL').length).toBeGreaterThan(0)
+  })
+})

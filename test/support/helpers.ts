@@ -67,3 +67,8 @@ export function deferred<T = void>(): { promise: Promise<T>; resolve: (v: T) => 
 export function plain(namespaces: Namespaces): Record<string, Record<string, unknown>> {
   return JSON.parse(JSON.stringify(namespaces))
 }
+
+/** The same store without the optional `rotate`: the engine then rotates ids with two compare-and-set puts. */
+export function withoutRotate(store: SessionStore): SessionStore {
+  return { get: (id) => store.get(id), put: (s, e) => store.put(s, e), delete: (id) => store.delete(id) }
+}

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest'
 import { MemoryStore, type Session, type SessionStore } from '../../src/index'
 import { storeConformance } from '../../src/testing'
+import { withoutRotate } from '../support/helpers'
 
 describe('MemoryStore passes the store conformance suite', () => {
   for (const check of storeConformance(() => new MemoryStore())) it(check.name, check.run)
@@ -12,6 +13,10 @@ describe('MemoryStore passes the store conformance suite', () => {
 
 describe('MemoryStore with a clock passes the store conformance suite', () => {
   for (const check of storeConformance(() => new MemoryStore({ now: () => Date.now() }))) it(check.name, check.run)
+})
+
+describe('MemoryStore without rotate passes the store conformance suite (the engine falls back to compare-and-set)', () => {
+  for (const check of storeConformance(() => withoutRotate(new MemoryStore({ now: () => Date.now() })))) it(check.name, check.run)
 })
 
 describe('the store conformance suite', () => {
@@ -88,6 +93,41 @@ const broken: Array<{ defect: string; make: () => SessionStore; caughtBy: RegExp
       }
     },
     caughtBy: [/later expiresAt/, /same version/],
+  },
+  {
+    defect: 'rotate ignores the expected version',
+    make: () => {
+      const store = new MemoryStore()
+      return Object.assign(withoutRotate(store), {
+        rotate: (s: Session, from: string) => (store.delete(from), store.put(s, undefined)),
+      })
+    },
+    caughtBy: [/rotate \(optional method\)/],
+  },
+  {
+    defect: 'rotate keeps the old id',
+    make: () => {
+      const store = new MemoryStore()
+      return Object.assign(withoutRotate(store), {
+        rotate: (s: Session, from: string, expected: number) => store.get(from)?.version === expected && store.put(s, undefined),
+      })
+    },
+    caughtBy: [/rotate \(optional method\)/, /rotateId racing/],
+  },
+  {
+    defect: 'rotate is not atomic: it reads, waits, then writes',
+    make: () => {
+      const store = new MemoryStore()
+      return Object.assign(withoutRotate(store), {
+        rotate: async (s: Session, from: string, expected: number) => {
+          if (store.get(from)?.version !== expected) return false
+          await new Promise((resolve) => setTimeout(resolve, 5))
+          store.delete(from)
+          return store.put(s, undefined)
+        },
+      })
+    },
+    caughtBy: [/rotateId racing/],
   },
 ]
 
