@@ -25,6 +25,11 @@ export interface SegmentResult {
    * reads it back. Not signed: anyone can read or forge it, so it is a cache key, not a credential.
    */
   readonly token: string
+  /**
+   * The segment in the shape its consumers read, when that is not `segment` (VTEX's flat object
+   * for `vtexSegment()`); `GET /api/segments` of `sessionflow/http` answers it when set.
+   */
+  readonly view?: { readonly [key: string]: JsonValue }
 }
 
 /**

@@ -232,9 +232,9 @@ class Routes {
   async segment(exchange: Exchange): Promise<Response> {
     const session = await this.#current(exchange, true)
     const source = session ?? (await this.engine.runCreate(capturedOnCreate(this.settings, exchange.url, exchange.cookies), exchange.call))
-    const { segment } = this.engine.segmentOf(source)
+    const { segment, view } = this.engine.segmentOf(source)
     this.#segmentCookie(exchange, source, session)
-    return json(200, segment, exchange.headers)
+    return json(200, view ?? segment, exchange.headers)
   }
 
   /**

@@ -106,7 +106,9 @@ export function vtexSegment(options: VtexSegmentOptions = {}): Segmenter {
       }
       for (const ns of Object.keys(segment)) Object.freeze(segment[ns])
       // values are the session's own frozen values: sharing them is safe
-      const result: SegmentResult = Object.freeze({ segment: Object.freeze(segment as Record<string, Namespace>), token })
+      // the flat object page scripts read from the cookie, for routes that answer the segment
+      const view = Object.freeze(JSON.parse(`${json}}`) as Record<string, JsonValue>)
+      const result: SegmentResult = Object.freeze({ segment: Object.freeze(segment as Record<string, Namespace>), token, view })
       cache.set(namespaces, result)
       return result
     },
