@@ -66,7 +66,7 @@ redis.call('PEXPIREAT', KEYS[2], ARGV[4])
 redis.call('DEL', KEYS[1])
 return 1`
 
-/** A Lua script and its SHA-1, computed once per process. */
+/** A Lua script and its SHA-1, computed once and then reused. */
 interface Script {
   readonly text: string
   sha?: Promise<string | undefined>
