@@ -16,7 +16,7 @@ export interface CachedWrite {
   readonly value?: JsonValue
 }
 
-/** A transform's result as the cache holds it: JSON-serializable, so it can live outside the process. */
+/** A transform's result as the cache holds it: JSON-serializable, so it can live outside the engine's memory (Redis, a KV store). */
 export interface CachedResult {
   /** What the app wrote (declared params only, after the `schema` validators). */
   readonly writes: readonly CachedWrite[]

@@ -1,6 +1,6 @@
 /**
  * The server programs the docs print (blocks marked `<!-- served-by-test: RUNTIMES -->` in
- * README.md and src/http/README.md, type-checked by the docs harness but not run by it because
+ * README.md, src/http/README.md and test/package/README.md, type-checked by the docs harness but not run by it because
  * they listen forever) are started here, exactly as printed, and driven over HTTP: Node through
  * tsx, workerd through Miniflare, Deno and Bun from one esbuild bundle of the block.
  */
@@ -17,7 +17,7 @@ import { entryPoints, extractBlocks, moduleOf } from '../package/docs'
 import { Visitor } from '../support/http-client'
 import { SEGMENT, SESSION } from '../support/http-scenario'
 
-const GUIDES = ['README.md', 'src/http/README.md']
+const GUIDES = ['README.md', 'src/http/README.md', 'test/package/README.md']
 const KEY = 'k'.repeat(40)
 const tmp = mkdtempSync(join(tmpdir(), 'sessionflow-served-'))
 afterAll(() => rmSync(tmp, { recursive: true, force: true }))

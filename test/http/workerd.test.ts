@@ -3,38 +3,18 @@
  * Node test, bundled with esbuild for the browser platform, driven by the same visitor.
  */
 import { fileURLToPath } from 'node:url'
-import { build } from 'esbuild'
-import { Miniflare } from 'miniflare'
+import type { Miniflare } from 'miniflare'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type RunningWorker, startWorker } from '../support/workerd'
 import { Visitor } from '../support/http-client'
 import { SEGMENT, SESSION, runScenario } from '../support/http-scenario'
 
+let worker: RunningWorker
 let mf: Miniflare
-let log = ''
 
 beforeAll(async () => {
-  const bundled = await build({
-    entryPoints: [fileURLToPath(new URL('../support/http-worker.ts', import.meta.url))],
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    write: false,
-    // immer reads process.env.NODE_ENV, which workerd does not have
-    define: { 'process.env.NODE_ENV': '"production"' },
-  })
-  const script = bundled.outputFiles[0]!.text
-  expect(script).not.toMatch(/\brequire\(["']node:/)
-  mf = new Miniflare({
-    modules: true,
-    script,
-    compatibilityDate: '2025-07-01',
-    handleRuntimeStdio(stdout, stderr) {
-      stdout.on('data', (chunk) => (log += chunk))
-      stderr.on('data', (chunk) => (log += chunk))
-    },
-  })
-  await mf.ready
+  worker = await startWorker(fileURLToPath(new URL('../support/http-worker.ts', import.meta.url)))
+  mf = worker.mf
 }, 60_000)
 
 afterAll(async () => {
@@ -49,7 +29,7 @@ function visitor(): Visitor {
 describe('sessionflow/http in workerd', () => {
   it('the scenario: lazy read, create with utm, items, patch, login and logout by cookie, delete', async () => {
     await runScenario(visitor())
-    expect(log).not.toMatch(/Error/)
+    expect(worker.log()).not.toMatch(/Error/)
   })
 
   it('a forged cookie is no session; 50 concurrent PATCHes all land', async () => {

@@ -4,12 +4,12 @@
  * answered here, outside the worker.
  */
 import { fileURLToPath } from 'node:url'
-import { build } from 'esbuild'
-import { Miniflare } from 'miniflare'
+import type { Miniflare } from 'miniflare'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type RunningWorker, startWorker } from '../support/workerd'
 
+let worker: RunningWorker
 let mf: Miniflare
-let log = ''
 const received: unknown[] = []
 
 /** The remote apps, as VTEX apps would answer. */
@@ -23,29 +23,8 @@ async function remote(request: Request): Promise<Response> {
 }
 
 beforeAll(async () => {
-  const bundled = await build({
-    entryPoints: [fileURLToPath(new URL('../support/vtex-worker.ts', import.meta.url))],
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    write: false,
-    // immer reads process.env.NODE_ENV, which workerd does not have
-    define: { 'process.env.NODE_ENV': '"production"' },
-  })
-  const script = bundled.outputFiles[0]!.text
-  expect(script).not.toMatch(/\brequire\(["']node:/)
-  mf = new Miniflare({
-    modules: true,
-    script,
-    compatibilityDate: '2025-07-01',
-    outboundService: remote as never,
-    handleRuntimeStdio(stdout, stderr) {
-      stdout.on('data', (chunk) => (log += chunk))
-      stderr.on('data', (chunk) => (log += chunk))
-    },
-  })
-  await mf.ready
+  worker = await startWorker(fileURLToPath(new URL('../support/vtex-worker.ts', import.meta.url)), { outboundService: remote as never })
+  mf = worker.mf
 }, 60_000)
 
 afterAll(async () => {
@@ -68,6 +47,6 @@ describe('sessionflow/vtex in workerd', () => {
     expect(answer.decoded).toEqual(answer.segment)
     expect(answer.refused).toBe(403)
     expect(received).toContainEqual({ path: '/_v/region/session/transform', body: { public: { postalCode: { value: '01310' } } } })
-    expect(log).not.toMatch(/Error/)
+    expect(worker.log()).not.toMatch(/Error/)
   })
 })
