@@ -207,7 +207,7 @@ export async function runCycle(
   // from `counted` on); trigger set -> the counted waves it started, of which `indexed` are in
   // `byState` (keyed by state hash and trigger set): a repeat can only be among the waves under the
   // same key there; the hash is a filter, the exact comparison decides
-  const seen = new Map<number | string, { waves: number[]; indexed: number }>()
+  const seen = new Map<number | string, number | { waves: number[]; indexed: number }>()
   const byState = new Map<string, number[]>()
   const hashes = [0]
   for (;;) {
@@ -218,9 +218,11 @@ export async function runCycle(
     const params = nextTrigger
     const key = typeof params === 'number' ? params : params.join('\n')
     const now = log.waves.length - counted
-    const repeats = seen.get(key)
-    if (repeats === undefined) seen.set(key, { waves: [now], indexed: 0 })
+    let repeats = seen.get(key)
+    // a trigger set seen once is just its wave (most never repeat); the list comes with the first repeat
+    if (repeats === undefined) seen.set(key, now)
     else {
+      if (typeof repeats === 'number') seen.set(key, (repeats = { waves: [repeats], indexed: 0 }))
       for (; repeats.indexed < repeats.waves.length; repeats.indexed++) {
         const wave = repeats.waves[repeats.indexed]!
         const id = `${stateHash(draft, log, counted, hashes, wave)} ${key}`

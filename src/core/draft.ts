@@ -28,6 +28,8 @@ export interface ParamTable {
   readonly keys: readonly string[]
   /** Namespace id of each param. */
   readonly spaces: readonly number[]
+  /** The JSON Pointer of each param (`/namespace/key`, escaped). */
+  readonly paths: readonly string[]
   /** Apps monitoring each param, ascending; `undefined`: none. */
   readonly monitors: ReadonlyArray<readonly number[] | undefined>
   /** Namespace name -> id; ids are `0 .. spaceNames.length - 1`. */
@@ -37,6 +39,11 @@ export interface ParamTable {
   readonly lookup: { get(param: string): readonly number[] | undefined } | undefined
   /** Drafts of finished cycles, reused by the next ones. */
   readonly pool: Draft[]
+}
+
+/** The JSON Pointer of a param. */
+function pointer(namespace: string, key: string): string {
+  return `/${escapePointer(namespace)}/${escapePointer(key)}`
 }
 
 /** A table of no params: drafts outside a graph give every param a cycle-local id. */
@@ -53,6 +60,7 @@ export function paramTable(
     names,
     keys,
     spaces,
+    paths: keys.map((key, id) => pointer(spaceNames[spaces[id]!]!, key)),
     monitors,
     spaceIds: new Map(spaceNames.map((name, id) => [name, id])),
     spaceNames,
@@ -87,6 +95,7 @@ export class Draft {
   // per param id
   readonly #keys: string[]
   readonly #spaces: number[]
+  readonly #paths: string[]
   readonly #monitors: Array<readonly number[] | undefined>
   readonly #loaded: number[]
   readonly #written: number[]
@@ -123,6 +132,7 @@ export class Draft {
     this.#fixed = this.#count = n
     this.#keys = table.keys.slice()
     this.#spaces = table.spaces.slice()
+    this.#paths = table.paths.slice()
     this.#monitors = table.monitors.slice()
     this.#loaded = filled(n, 0)
     this.#written = filled(n, 0)
@@ -187,6 +197,7 @@ export class Draft {
     ;(this.#extraNames ??= []).push(param)
     set(this.#keys, id, key)
     set(this.#spaces, id, this.#spaceId(namespace))
+    set(this.#paths, id, pointer(namespace, key))
     set(this.#monitors, id, this.#table.lookup?.get(param))
     set(this.#loaded, id, 0)
     set(this.#written, id, 0)
@@ -398,7 +409,7 @@ export class Draft {
         if (a === b || jsonEqual(a, b)) continue
         changed.push(this.name(id))
         const key = this.#keys[id]!
-        const path = `${nsPath}/${escapePointer(key)}`
+        const path = this.#paths[id]!
         // `"key":` (the separating commas are counted once per namespace below)
         const size = jsonStringBytes(key) + 1
         if (a === undefined) {

@@ -181,10 +181,8 @@ let abortRun: (ctx: RunContext, reason: unknown) => void
  * timeout's reason; an app without a timeout gets one that is never aborted.
  */
 class RunContext implements TransformContext {
-  #controller: AbortController | undefined
-  #signal: AbortSignal | undefined
-  #reason: unknown
-  #aborted = false
+  // one field, made when the signal is first read or the run is aborted: most runs never need it
+  #state: RunState | undefined = undefined
 
   constructor(
     readonly sessionId: string | undefined,
@@ -193,22 +191,35 @@ class RunContext implements TransformContext {
   ) {}
 
   get signal(): AbortSignal {
-    if (this.#signal === undefined) {
-      if (this.#aborted) this.#signal = AbortSignal.abort(this.#reason)
-      else this.#signal = (this.#controller = new AbortController()).signal
+    const state = (this.#state ??= newState())
+    if (state.signal === undefined) {
+      if (state.aborted) state.signal = AbortSignal.abort(state.reason)
+      else state.signal = (state.controller = new AbortController()).signal
     }
-    return this.#signal
+    return state.signal
   }
 
   static {
     // outside the class, not a method: a transform holding ctx must not be able to abort it
     abortRun = (ctx, reason) => {
-      if (ctx.#aborted) return
-      ctx.#aborted = true
-      ctx.#reason = reason
-      ctx.#controller?.abort(reason)
+      const state = (ctx.#state ??= newState())
+      if (state.aborted) return
+      state.aborted = true
+      state.reason = reason
+      state.controller?.abort(reason)
     }
   }
+}
+
+interface RunState {
+  controller: AbortController | undefined
+  signal: AbortSignal | undefined
+  reason: unknown
+  aborted: boolean
+}
+
+function newState(): RunState {
+  return { controller: undefined, signal: undefined, reason: undefined, aborted: false }
 }
 
 function timeoutReason(app: CompiledApp): Error {
