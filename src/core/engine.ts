@@ -23,7 +23,7 @@ import { type SegmentResult, type Segmenter, compileSegment, encodeSegmentToken 
 import { type Recipe, readRecipe } from '../writes/recipe'
 import type { CycleReport, PureResult, SessionResult } from '../model/report'
 import type { JsonValue, Namespaces, Session, Write } from '../model/session'
-import { adoptStoredSession, freezeSession } from './stored-session'
+import { adoptStoredSession, freezeSession, knownSize } from './stored-session'
 import { compileSchema, validateWrites } from '../features/schema'
 import type { StandardSchemaV1 } from '../features/standard-schema'
 import type { SessionStore } from './store'
@@ -166,10 +166,10 @@ export class SessionEngine<S extends object = Namespaces> {
     const id = this.#generateId()
     assertId(id)
     const outcome = await this.#cycle(EMPTY, writes, 'create', id, signal)
-    this.#checkLimits(EMPTY, outcome)
+    const size = this.#checkLimits(EMPTY, outcome, this.#sizeOf(EMPTY))
     throwIfAborted(signal)
     const now = this.#clock.now()
-    const session = freezeSession(id, 1, now, now, now + this.#ttlMs, outcome.namespaces)
+    const session = freezeSession(id, 1, now, now, now + this.#ttlMs, outcome.namespaces, size)
     if (!(await this.#put(session, undefined))) throw new ConflictError(id, 1)
     return { session, patch: outcome.patch, report: this.#report(outcome, 1) }
   }
@@ -242,7 +242,7 @@ export class SessionEngine<S extends object = Namespaces> {
   async touch(id: string, options?: Pick<WriteOptions, 'from' | 'signal'>): Promise<Session> {
     assertId(id)
     return this.#rewrite(id, options, async (session, now) => {
-      const next = freezeSession(id, session.version, session.createdAt, now, now + this.#ttlMs, session.namespaces)
+      const next = freezeSession(id, session.version, session.createdAt, now, now + this.#ttlMs, session.namespaces, knownSize(session))
       return (await this.#put(next, session.version)) ? next : CONFLICT
     })
   }
@@ -260,7 +260,7 @@ export class SessionEngine<S extends object = Namespaces> {
     return this.#rewrite(id, options, async (session, now) => {
       const newId = this.#generateId()
       assertId(newId)
-      const next = freezeSession(newId, session.version + 1, session.createdAt, now, now + this.#ttlMs, session.namespaces)
+      const next = freezeSession(newId, session.version + 1, session.createdAt, now, now + this.#ttlMs, session.namespaces, knownSize(session))
       return newId !== id && (await this.#rotate(next, session)) ? next : CONFLICT
     })
   }
@@ -362,7 +362,8 @@ export class SessionEngine<S extends object = Namespaces> {
   }
 
   #pure(outcome: CycleOutcome, base: Namespaces): PureResult {
-    this.#checkLimits(base, outcome)
+    const size = this.#checkLimits(base, outcome, undefined)
+    if (size !== undefined) this.#sizes.set(outcome.namespaces, size)
     trusted.add(outcome.namespaces)
     return { namespaces: outcome.namespaces, patch: outcome.patch, report: this.#report(outcome, 1) }
   }
@@ -445,12 +446,12 @@ export class SessionEngine<S extends object = Namespaces> {
     const report = this.#report(outcome, attempt)
     throwIfAborted(signal)
     if (outcome.report.changed.length === 0) return { session, patch: outcome.patch, report }
-    this.#checkLimits(session.namespaces, outcome)
+    const size = this.#checkLimits(session.namespaces, outcome, knownSize(session))
     const now = this.#clock.now()
     const id = session.id
     // expired while the cycle ran: saving would revive it (a store that keeps expired sessions would take the write)
     if (session.expiresAt <= now) throw new SessionNotFoundError(id)
-    const next = freezeSession(id, session.version + 1, session.createdAt, now, now + this.#ttlMs, outcome.namespaces)
+    const next = freezeSession(id, session.version + 1, session.createdAt, now, now + this.#ttlMs, outcome.namespaces, size)
     const written = this.#put(next, session.version)
     if (written instanceof Promise) return written.then((ok) => (ok ? { session: next, patch: outcome.patch, report } : CONFLICT))
     return written ? { session: next, patch: outcome.patch, report } : CONFLICT
@@ -506,12 +507,16 @@ export class SessionEngine<S extends object = Namespaces> {
     return undefined
   }
 
-  #checkLimits(base: Namespaces, outcome: CycleOutcome): void {
-    if (outcome.namespaces === base) return
+  /**
+   * Refuses an outcome over the limits (`InvalidValueError`); returns the new namespaces' size
+   * (`baseSize` when they are the base). `baseSize`: the base's, when the caller knows it.
+   */
+  #checkLimits(base: Namespaces, outcome: CycleOutcome, baseSize: number | undefined): number | undefined {
+    if (outcome.namespaces === base) return baseSize
     // a segment the segmenter refuses (too large) is refused with the write, not at the next segmentOf
     if (this.#segment !== undefined && this.#segment.touchedBy(outcome.report.changed)) this.#segment.of(outcome.namespaces)
     const limits = this.#settings.limits
-    const size = this.#sizeOf(base) + outcome.sizeDelta
+    const size = (baseSize ?? this.#sizeOf(base)) + outcome.sizeDelta
     if (size > limits.maxSessionBytes) {
       throw new InvalidValueError(`the session would be about ${size} bytes, over limits.maxSessionBytes (${limits.maxSessionBytes})`, undefined, {
         limit: 'maxSessionBytes',
@@ -527,7 +532,7 @@ export class SessionEngine<S extends object = Namespaces> {
         limit: 'maxNamespaces',
       })
     }
-    this.#sizes.set(outcome.namespaces, size)
+    return size
   }
 
   #sizeOf(namespaces: Namespaces): number {
