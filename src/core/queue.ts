@@ -9,17 +9,20 @@
  * promises per call, about 8 % of a stored one-app patch through `MemoryStore`.
  */
 export class KeyedQueue {
-  readonly #lines = new Map<string, Array<() => void>>()
+  /** Keys with a task running -> the starters of the tasks waiting behind it (`null`: none, no array made). */
+  readonly #lines = new Map<string, Array<() => void> | null>()
 
   /** Runs `task` after every task queued before it under `key` has settled. */
   run<T>(key: string, task: () => Promise<T>): Promise<T> {
     const waiting = this.#lines.get(key)
     if (waiting === undefined) {
-      this.#lines.set(key, [])
+      this.#lines.set(key, null)
       return this.#start(key, task)
     }
     return new Promise<T>((resolve, reject) => {
-      waiting.push(() => this.#start(key, task).then(resolve, reject))
+      const starter = () => void this.#start(key, task).then(resolve, reject)
+      if (waiting === null) this.#lines.set(key, [starter])
+      else waiting.push(starter)
     })
   }
 
@@ -41,8 +44,8 @@ export class KeyedQueue {
       result = Promise.reject(error)
     }
     const next = () => {
-      const waiting = this.#lines.get(key)!
-      const starter = waiting.shift()
+      const waiting = this.#lines.get(key)
+      const starter = waiting == null ? undefined : waiting.shift()
       if (starter === undefined) this.#lines.delete(key)
       else starter()
     }
