@@ -51,51 +51,55 @@ interface RunExtra {
   readonly cached: true | undefined
 }
 
-/** One wave as logged: indexes into the cycle's logs, and its state while it runs. */
-interface WaveLog {
-  readonly wave: number
-  readonly kind: WaveReport['kind']
-  /** The one param (its id) whose change triggered the wave, or the triggering params' names (sorted). */
-  readonly trigger: number | readonly string[]
-  /** Indexes into the graph's apps. */
-  readonly apps: readonly number[]
-  /** Index of the wave's first run in the run log (its apps' runs follow in `apps` order). */
-  readonly runs: number
-  /** The draft's tick of this wave. */
-  readonly tick: number
-  /** The wave's changes: `[changesFrom, changesTo)` of the change log. */
-  changesFrom: number
-  changesTo: number
-  conflicts: WriteConflict[] | undefined
-  durationMs: number
-  /** Runs without a duration of their own (untimed sync apps) and the share of the wave's time each gets. */
-  untimed: number
-  share: number
-  /** The first critical app that failed: the wave merges nothing more and the cycle fails. */
-  critical: { readonly app: CompiledApp; readonly error: AppFailure } | undefined
-  report: WaveReport | undefined
+/** A trigger set that started several counted waves: those waves, of which `indexed` are in the state index. */
+interface Repeats {
+  readonly waves: number[]
+  indexed: number
 }
 
 /**
- * What a cycle did, in flat logs of param ids and offsets: the wave reports are built from it when
- * first read, so a caller that never reads `report.waves` never pays for their objects.
+ * What a cycle did, in flat logs of param ids and offsets (no object per wave, run or change):
+ * the wave reports are built from it when first read, so a caller that never reads
+ * `report.waves` never pays for their objects.
  */
 class CycleLog {
   /** Every change of the cycle (the call's own, then each wave's): param, value before and after. */
   readonly changeIds: number[] = []
   readonly changeBefore: Array<JsonValue | undefined> = []
   readonly changeAfter: Array<JsonValue | undefined> = []
-  /** Every app run, in wave and `apps` order: duration (-1: untimed), end of its `changed` in `changedIds`, extras. */
+  /** Every app run, in wave and `apps` order: duration (-1: untimed), end of its `changed` in `changedIds`. */
   readonly runDurations: number[] = []
   readonly runChangedTo: number[] = []
-  readonly runExtras: Array<RunExtra | undefined> = []
   readonly changedIds: number[] = []
-  readonly waves: WaveLog[] = []
+  /** The few runs whose report has more: undeclared writes, an error, a cache hit (by run index). */
+  runExtras: Map<number, RunExtra> | undefined = undefined
+  /** The call's own changes: the first `callChanges` of the change log. */
+  callChanges = 0
+  /** Whether the first wave is the create wave. */
+  created = false
+  /**
+   * Per wave (index = wave - 1): the one param (its id) whose change triggered it or the triggering
+   * params' names (sorted), its apps (indexes into the graph's), its first run, the end of its
+   * changes in the change log (they start where the previous wave's end), duration, and the share
+   * of it each untimed sync app gets.
+   */
+  readonly waveTriggers: Array<number | readonly string[]> = []
+  readonly waveApps: Array<readonly number[]> = []
+  readonly waveRuns: number[] = []
+  readonly waveChangesTo: number[] = []
+  readonly waveDurations: number[] = []
+  readonly waveShares: number[] = []
+  waveConflicts: Map<number, WriteConflict[]> | undefined = undefined
+  /** The running wave: its tick, its untimed runs, and the first critical app that failed in it. */
+  tick = 0
+  untimed = 0
+  critical: { readonly app: CompiledApp; readonly error: AppFailure } | undefined = undefined
   /** Where a synchronous app's output is read (one per cycle: a nested cycle has its own). */
   readonly out = new Output()
   /** Names of the cycle's params that the graph does not declare. */
-  extraNames: readonly string[] | undefined
-  #reports: WaveReport[] | undefined
+  extraNames: readonly string[] | undefined = undefined
+  readonly #reports: Array<WaveReport | undefined> = []
+  #all: WaveReport[] | undefined = undefined
 
   constructor(readonly graph: AppGraph) {}
 
@@ -106,9 +110,18 @@ class CycleLog {
   }
 
   run(durationMs: number, extra: RunExtra | undefined): void {
+    if (extra !== undefined) (this.runExtras ??= new Map()).set(this.runDurations.length, extra)
     this.runDurations.push(durationMs)
     this.runChangedTo.push(this.changedIds.length)
-    this.runExtras.push(extra)
+  }
+
+  get waveCount(): number {
+    return this.waveApps.length
+  }
+
+  /** Where the changes of (finished) wave index `w` start in the change log. */
+  changesFrom(w: number): number {
+    return w === 0 ? this.callChanges : this.waveChangesTo[w - 1]!
   }
 
   name(id: number): string {
@@ -123,34 +136,39 @@ class CycleLog {
   }
 
   reports(): WaveReport[] {
-    if (this.#reports === undefined) {
-      const reports: WaveReport[] = new Array(this.waves.length)
-      for (let w = 0; w < this.waves.length; w++) reports[w] = this.report(this.waves[w]!)
-      this.#reports = reports
+    if (this.#all === undefined) {
+      const reports: WaveReport[] = new Array(this.waveCount)
+      for (let w = 0; w < reports.length; w++) reports[w] = this.report(w)
+      this.#all = reports
     }
-    return this.#reports
+    return this.#all
   }
 
-  /** The report of a finished wave (built once). */
-  report(w: WaveLog): WaveReport {
-    if (w.report !== undefined) return w.report
-    const apps = new Array(w.apps.length)
-    for (let i = 0; i < w.apps.length; i++) {
-      const r = w.runs + i
+  /** The report of finished wave index `w` (built once). */
+  report(w: number): WaveReport {
+    const built = this.#reports[w]
+    if (built !== undefined) return built
+    const apps = this.waveApps[w]!
+    const runs = this.waveRuns[w]!
+    const reports = new Array(apps.length)
+    for (let i = 0; i < apps.length; i++) {
+      const r = runs + i
       const duration = this.runDurations[r]!
-      const extra = this.runExtras[r]
+      const extra = this.runExtras?.get(r)
       const changed = this.names(this.changedIds, r === 0 ? 0 : this.runChangedTo[r - 1]!, this.runChangedTo[r]!)
-      apps[i] = appRunReport(this.graph.apps[w.apps[i]!]!.name, duration < 0 ? w.share : duration, changed, extra?.undeclared, extra?.error, extra?.cached)
+      reports[i] = appRunReport(this.graph.apps[apps[i]!]!.name, duration < 0 ? this.waveShares[w]! : duration, changed, extra?.undeclared, extra?.error, extra?.cached)
     }
-    return (w.report = {
-      wave: w.wave,
-      kind: w.kind,
-      trigger: this.trigger(w.trigger),
-      apps,
-      changed: this.names(this.changeIds, w.changesFrom, w.changesTo),
-      conflicts: w.conflicts ?? [],
-      durationMs: w.durationMs,
-    })
+    const report: WaveReport = {
+      wave: w + 1,
+      kind: w === 0 && this.created ? 'create' : 'changes',
+      trigger: this.trigger(this.waveTriggers[w]!),
+      apps: reports,
+      changed: this.names(this.changeIds, this.changesFrom(w), this.waveChangesTo[w]!),
+      conflicts: this.waveConflicts?.get(w) ?? [],
+      durationMs: this.waveDurations[w]!,
+    }
+    this.#reports[w] = report
+    return report
   }
 
   trigger(trigger: number | readonly string[]): readonly string[] {
@@ -187,6 +205,7 @@ export async function runCycle(
     log.change(id, before, value)
   }
   log.extraNames = draft.extraNames()
+  log.callChanges = log.changeIds.length
   const trigger = log.names(log.changeIds, 0, log.changeIds.length)
   // a wave starts where the previous one ended: one clock read per wave boundary, not two
   let clock = started
@@ -202,12 +221,14 @@ export async function runCycle(
     initial = to
     to = log.changeIds.length
     counted = 1
+    log.created = true
   }
-  // loop detection: (trigger set, state) pairs seen at the start of each counted wave (`log.waves`
-  // from `counted` on); trigger set -> the counted waves it started, of which `indexed` are in
-  // `byState` (keyed by state hash and trigger set): a repeat can only be among the waves under the
-  // same key there; the hash is a filter, the exact comparison decides
-  const seen = new Map<number | string, number | { waves: number[]; indexed: number }>()
+  // loop detection: (trigger set, state) pairs seen at the start of each counted wave (the log's
+  // waves from `counted` on); trigger set -> the counted waves it started, of which `indexed` are
+  // in `byState` (keyed by state hash and trigger set): a repeat can only be among the waves under
+  // the same key there; the hash is a filter, the exact comparison decides. A trigger set seen once
+  // is just its wave (most never repeat): a single param's in the draft, no map entry at all
+  const seen = new Map<number | string, number | Repeats>()
   const byState = new Map<string, number[]>()
   const hashes = [0]
   for (;;) {
@@ -217,10 +238,10 @@ export async function runCycle(
     if (apps.length === 0) break
     const params = nextTrigger
     const key = typeof params === 'number' ? params : params.join('\n')
-    const now = log.waves.length - counted
-    let repeats = seen.get(key)
-    // a trigger set seen once is just its wave (most never repeat); the list comes with the first repeat
-    if (repeats === undefined) seen.set(key, now)
+    const now = log.waveCount - counted
+    let repeats: number | Repeats | undefined
+    if (typeof key === 'number' && draft.seen(key) < 0) draft.see(key, now)
+    else if ((repeats = seen.get(key) ?? (typeof key === 'number' ? draft.seen(key) : undefined)) === undefined) seen.set(key, now)
     else {
       if (typeof repeats === 'number') seen.set(key, (repeats = { waves: [repeats], indexed: 0 }))
       for (; repeats.indexed < repeats.waves.length; repeats.indexed++) {
@@ -236,11 +257,10 @@ export async function runCycle(
       repeats.waves.push(now)
     }
     if (now >= maxWaves) throw loopError(draft, log, counted, 'maxWaves', Math.max(0, now - 10))
-    const ran = runWave(settings, draft, log, apps, 'changes', params, log.waves.length + 1, sessionId, clock, signal)
+    const ran = runWave(settings, draft, log, apps, 'changes', params, log.waveCount + 1, sessionId, clock, signal)
     clock = ran instanceof Promise ? await (signal === undefined ? ran : untilAborted(ran, signal)) : ran
-    const last = log.waves[log.waves.length - 1]!
-    from = last.changesFrom
-    to = last.changesTo
+    from = log.changesFrom(log.waveCount - 1)
+    to = log.changeIds.length
     initial = -1
   }
   log.extraNames = draft.extraNames()
@@ -273,8 +293,8 @@ export async function runCycle(
 function stateHash(draft: Draft, log: CycleLog, counted: number, hashes: number[], wave: number): number {
   while (hashes.length <= wave) {
     let state = hashes[hashes.length - 1]!
-    const w = log.waves[counted + hashes.length - 1]!
-    for (let c = w.changesFrom; c < w.changesTo; c++) {
+    const w = counted + hashes.length - 1
+    for (let c = log.changesFrom(w); c < log.waveChangesTo[w]!; c++) {
       const param = stringHash(draft.name(log.changeIds[c]!), 5)
       const after = log.changeAfter[c]
       const before = log.changeBefore[c]
@@ -337,9 +357,8 @@ function triggered(draft: Draft, log: CycleLog, from: number, to: number, initia
  */
 function sameStateSince(draft: Draft, log: CycleLog, counted: number, i: number): boolean {
   const first = new Map<number, JsonValue | undefined>()
-  for (let w = counted + i; w < log.waves.length; w++) {
-    const wave = log.waves[w]!
-    for (let c = wave.changesFrom; c < wave.changesTo; c++) if (!first.has(log.changeIds[c]!)) first.set(log.changeIds[c]!, log.changeBefore[c])
+  for (let w = counted + i; w < log.waveCount; w++) {
+    for (let c = log.changesFrom(w); c < log.waveChangesTo[w]!; c++) if (!first.has(log.changeIds[c]!)) first.set(log.changeIds[c]!, log.changeBefore[c])
   }
   for (const [id, before] of first) if (!jsonEqual(before, draft.value(id))) return false
   return true
@@ -348,12 +367,11 @@ function sameStateSince(draft: Draft, log: CycleLog, counted: number, i: number)
 function loopError(draft: Draft, log: CycleLog, counted: number, reason: 'repeat' | 'maxWaves', from: number): TransformLoopError {
   const apps = new Set<string>()
   const params = new Set<string>()
-  for (let w = counted + from; w < log.waves.length; w++) {
-    const wave = log.waves[w]!
-    for (const app of wave.apps) apps.add(log.graph.apps[app]!.name)
-    for (let c = wave.changesFrom; c < wave.changesTo; c++) params.add(draft.name(log.changeIds[c]!))
+  for (let w = counted + from; w < log.waveCount; w++) {
+    for (const app of log.waveApps[w]!) apps.add(log.graph.apps[app]!.name)
+    for (let c = log.changesFrom(w); c < log.waveChangesTo[w]!; c++) params.add(draft.name(log.changeIds[c]!))
   }
-  return new TransformLoopError(reason, [...apps], [...params].sort(), log.waves.length - counted)
+  return new TransformLoopError(reason, [...apps], [...params].sort(), log.waveCount - counted)
 }
 
 /**
@@ -379,23 +397,12 @@ function runWave(
   const { limits, timers, inspect } = settings
   if (inspect) inspect({ type: 'wave:start', sessionId, wave, kind, trigger: log.trigger(trigger), apps: appIndexes.map((i) => apps[i]!.name) })
   const tick = draft.wave()
-  const w: WaveLog = {
-    wave,
-    kind,
-    trigger,
-    apps: appIndexes,
-    runs: log.runDurations.length,
-    tick,
-    changesFrom: 0,
-    changesTo: 0,
-    conflicts: undefined,
-    durationMs: 0,
-    untimed: 0,
-    share: 0,
-    critical: undefined,
-    report: undefined,
-  }
-  log.waves.push(w)
+  log.waveTriggers.push(trigger)
+  log.waveApps.push(appIndexes)
+  log.waveRuns.push(log.runDurations.length)
+  log.tick = tick
+  log.untimed = 0
+  log.critical = undefined
   const out = log.out
   let clock = started
   const timed = settings.timeApps === true || inspect !== undefined
@@ -433,10 +440,10 @@ function runWave(
         const now = performance.now()
         durationMs = now - clock
         clock = now
-      } else w.untimed++
-      if (ran !== undefined) failedRun(log, w, app, durationMs, ran)
+      } else log.untimed++
+      if (ran !== undefined) failedRun(log, app, durationMs, ran)
       else {
-        if (w.critical === undefined) {
+        if (log.critical === undefined) {
           const ids = app.outputIds
           const { locals, values } = out
           for (let k = 0; k < out.count; k++) {
@@ -461,33 +468,33 @@ function runWave(
       else clock += run.durationMs
     }
     if (deferred !== undefined || run instanceof Promise) (deferred ??= []).push(run)
-    else merge(draft, log, w, run)
+    else merge(draft, log, run)
   }
   // a wave of sync apps settles without a promise: `await` on it would still cost a microtask per wave
-  if (deferred === undefined) return endWave(settings, draft, log, w, sessionId, started, undefined)
+  if (deferred === undefined) return endWave(settings, draft, log, sessionId, started, undefined)
   // untimed sync apps share the time up to here, not the async apps' wait
   const syncEnded = timed ? undefined : performance.now()
   return Promise.all(deferred).then((settled) => {
-    for (const run of settled) merge(draft, log, w, run)
-    return endWave(settings, draft, log, w, sessionId, started, syncEnded)
+    for (const run of settled) merge(draft, log, run)
+    return endWave(settings, draft, log, sessionId, started, syncEnded)
   })
 }
 
 /** Logs a failed run; the first critical one fails the wave (its output, like any failed one's, is dropped). */
-function failedRun(log: CycleLog, w: WaveLog, app: CompiledApp, durationMs: number, error: AppFailure): void {
-  if (app.critical && w.critical === undefined) w.critical = { app, error }
+function failedRun(log: CycleLog, app: CompiledApp, durationMs: number, error: AppFailure): void {
+  if (app.critical && log.critical === undefined) log.critical = { app, error }
   log.run(durationMs, { undeclared: undefined, error, cached: undefined })
 }
 
 /** Merges a settled run's writes (unless a critical app of the wave failed before it) and logs it. */
-function merge(draft: Draft, log: CycleLog, w: WaveLog, run: Settled): void {
-  if (run.durationMs < 0) w.untimed++
-  if (run.error !== undefined) return failedRun(log, w, run.app, run.durationMs, run.error)
-  if (w.critical === undefined) {
+function merge(draft: Draft, log: CycleLog, run: Settled): void {
+  if (run.durationMs < 0) log.untimed++
+  if (run.error !== undefined) return failedRun(log, run.app, run.durationMs, run.error)
+  if (log.critical === undefined) {
     const name = run.app.name
     for (const { namespace, key, value, param } of run.writes) {
       const id = draft.id(namespace, key, param)
-      if (draft.land(id, value, w.tick, name)) log.changedIds.push(id)
+      if (draft.land(id, value, log.tick, name)) log.changedIds.push(id)
     }
   }
   const extra = run.undeclared === undefined && run.cached === undefined ? undefined : { undeclared: run.undeclared, error: undefined, cached: run.cached }
@@ -499,35 +506,37 @@ function endWave(
   settings: CycleSettings,
   draft: Draft,
   log: CycleLog,
-  w: WaveLog,
   sessionId: string | undefined,
   started: number,
   syncEnded: number | undefined,
 ): number {
   const inspect = settings.inspect
-  if (w.critical !== undefined) {
-    const { app, error } = w.critical
+  const w = log.waveCount - 1
+  if (log.critical !== undefined) {
+    const { app, error } = log.critical
     if (inspect) {
       // the draft is dropped with the call: the wave merged nothing
-      const reports = w.apps.map((a, i) => appRunReport(log.graph.apps[a]!.name, log.runDurations[w.runs + i]!, [], undefined, log.runExtras[w.runs + i]?.error))
-      appsEnded(inspect, sessionId, w.wave, reports)
+      const runs = log.waveRuns[w]!
+      const reports = log.waveApps[w]!.map((a, i) => appRunReport(log.graph.apps[a]!.name, log.runDurations[runs + i]!, [], undefined, log.runExtras?.get(runs + i)?.error))
+      appsEnded(inspect, sessionId, w + 1, reports)
     }
     throw new TransformFailedError(app.name, `${error.kind}: ${error.message}`, error.cause)
   }
   const ended = performance.now()
-  w.changesFrom = log.changeIds.length
+  let conflicts: WriteConflict[] | undefined
   for (let i = 0; i < draft.touchedCount; i++) {
     const id = draft.touched(i)
     const before = draft.before(id)
     const after = draft.value(id)
     if (!jsonEqual(before, after)) log.change(id, before, after)
     const writers = draft.conflict(id)
-    if (writers !== undefined) (w.conflicts ??= []).push({ param: draft.name(id), apps: writers, winner: writers[writers.length - 1]! })
+    if (writers !== undefined) (conflicts ??= []).push({ param: draft.name(id), apps: writers, winner: writers[writers.length - 1]! })
   }
-  w.changesTo = log.changeIds.length
-  w.durationMs = ended - started
+  if (conflicts !== undefined) (log.waveConflicts ??= new Map()).set(w, conflicts)
+  log.waveChangesTo.push(log.changeIds.length)
+  log.waveDurations.push(ended - started)
   // the untimed sync apps share the wave's time (up to the async apps' start, if any) equally
-  if (w.untimed > 0) w.share = ((syncEnded ?? ended) - started) / w.untimed
+  log.waveShares.push(log.untimed > 0 ? ((syncEnded ?? ended) - started) / log.untimed : 0)
   if (inspect) {
     log.extraNames = draft.extraNames()
     waveEnded(inspect, sessionId, log.report(w))

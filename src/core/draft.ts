@@ -111,6 +111,9 @@ export class Draft {
   readonly #writers: Array<string[] | undefined>
   readonly #conflict: boolean[]
   readonly #mark: number[]
+  /** The counted wave a change of the param alone first triggered, valid when `#seenCycle` is the cycle's stamp. */
+  readonly #seenCycle: number[]
+  readonly #seenWave: number[]
 
   // per namespace id
   readonly #spaceNames: string[]
@@ -146,6 +149,8 @@ export class Draft {
     this.#writers = filled<string[] | undefined>(n, undefined)
     this.#conflict = filled(n, false)
     this.#mark = filled(n, 0)
+    this.#seenCycle = filled(n, 0)
+    this.#seenWave = filled(n, 0)
     const s = table.spaceNames.length
     this.#spaceCount = s
     this.#spaceNames = table.spaceNames.slice()
@@ -164,6 +169,7 @@ export class Draft {
       this.#loaded.fill(0)
       this.#written.fill(0)
       this.#spaceLoaded.fill(0)
+      this.#seenCycle.fill(0)
     }
     this.#count = this.#fixed
     this.#spaceCount = this.#table.spaceNames.length
@@ -211,6 +217,8 @@ export class Draft {
     set(this.#writers, id, undefined)
     set(this.#conflict, id, false)
     set(this.#mark, id, 0)
+    set(this.#seenCycle, id, 0)
+    set(this.#seenWave, id, 0)
     return id
   }
 
@@ -340,6 +348,16 @@ export class Draft {
     if (this.#mark[id] === tick) return true
     this.#mark[id] = tick
     return false
+  }
+
+  /** The counted wave that a change of this param alone first triggered in this cycle; -1: none yet. */
+  seen(id: number): number {
+    return this.#seenCycle[id] === this.#cycle ? this.#seenWave[id]! : -1
+  }
+
+  see(id: number, wave: number): void {
+    this.#seenCycle[id] = this.#cycle
+    this.#seenWave[id] = wave
   }
 
   /** Current value of a param by name, `undefined` when absent. */
