@@ -121,6 +121,12 @@ export class Draft {
   readonly #spaceBase: Array<Namespace | undefined>
   readonly #head: number[]
   readonly #tail: number[]
+  /** The last namespace object built for the namespace id, and its keys (the next cycle on that session starts from it). */
+  readonly #keysOf: Array<Namespace | undefined>
+  readonly #keyList: Array<readonly string[] | undefined>
+  /** The key list of the namespace id's last copy, and its compiled copier (`null`: none can be compiled). */
+  readonly #shape: Array<readonly string[] | undefined>
+  readonly #copier: Array<Copier | null | undefined>
   /** Namespaces written this cycle, in first-write order. */
   readonly #order: number[] = [0]
   #orderCount = 0
@@ -158,6 +164,10 @@ export class Draft {
     this.#spaceBase = filled<Namespace | undefined>(s, undefined)
     this.#head = filled(s, -1)
     this.#tail = filled(s, -1)
+    this.#keysOf = filled<Namespace | undefined>(s, undefined)
+    this.#keyList = filled<readonly string[] | undefined>(s, undefined)
+    this.#shape = filled<readonly string[] | undefined>(s, undefined)
+    this.#copier = filled<Copier | null | undefined>(s, undefined)
     this.begin(base)
   }
 
@@ -249,6 +259,13 @@ export class Draft {
     set(this.#spaceBase, id, undefined)
     set(this.#head, id, -1)
     set(this.#tail, id, -1)
+    // what is known of key lists holds whatever namespace the id stands for this time: kept
+    if (id === this.#keysOf.length) {
+      this.#keysOf.push(undefined)
+      this.#keyList.push(undefined)
+      this.#shape.push(undefined)
+      this.#copier.push(undefined)
+    }
     return id
   }
 
@@ -360,6 +377,26 @@ export class Draft {
     this.#seenWave[id] = wave
   }
 
+  /**
+   * A mutable copy of a namespace (`keys`: its keys; `count`: the keys it will have). A key list
+   * copied twice in a row under a namespace gets a compiled copier, a literal `{ "k": s["k"], … }`:
+   * V8 builds it from a boilerplate in fast mode, where spreading a frozen object goes through its
+   * slow path and a large one ends up a hash table.
+   */
+  #copy(space: number, before: Namespace, keys: readonly string[], count: number): MutableNamespace {
+    const shape = this.#shape[space]
+    let copier: Copier | null | undefined
+    if (shape === keys || (shape !== undefined && sameKeys(shape, keys))) {
+      copier = this.#copier[space]
+      if (copier === undefined) this.#copier[space] = copier = copierFor(keys)
+    } else {
+      this.#shape[space] = keys
+      this.#copier[space] = undefined
+    }
+    if (copier) return copier(before)
+    return keys.length < LARGE && count < LARGE ? { ...before } : largeCopy(before, keys)
+  }
+
   /** Current value of a param by name, `undefined` when absent. */
   get(namespace: string, key: string): JsonValue | undefined {
     return this.value(this.id(namespace, key))
@@ -450,7 +487,7 @@ export class Draft {
         current = copyObject(this.base, names)
         namespaceCount = baseCount = names.length
       }
-      const keys = before === undefined ? [] : Object.keys(before)
+      const keys = before === undefined ? NO_KEYS : this.#keysOf[space] === before ? this.#keyList[space]! : Object.keys(before)
       count += keys.length
       if (count > largestNamespace) largestNamespace = count
       sizeDelta += commas(count) - commas(keys.length)
@@ -463,15 +500,27 @@ export class Draft {
         sizeDelta -= jsonStringBytes(ns) + 3 // `"ns":{}`
         continue
       }
-      const after = keys.length < LARGE && count < LARGE ? (before === undefined ? {} : { ...before }) : largeCopy(before, keys)
+      const after = before === undefined ? {} : this.#copy(space, before, keys, count)
       // the written params overlay the copy: a present key keeps its place, an added one comes after
+      let added = false
+      let removed = false
       for (let id = head; id !== -1; id = this.#next[id]!) {
         const value = this.#value[id]
-        if (value === this.#base[id]) continue
-        if (value === undefined) delete after[this.#keys[id]!]
-        else after[this.#keys[id]!] = value
+        const base = this.#base[id]
+        if (value === base) continue
+        const key = this.#keys[id]!
+        if (value === undefined) {
+          delete after[key]
+          removed = true
+        } else {
+          after[key] = value
+          if (base === undefined) added = true
+        }
       }
       current[ns] = Object.freeze(after)
+      this.#keysOf[space] = after
+      // (added keys may be array indexes, which objects list first: their order is V8's to tell)
+      this.#keyList[space] = removed || added ? Object.keys(after) : keys
       if (before === undefined) {
         // a namespace appears whole: RFC 6902 cannot add into a missing parent
         namespaceCount++
@@ -486,6 +535,55 @@ export class Draft {
 }
 
 const EMPTY: Namespaces = Object.freeze({})
+const NO_KEYS: readonly string[] = Object.freeze([])
+
+/** A compiled copy of an object with a known key list. */
+type Copier = (source: Namespace) => MutableNamespace
+
+/** Most keys a compiled copier takes: V8 keeps an object literal with more than about 1,000 properties in dictionary mode. */
+const MAX_COMPILED = 1000
+/** Compiled copiers by key list, shared by every draft (bounded: key lists can come from clients). */
+const copiers = new Map<string, Copier | null>()
+const MAX_COPIERS = 256
+/** Whether code may be compiled from strings here: CSP runtimes and workerd refuse it, and copies then take the generic paths. */
+let compiling: boolean | undefined
+
+/** The compiled copier of a key list, or `null` when it cannot have one. */
+function copierFor(keys: readonly string[]): Copier | null {
+  if (keys.length === 0 || keys.length > MAX_COMPILED) return null
+  if (compiling === undefined) {
+    try {
+      compiling = new Function('return true')() === true
+    } catch {
+      compiling = false
+    }
+  }
+  if (!compiling) return null
+  const id = JSON.stringify(keys)
+  let copier = copiers.get(id)
+  if (copier !== undefined) return copier
+  let body = ''
+  for (const key of keys) {
+    // in a literal, `__proto__: v` would set the prototype instead of defining a property
+    if (key === '__proto__') return null
+    const literal = JSON.stringify(key)
+    body += `${literal}:s[${literal}],`
+  }
+  try {
+    copier = new Function('s', `return {${body}}`) as Copier
+  } catch {
+    copier = null
+  }
+  if (copiers.size >= MAX_COPIERS) copiers.clear()
+  copiers.set(id, copier)
+  return copier
+}
+
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
 const NO_PARAMS = paramTable()
 
 /** An array of `n` copies of `value`, packed (never holey) and in its final elements kind from the start. */
