@@ -124,6 +124,8 @@ export class Draft {
   /** The last namespace object built for the namespace id, and its keys (the next cycle on that session starts from it). */
   readonly #keysOf: Array<Namespace | undefined>
   readonly #keyList: Array<readonly string[] | undefined>
+  readonly #readOf: Array<Namespace | undefined>
+  readonly #readList: Array<readonly string[] | undefined>
   /** The key list of the namespace id's last copy, and its compiled copier (`null`: none can be compiled). */
   readonly #shape: Array<readonly string[] | undefined>
   readonly #copier: Array<Copier | null | undefined>
@@ -166,6 +168,8 @@ export class Draft {
     this.#tail = filled(s, -1)
     this.#keysOf = filled<Namespace | undefined>(s, undefined)
     this.#keyList = filled<readonly string[] | undefined>(s, undefined)
+    this.#readOf = filled<Namespace | undefined>(s, undefined)
+    this.#readList = filled<readonly string[] | undefined>(s, undefined)
     this.#shape = filled<readonly string[] | undefined>(s, undefined)
     this.#copier = filled<Copier | null | undefined>(s, undefined)
     this.begin(base)
@@ -263,6 +267,8 @@ export class Draft {
     if (id === this.#keysOf.length) {
       this.#keysOf.push(undefined)
       this.#keyList.push(undefined)
+      this.#readOf.push(undefined)
+      this.#readList.push(undefined)
       this.#shape.push(undefined)
       this.#copier.push(undefined)
     }
@@ -378,23 +384,33 @@ export class Draft {
   }
 
   /**
-   * A mutable copy of a namespace (`keys`: its keys; `count`: the keys it will have). A key list
-   * copied twice in a row under a namespace gets a compiled copier, a literal `{ "k": s["k"], … }`:
-   * V8 builds it from a boilerplate in fast mode, where spreading a frozen object goes through its
-   * slow path and a large one ends up a hash table.
+   * The keys of a namespace object: remembered for the last one this draft built under the
+   * namespace and for the last one it copied from (a session's next cycle starts from the former;
+   * pure runs from the same base, from the latter).
    */
-  #copy(space: number, before: Namespace, keys: readonly string[], count: number): MutableNamespace {
+  #keysFor(space: number, before: Namespace): readonly string[] {
+    if (this.#keysOf[space] === before) return this.#keyList[space]!
+    if (this.#readOf[space] === before) return this.#readList[space]!
+    const keys = Object.keys(before)
+    this.#readOf[space] = before
+    this.#readList[space] = keys
+    return keys
+  }
+
+  /**
+   * The compiled copier of a namespace's key list, once the list is copied a second time in a row
+   * under the namespace; `null` meanwhile, or when it cannot have one.
+   */
+  #copierOf(space: number, keys: readonly string[]): Copier | null {
     const shape = this.#shape[space]
-    let copier: Copier | null | undefined
     if (shape === keys || (shape !== undefined && sameKeys(shape, keys))) {
-      copier = this.#copier[space]
+      let copier = this.#copier[space]
       if (copier === undefined) this.#copier[space] = copier = copierFor(keys)
-    } else {
-      this.#shape[space] = keys
-      this.#copier[space] = undefined
+      return copier
     }
-    if (copier) return copier(before)
-    return keys.length < LARGE && count < LARGE ? { ...before } : largeCopy(before, keys)
+    this.#shape[space] = keys
+    this.#copier[space] = undefined
+    return null
   }
 
   /** Current value of a param by name, `undefined` when absent. */
@@ -487,7 +503,7 @@ export class Draft {
         current = copyObject(this.base, names)
         namespaceCount = baseCount = names.length
       }
-      const keys = before === undefined ? NO_KEYS : this.#keysOf[space] === before ? this.#keyList[space]! : Object.keys(before)
+      const keys = before === undefined ? NO_KEYS : this.#keysFor(space, before)
       count += keys.length
       if (count > largestNamespace) largestNamespace = count
       sizeDelta += commas(count) - commas(keys.length)
@@ -500,21 +516,36 @@ export class Draft {
         sizeDelta -= jsonStringBytes(ns) + 3 // `"ns":{}`
         continue
       }
-      const after = before === undefined ? {} : this.#copy(space, before, keys, count)
-      // the written params overlay the copy: a present key keeps its place, an added one comes after
       let added = false
       let removed = false
       for (let id = head; id !== -1; id = this.#next[id]!) {
         const value = this.#value[id]
         const base = this.#base[id]
         if (value === base) continue
-        const key = this.#keys[id]!
-        if (value === undefined) {
-          delete after[key]
-          removed = true
-        } else {
-          after[key] = value
-          if (base === undefined) added = true
+        if (value === undefined) removed = true
+        else if (base === undefined) added = true
+      }
+      const copier = before === undefined ? null : this.#copierOf(space, keys)
+      let after: MutableNamespace
+      if (copier !== null && !added && !removed) {
+        // every written key is in the copier's key list: one literal with the new values in place
+        const stamp = nextStamp(copier)
+        for (let id = head; id !== -1; id = this.#next[id]!) {
+          const value = this.#value[id]
+          if (value === this.#base[id]) continue
+          const at = copier.positions.get(this.#keys[id]!)!
+          copier.values[at] = value
+          copier.stamps[at] = stamp
+        }
+        after = copier.build(before!, copier.values, copier.stamps, stamp)
+      } else {
+        after = before === undefined ? {} : copier !== null ? copier.build(before, NO_VALUES, NO_STAMPS, 0) : genericCopy(before, keys, count)
+        // the written params overlay the copy: a present key keeps its place, an added one comes after
+        for (let id = head; id !== -1; id = this.#next[id]!) {
+          const value = this.#value[id]
+          if (value === this.#base[id]) continue
+          if (value === undefined) delete after[this.#keys[id]!]
+          else after[this.#keys[id]!] = value
         }
       }
       current[ns] = Object.freeze(after)
@@ -537,8 +568,32 @@ export class Draft {
 const EMPTY: Namespaces = Object.freeze({})
 const NO_KEYS: readonly string[] = Object.freeze([])
 
-/** A compiled copy of an object with a known key list. */
-type Copier = (source: Namespace) => MutableNamespace
+/**
+ * A compiled copy of objects with one key list: `build(s, values, stamps, stamp)` is a literal
+ * `{ "k": stamps[i] === stamp ? values[i] : s["k"], … }` — V8 builds it from a boilerplate, in
+ * fast mode, where spreading a frozen object goes through its slow path, a large one ends up a hash
+ * table, and storing the new values afterwards costs a keyed store each into a wide object.
+ * `positions` gives each key's index; `values` and `stamps` are its scratch arrays (a draft fills
+ * them and builds at once: no call can interleave).
+ */
+interface Copier {
+  readonly build: (source: Namespace, values: ReadonlyArray<JsonValue | undefined>, stamps: readonly number[], stamp: number) => MutableNamespace
+  readonly positions: ReadonlyMap<string, number>
+  readonly values: Array<JsonValue | undefined>
+  readonly stamps: number[]
+  stamp: number
+}
+
+/** The stamp of a build's values in `copier`'s scratch arrays: never 0 (a build that takes none passes 0), never one of an earlier build. */
+function nextStamp(copier: Copier): number {
+  if (copier.stamp >= MAX_STAMP) {
+    copier.stamp = 0
+    copier.stamps.fill(0)
+  }
+  return ++copier.stamp
+}
+const NO_VALUES: ReadonlyArray<JsonValue | undefined> = Object.freeze([])
+const NO_STAMPS: readonly number[] = Object.freeze([])
 
 /** Most keys a compiled copier takes: V8 keeps an object literal with more than about 1,000 properties in dictionary mode. */
 const MAX_COMPILED = 1000
@@ -563,14 +618,15 @@ function copierFor(keys: readonly string[]): Copier | null {
   let copier = copiers.get(id)
   if (copier !== undefined) return copier
   let body = ''
-  for (const key of keys) {
+  for (let i = 0; i < keys.length; i++) {
     // in a literal, `__proto__: v` would set the prototype instead of defining a property
-    if (key === '__proto__') return null
-    const literal = JSON.stringify(key)
-    body += `${literal}:s[${literal}],`
+    if (keys[i] === '__proto__') return null
+    const literal = JSON.stringify(keys[i])
+    body += `${literal}:m[${i}]===t?v[${i}]:s[${literal}],`
   }
   try {
-    copier = new Function('s', `return {${body}}`) as Copier
+    const build = new Function('s', 'v', 'm', 't', `return {${body}}`) as Copier['build']
+    copier = { build, positions: new Map(keys.map((key, i) => [key, i])), values: new Array<JsonValue | undefined>(keys.length).fill(undefined), stamps: new Array<number>(keys.length).fill(0), stamp: 0 }
   } catch {
     copier = null
   }
@@ -618,6 +674,11 @@ function hashTable(): Record<string, unknown> {
   delete table.a
   delete table.b
   return table
+}
+
+/** A copy of a namespace without a compiled copier: a spread, or for a large one a hash table. */
+function genericCopy(before: Namespace, keys: readonly string[], count: number): MutableNamespace {
+  return keys.length < LARGE && count < LARGE ? { ...before } : largeCopy(before, keys)
 }
 
 /** A large namespace (`keys`: those of `before`) copied into a hash table, in its order. */
