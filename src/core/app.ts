@@ -169,6 +169,9 @@ export interface CompiledApp {
   readonly outputParams: ReadonlyMap<string, ReadonlyMap<string, number>>
   /** The declared output params, in declaration order. */
   readonly outputList: readonly OutputParam[]
+  /** The first declared output namespace and its `outputParams` entry (most apps write one namespace: no map lookup). */
+  readonly outputNamespace: string | undefined
+  readonly outputKeys: ReadonlyMap<string, number> | undefined
   /** Graph-wide id of each of `outputList` (set by the graph; empty for a lone app). */
   readonly outputIds: readonly number[]
   /** Same for every app declaring the same inputs: apps of a wave with equal keys share one frozen input. */
@@ -283,6 +286,8 @@ export function compileApp(
     outputs,
     outputParams,
     outputList,
+    outputNamespace: outputList[0]?.namespace,
+    outputKeys: outputList.length === 0 ? undefined : outputParams.get(outputList[0]!.namespace),
     outputIds: [],
     inputKey: JSON.stringify([inputNamespaces, inputs]),
     inputId: 0,

@@ -111,6 +111,9 @@ export class Draft {
   readonly #writers: Array<string[] | undefined>
   readonly #conflict: boolean[]
   readonly #mark: number[]
+  /** The param's index in a compiled copier's key list, for the copier last asked. */
+  readonly #posCopier: Array<Copier | undefined>
+  readonly #pos: number[]
   /** The counted wave a change of the param alone first triggered, valid when `#seenCycle` is the cycle's stamp. */
   readonly #seenCycle: number[]
   readonly #seenWave: number[]
@@ -157,6 +160,8 @@ export class Draft {
     this.#writers = filled<string[] | undefined>(n, undefined)
     this.#conflict = filled(n, false)
     this.#mark = filled(n, 0)
+    this.#posCopier = filled<Copier | undefined>(n, undefined)
+    this.#pos = filled(n, 0)
     this.#seenCycle = filled(n, 0)
     this.#seenWave = filled(n, 0)
     const s = table.spaceNames.length
@@ -231,6 +236,8 @@ export class Draft {
     set(this.#writers, id, undefined)
     set(this.#conflict, id, false)
     set(this.#mark, id, 0)
+    set(this.#posCopier, id, undefined)
+    set(this.#pos, id, 0)
     set(this.#seenCycle, id, 0)
     set(this.#seenWave, id, 0)
     return id
@@ -533,7 +540,12 @@ export class Draft {
         for (let id = head; id !== -1; id = this.#next[id]!) {
           const value = this.#value[id]
           if (value === this.#base[id]) continue
-          const at = copier.positions.get(this.#keys[id]!)!
+          let at: number
+          if (this.#posCopier[id] === copier) at = this.#pos[id]!
+          else {
+            this.#pos[id] = at = copier.positions.get(this.#keys[id]!)!
+            this.#posCopier[id] = copier
+          }
           copier.values[at] = value
           copier.stamps[at] = stamp
         }

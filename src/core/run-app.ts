@@ -323,7 +323,7 @@ function readOutput(app: CompiledApp, result: unknown, limits: Limits, out: Outp
     const namespace = namespaces[i]!
     const nsValue = result[namespace]
     if (nsValue === undefined) continue
-    const declared = app.outputParams.get(namespace)
+    const declared = namespace === app.outputNamespace ? app.outputKeys : app.outputParams.get(namespace)
     if (declared === undefined) throw new InvalidValueError(`writes namespace "${namespace}", which is not in its output`)
     if (!isPlainObject(nsValue)) throw new InvalidValueError(`must be a plain object, got ${describe(nsValue)}`, namespace)
     const keys = Object.keys(nsValue)
