@@ -481,22 +481,24 @@ export class Draft {
       const firstOp = patch.length
       const firstChange = changed.length
       let count = 0
+      let added = false
+      let removed = false
       for (let id = head; id !== -1; id = this.#next[id]!) {
         const a = this.#base[id]
         const b = this.#value[id]
         if (a === b || jsonEqual(a, b)) continue
         changed.push(this.name(id))
-        const key = this.#keys[id]!
         const path = this.#paths[id]!
         // `"key":` (the separating commas are counted once per namespace below)
-        const size = jsonStringBytes(key) + 1
         if (a === undefined) {
           count++
-          sizeDelta += size + sizeOf(b!)
+          added = true
+          sizeDelta += jsonStringBytes(this.#keys[id]!) + 1 + sizeOf(b!)
           if (before !== undefined) patch.push({ op: 'add', path, value: b! })
         } else if (b === undefined) {
           count--
-          sizeDelta -= size + sizeOf(a)
+          removed = true
+          sizeDelta -= jsonStringBytes(this.#keys[id]!) + 1 + sizeOf(a)
           patch.push({ op: 'remove', path })
         } else {
           sizeDelta += sizeOf(b) - sizeOf(a)
@@ -522,15 +524,6 @@ export class Draft {
         patch.push({ op: 'remove', path: nsPath })
         sizeDelta -= jsonStringBytes(ns) + 3 // `"ns":{}`
         continue
-      }
-      let added = false
-      let removed = false
-      for (let id = head; id !== -1; id = this.#next[id]!) {
-        const value = this.#value[id]
-        const base = this.#base[id]
-        if (value === base) continue
-        if (value === undefined) removed = true
-        else if (base === undefined) added = true
       }
       const copier = before === undefined ? null : this.#copierOf(space, keys)
       let after: MutableNamespace
