@@ -1,6 +1,5 @@
 import type { TransformContext } from './app'
-import { type Changes, readChanges } from '../writes/changes'
-import { applyClientPatch, checkJsonPatch } from '../writes/json-patch'
+import { type ChangeSource, type Changes, changeSource, readChanges } from '../writes/changes'
 import { type Clock, timersOf } from './clock'
 import { type SessionEngineOptions, checkOptions } from './options'
 import { type CycleOutcome, type CycleSettings, runCycle } from './cycle'
@@ -9,7 +8,6 @@ import { ConfigError, ConflictError, InvalidValueError, ReentrantCallError, Sess
 import { type AppGraph, buildGraph } from './graph'
 import { CacheRunner } from './cached-run'
 import { MemoryTransformCache, type TransformCache } from './transform-cache'
-import { type GraphInfo, analyseGraph, refuseCycles, refuseWarnings } from '../features/graph-analysis'
 import { assertId } from '../util/ids'
 import { type Limits, asInvalidValue, readList, sizeOf } from '../util/json'
 import { nameProblem } from '../util/names'
@@ -19,13 +17,11 @@ import { safeInspector } from '../features/inspect'
 import { KeyedQueue } from './queue'
 import { runningTransform } from './run-app'
 import { CONFLICT, type LoopClock, type RetryPolicy, updateLoop } from './update-loop'
-import { type SegmentResult, type Segmenter, compileSegment, encodeSegmentToken } from '../features/segment'
-import { type Recipe, readRecipe } from '../writes/recipe'
+import type { SegmentResult, Segmenter } from '../features/segment'
 import type { CycleReport, PureResult, SessionResult } from '../model/report'
 import type { JsonValue, Namespaces, Session, Write } from '../model/session'
 import { adoptStoredSession, freezeSession } from './stored-session'
-import { compileSchema, validateWrites } from '../features/schema'
-import type { StandardSchemaV1 } from '../features/standard-schema'
+import type { SessionValidator } from '../features/schema'
 import type { SessionStore } from './store'
 import type { TypedChanges, TypedNamespaces, TypedSession } from '../features/typed'
 
@@ -63,8 +59,11 @@ export interface GetOptions extends CallOptions {
 }
 
 const EMPTY: Namespaces = Object.freeze({})
-/** What `segmentOf` returns when no segment is configured: every session shares the empty segment. */
-const NO_SEGMENT: SegmentResult = Object.freeze({ segment: EMPTY, token: encodeSegmentToken(EMPTY) })
+/**
+ * What `segmentOf` returns when no segment is configured: every session shares the empty segment,
+ * whose token (base64url of `{}`) is written out so that an engine without segments needs no encoder.
+ */
+const NO_SEGMENT: SegmentResult = Object.freeze({ segment: EMPTY, token: 'e30' })
 /** Namespaces this module produced (checked and frozen): the pure API skips re-checking them. */
 const trusted = new WeakSet<Namespaces>()
 
@@ -74,8 +73,6 @@ const trusted = new WeakSet<Namespaces>()
  * `runCreate` and `runTransform` are pure and share the same cycle code.
  */
 export class SessionEngine<S extends object = Namespaces> {
-  /** The analysed app graph: cycles, inputs nothing writes, Mermaid and DOT drawings. */
-  readonly graph: GraphInfo
   readonly #settings: CycleSettings
   readonly #store: SessionStore
   readonly #clock: Clock
@@ -91,7 +88,7 @@ export class SessionEngine<S extends object = Namespaces> {
   readonly #running = new Set<string>()
   /** Pending calls made from transforms: caller session -> called session -> how many. */
   readonly #waits = new Map<string, Map<string, number>>()
-  readonly #validators: ReadonlyMap<string, StandardSchemaV1> | undefined
+  readonly #validators: SessionValidator | undefined
   /** Approximate JSON size per namespaces object, so the size limit costs what changed, not the session. */
   readonly #sizes = new WeakMap<Namespaces, number>()
 
@@ -104,7 +101,7 @@ export class SessionEngine<S extends object = Namespaces> {
     this.#writable = checked.writable
     this.#retry = checked.retry
     this.#generateId = checked.generateId
-    this.#validators = compileSchema(options.schema)
+    this.#validators = checked.schema
     const graph = buildGraph(options.apps ?? [], options.timeoutMs, this.#validators)
     this.#settings = {
       graph,
@@ -122,10 +119,7 @@ export class SessionEngine<S extends object = Namespaces> {
       setTimeout: (fn, ms) => timers.setTimeout(fn, ms),
       ...(typeof clock.random === 'function' ? { random: () => clock.random!() } : {}),
     }
-    this.graph = analyseGraph(this.#settings.graph, this.#writable)
-    if (options.cycles === 'refuse') refuseCycles(this.graph)
-    if (options.strict === true) refuseWarnings(this.graph)
-    this.#segment = compileSegment(options.segment)
+    this.#segment = checked.segment
   }
 
   #cacheRunner(graph: AppGraph, cache: TransformCache | undefined): CacheRunner | undefined {
@@ -190,32 +184,26 @@ export class SessionEngine<S extends object = Namespaces> {
 
   /**
    * Applies client changes (only writable namespaces, plus `options.allow` for host code) and runs
-   * the cycle. `changes` is `{ ns: { key: value } }` (a value of `undefined` deletes the param) or
-   * an immer recipe `(draft) => void` over the writable namespaces.
+   * the cycle. `changes` is `{ ns: { key: value } }` (a value of `undefined` deletes the param), or
+   * a change computed from the session: `recipe((draft) => ...)` (immer) or `jsonPatch(ops)`
+   * (RFC 6902, paths like `/public/key`, applied whole or not at all).
    */
-  patch(id: string, changes: TypedChanges<S> | Recipe, options?: WriteOptions): Promise<SessionResult<TypedSession<S>>>
-  async patch(id: string, changes: Changes | Recipe, options: WriteOptions = {}): Promise<SessionResult> {
+  patch(id: string, changes: TypedChanges<S> | ChangeSource, options?: WriteOptions): Promise<SessionResult<TypedSession<S>>>
+  async patch(id: string, changes: Changes | ChangeSource, options: WriteOptions = {}): Promise<SessionResult> {
     assertId(id)
     const signal = signalOf(options)
     const caller = callerOf(options)
     const writable = this.#writableFor(options)
-    if (typeof changes === 'function') {
-      return this.#mutate(id, caller, signal, (session) => this.#validated(readRecipe(changes, session.namespaces, writable, this.#settings.limits)))
+    const source = changeSource(changes)
+    if (source !== undefined) {
+      // checked once, before queueing; the writes are computed from the session each attempt reads
+      const writesOf = source.prepare(writable, this.#settings.limits)
+      return this.#mutate(id, caller, signal, (session) => this.#validated(writesOf(session.namespaces)))
     }
     // checked once, before queueing: a refused call never waits for or touches the store
     const checked = this.#validated(readChanges(changes, this.#settings.limits, writable))
     const writes = checked instanceof Promise ? await checked : checked
     return this.#mutate(id, caller, signal, () => writes)
-  }
-
-  /** Applies an RFC 6902 JSON Patch (paths like `/public/key`) to the writable namespaces, whole or not at all. */
-  applyJsonPatch(id: string, ops: readonly unknown[], options?: WriteOptions): Promise<SessionResult<TypedSession<S>>>
-  async applyJsonPatch(id: string, ops: readonly unknown[], options: WriteOptions = {}): Promise<SessionResult> {
-    assertId(id)
-    const signal = signalOf(options)
-    const caller = callerOf(options)
-    const checked = checkJsonPatch(ops, this.#writableFor(options), this.#settings.limits)
-    return this.#mutate(id, caller, signal, (session) => this.#validated(applyClientPatch(checked, session.namespaces, this.#settings.limits)))
   }
 
   /** Removes the session. No error when it does not exist. `options.from`: see {@link WriteOptions.from}. */
@@ -331,7 +319,7 @@ export class SessionEngine<S extends object = Namespaces> {
 
   /** Applies the `schema` validators to caller writes (sync when every validator is; throws `InvalidValueError`). */
   #validated(writes: Write[]): readonly Write[] | Promise<readonly Write[]> {
-    return this.#validators === undefined ? writes : validateWrites(writes, this.#validators, this.#settings.limits)
+    return this.#validators === undefined ? writes : this.#validators.validate(writes, this.#settings.limits)
   }
 
   /** {@link runCycle}, wrapped in `cycle:start` / `cycle:end` events when an inspector is set. */
@@ -359,10 +347,8 @@ export class SessionEngine<S extends object = Namespaces> {
   }
 
   /**
-   * The segment of a session (or of a pure result's namespaces) and its token: the configured
-   * `segment.params` that are set, or what the configured {@link Segmenter} computes.
-   * `{ segment: {}, token }` when none is set or no segment is configured. Cached per (immutable)
-   * namespaces object.
+   * The segment of a session (or of a pure result's namespaces) and its token, as the `segment`
+   * option's {@link Segmenter} computes it; `{ segment: {}, token }` without a `segment` option.
    */
   segmentOf(source: { readonly namespaces: Namespaces }): SegmentResult {
     const namespaces = source?.namespaces
