@@ -13,14 +13,14 @@ import { type Limits, asInvalidValue, readList, sizeOf } from '../util/json'
 import { nameProblem } from '../util/names'
 import { callSignal, throwIfAborted } from '../util/abort'
 import { compilePatterns, selectParams } from '../util/patterns'
-import { safeInspector } from '../features/inspect'
+import { type Inspector, safeInspector } from '../features/inspect'
 import { KeyedQueue } from './queue'
 import { runningTransform } from './run-app'
 import { CONFLICT, type LoopClock, type RetryPolicy, updateLoop } from './update-loop'
 import type { SegmentResult, Segmenter } from '../features/segment'
 import type { CycleReport, PureResult, SessionResult } from '../model/report'
 import type { JsonValue, Namespaces, Session, Write } from '../model/session'
-import { adoptStoredSession, freezeSession } from './stored-session'
+import { adoptStoredSession, freezeSession, knownSize } from './stored-session'
 import type { SessionValidator } from '../features/schema'
 import type { SessionStore } from './store'
 import type { TypedChanges, TypedNamespaces, TypedSession } from '../features/typed'
@@ -83,9 +83,8 @@ export class SessionEngine<S extends object = Namespaces> {
   readonly #loopClock: LoopClock
   readonly #generateId: () => string
   readonly #segment: Segmenter | undefined
+  /** Calls per session, one at a time; a session with a call running in this engine is `busy` there. */
   readonly #queue = new KeyedQueue()
-  /** Sessions with a call running in this engine (its queue's current task). */
-  readonly #running = new Set<string>()
   /** Pending calls made from transforms: caller session -> called session -> how many. */
   readonly #waits = new Map<string, Map<string, number>>()
   readonly #validators: SessionValidator | undefined
@@ -161,10 +160,10 @@ export class SessionEngine<S extends object = Namespaces> {
     const id = this.#generateId()
     assertId(id)
     const outcome = await this.#cycle(EMPTY, writes, 'create', id, signal)
-    this.#checkLimits(EMPTY, outcome)
+    const size = this.#checkLimits(EMPTY, outcome, this.#sizeOf(EMPTY))
     throwIfAborted(signal)
     const now = this.#clock.now()
-    const session = freezeSession(id, 1, now, now, now + this.#ttlMs, outcome.namespaces)
+    const session = freezeSession(id, 1, now, now, now + this.#ttlMs, outcome.namespaces, size)
     if (!(await this.#put(session, undefined))) throw new ConflictError(id, 1)
     return { session, patch: outcome.patch, report: this.#report(outcome, 1) }
   }
@@ -189,21 +188,27 @@ export class SessionEngine<S extends object = Namespaces> {
    * (RFC 6902, paths like `/public/key`, applied whole or not at all).
    */
   patch(id: string, changes: TypedChanges<S> | ChangeSource, options?: WriteOptions): Promise<SessionResult<TypedSession<S>>>
-  async patch(id: string, changes: Changes | ChangeSource, options: WriteOptions = {}): Promise<SessionResult> {
-    assertId(id)
-    const signal = signalOf(options)
-    const caller = callerOf(options)
-    const writable = this.#writableFor(options)
-    const source = changeSource(changes)
-    if (source !== undefined) {
-      // checked once, before queueing; the writes are computed from the session each attempt reads
-      const writesOf = source.prepare(writable, this.#settings.limits)
-      return this.#mutate(id, caller, signal, (session) => this.#validated(writesOf(session.namespaces)))
+  patch(id: string, changes: Changes | ChangeSource, options: WriteOptions = {}): Promise<SessionResult> {
+    // not `async` (the busiest call): an async function returning the update's promise cost one
+    // more promise and three microtask turns; a synchronous throw still becomes a rejection
+    try {
+      assertId(id)
+      const signal = signalOf(options)
+      const caller = callerOf(options)
+      const writable = this.#writableFor(options)
+      const source = changeSource(changes)
+      if (source !== undefined) {
+        // checked once, before queueing; the writes are computed from the session each attempt reads
+        const writesOf = source.prepare(writable, this.#settings.limits)
+        return this.#mutate(id, caller, signal, (session) => this.#validated(writesOf(session.namespaces)))
+      }
+      // checked once, before queueing: a refused call never waits for or touches the store
+      const checked = this.#validated(readChanges(changes, this.#settings.limits, writable))
+      if (checked instanceof Promise) return checked.then((writes) => this.#mutate(id, caller, signal, () => writes))
+      return this.#mutate(id, caller, signal, () => checked)
+    } catch (error) {
+      return Promise.reject(error)
     }
-    // checked once, before queueing: a refused call never waits for or touches the store
-    const checked = this.#validated(readChanges(changes, this.#settings.limits, writable))
-    const writes = checked instanceof Promise ? await checked : checked
-    return this.#mutate(id, caller, signal, () => writes)
   }
 
   /** Removes the session. No error when it does not exist. `options.from`: see {@link WriteOptions.from}. */
@@ -225,7 +230,7 @@ export class SessionEngine<S extends object = Namespaces> {
   async touch(id: string, options?: Pick<WriteOptions, 'from' | 'signal'>): Promise<Session> {
     assertId(id)
     return this.#rewrite(id, options, async (session, now) => {
-      const next = freezeSession(id, session.version, session.createdAt, now, now + this.#ttlMs, session.namespaces)
+      const next = freezeSession(id, session.version, session.createdAt, now, now + this.#ttlMs, session.namespaces, knownSize(session))
       return (await this.#put(next, session.version)) ? next : CONFLICT
     })
   }
@@ -243,7 +248,7 @@ export class SessionEngine<S extends object = Namespaces> {
     return this.#rewrite(id, options, async (session, now) => {
       const newId = this.#generateId()
       assertId(newId)
-      const next = freezeSession(newId, session.version + 1, session.createdAt, now, now + this.#ttlMs, session.namespaces)
+      const next = freezeSession(newId, session.version + 1, session.createdAt, now, now + this.#ttlMs, session.namespaces, knownSize(session))
       return newId !== id && (await this.#rotate(next, session)) ? next : CONFLICT
     })
   }
@@ -292,12 +297,11 @@ export class SessionEngine<S extends object = Namespaces> {
   }
 
   /** The session of an update attempt (`SessionNotFoundError` when there is none), the call's signal checked around the read. */
-  async #loaded(id: string, signal: AbortSignal | undefined): Promise<Session> {
+  #loaded(id: string, signal: AbortSignal | undefined): Session | Promise<Session> {
     throwIfAborted(signal)
-    const session = await this.#load(id)
-    if (session === undefined) throw new SessionNotFoundError(id)
-    throwIfAborted(signal)
-    return session
+    const loaded = this.#load(id)
+    if (loaded instanceof Promise) return loaded.then((session) => found(id, session, signal))
+    return found(id, loaded, signal)
   }
 
   /** Pure create: no store, no clock, no id. Returns the namespaces a `create(initial)` would save. */
@@ -323,9 +327,14 @@ export class SessionEngine<S extends object = Namespaces> {
   }
 
   /** {@link runCycle}, wrapped in `cycle:start` / `cycle:end` events when an inspector is set. */
-  async #cycle(base: Namespaces, writes: readonly Write[], kind: CycleReport['kind'], id: string | undefined, signal: AbortSignal | undefined): Promise<CycleOutcome> {
+  #cycle(base: Namespaces, writes: readonly Write[], kind: CycleReport['kind'], id: string | undefined, signal: AbortSignal | undefined): Promise<CycleOutcome> {
+    // not `async`: returning the cycle's own promise saves one promise and three microtask turns
+    if (this.#settings.inspect === undefined && signal === undefined) return runCycle(this.#settings, base, writes, kind, id)
+    return this.#watchedCycle(base, writes, kind, id, signal)
+  }
+
+  async #watchedCycle(base: Namespaces, writes: readonly Write[], kind: CycleReport['kind'], id: string | undefined, signal: AbortSignal | undefined): Promise<CycleOutcome> {
     const inspect = this.#settings.inspect
-    if (inspect === undefined && signal === undefined) return runCycle(this.#settings, base, writes, kind, id)
     const started = performance.now()
     inspect?.({ type: 'cycle:start', kind, sessionId: id, writes: writes.map((w) => `${w.namespace}.${w.key}`) })
     try {
@@ -341,7 +350,8 @@ export class SessionEngine<S extends object = Namespaces> {
   }
 
   #pure(outcome: CycleOutcome, base: Namespaces): PureResult {
-    this.#checkLimits(base, outcome)
+    const size = this.#checkLimits(base, outcome, undefined)
+    if (size !== undefined) this.#sizes.set(outcome.namespaces, size)
     trusted.add(outcome.namespaces)
     return { namespaces: outcome.namespaces, patch: outcome.patch, report: this.#report(outcome, 1) }
   }
@@ -384,27 +394,53 @@ export class SessionEngine<S extends object = Namespaces> {
     return new Set([...this.#writable, ...(allow as string[])])
   }
 
-  /** The read-cycle-save attempt of `patch` and `applyJsonPatch`, in the one update loop. */
+  /**
+   * The read-cycle-save attempt of `patch` and `applyJsonPatch`, in the one update loop. Written
+   * without `async`: with a synchronous store (`MemoryStore`) the read and the write cost no
+   * promise, and each `await` of a plain value cost a microtask turn (together about a fifth of a
+   * stored one-app patch).
+   */
   #mutate(
     id: string,
     caller: string | undefined,
     signal: AbortSignal | undefined,
     writesFor: (session: Session) => readonly Write[] | Promise<readonly Write[]>,
   ): Promise<SessionResult> {
-    return this.#update(id, caller, async (attempt) => {
-      const session = await this.#loaded(id, signal)
-      const writes = writesFor(session)
-      const outcome = await this.#cycle(session.namespaces, writes instanceof Promise ? await writes : writes, 'patch', id, signal)
-      const report = this.#report(outcome, attempt)
-      throwIfAborted(signal)
-      if (outcome.report.changed.length === 0) return { session, patch: outcome.patch, report }
-      this.#checkLimits(session.namespaces, outcome)
-      const now = this.#clock.now()
-      // expired while the cycle ran: saving would revive it (a store that keeps expired sessions would take the write)
-      if (session.expiresAt <= now) throw new SessionNotFoundError(id)
-      const next = freezeSession(id, session.version + 1, session.createdAt, now, now + this.#ttlMs, outcome.namespaces)
-      return (await this.#put(next, session.version)) ? { session: next, patch: outcome.patch, report } : CONFLICT
+    return this.#update(id, caller, (attempt) => {
+      const loaded = this.#loaded(id, signal)
+      if (loaded instanceof Promise) return loaded.then((session) => this.#mutateOnce(session, attempt, signal, writesFor))
+      return this.#mutateOnce(loaded, attempt, signal, writesFor)
     })
+  }
+
+  #mutateOnce(
+    session: Session,
+    attempt: number,
+    signal: AbortSignal | undefined,
+    writesFor: (session: Session) => readonly Write[] | Promise<readonly Write[]>,
+  ): Promise<SessionResult | typeof CONFLICT> {
+    const writes = writesFor(session)
+    const cycled =
+      writes instanceof Promise
+        ? writes.then((checked) => this.#cycle(session.namespaces, checked, 'patch', session.id, signal))
+        : this.#cycle(session.namespaces, writes, 'patch', session.id, signal)
+    return cycled.then((outcome) => this.#save(session, outcome, attempt, signal))
+  }
+
+  /** The end of a patch attempt: the result, saved unless nothing changed; {@link CONFLICT} when the store's version moved on. */
+  #save(session: Session, outcome: CycleOutcome, attempt: number, signal: AbortSignal | undefined): SessionResult | typeof CONFLICT | Promise<SessionResult | typeof CONFLICT> {
+    const report = this.#report(outcome, attempt)
+    throwIfAborted(signal)
+    if (outcome.report.changed.length === 0) return { session, patch: outcome.patch, report }
+    const size = this.#checkLimits(session.namespaces, outcome, knownSize(session))
+    const now = this.#clock.now()
+    const id = session.id
+    // expired while the cycle ran: saving would revive it (a store that keeps expired sessions would take the write)
+    if (session.expiresAt <= now) throw new SessionNotFoundError(id)
+    const next = freezeSession(id, session.version + 1, session.createdAt, now, now + this.#ttlMs, outcome.namespaces, size)
+    const written = this.#put(next, session.version)
+    if (written instanceof Promise) return written.then((ok) => (ok ? { session: next, patch: outcome.patch, report } : CONFLICT))
+    return written ? { session: next, patch: outcome.patch, report } : CONFLICT
   }
 
   /**
@@ -412,7 +448,7 @@ export class SessionEngine<S extends object = Namespaces> {
    * race each other), then {@link updateLoop} — re-run after a lost compare-and-set with jittered
    * exponential backoff on the engine's clock, `ConflictError` once the retries are spent.
    */
-  #update<T>(id: string, caller: string | undefined, attempt: (attempt: number) => Promise<T | typeof CONFLICT>): Promise<T> {
+  #update<T>(id: string, caller: string | undefined, attempt: (attempt: number) => T | typeof CONFLICT | Promise<T | typeof CONFLICT>): Promise<T> {
     return this.#queued(id, caller, () =>
       updateLoop(id, attempt, this.#retry, this.#loopClock, (n) => this.#settings.inspect?.({ type: 'store:retry', sessionId: id, attempt: n })),
     )
@@ -425,16 +461,8 @@ export class SessionEngine<S extends object = Namespaces> {
    * waits, through recorded calls, on `caller`), which no cycle could ever leave.
    */
   #queued<T>(id: string, caller: string | undefined, task: () => Promise<T>): Promise<T> {
-    const run = async () => {
-      this.#running.add(id)
-      try {
-        return await task()
-      } finally {
-        this.#running.delete(id)
-      }
-    }
-    if (caller === undefined) return this.#queue.run(id, run)
-    const loop = caller === id ? (this.#running.has(id) ? [caller, id] : undefined) : this.#waitPath(id, caller)
+    if (caller === undefined) return this.#queue.run(id, task)
+    const loop = caller === id ? (this.#queue.busy(id) ? [caller, id] : undefined) : this.#waitPath(id, caller)
     if (loop !== undefined) return Promise.reject(new ReentrantCallError(id, caller === id ? loop : [caller, ...loop]))
     const edges = this.#waits.get(caller) ?? new Map<string, number>()
     this.#waits.set(caller, edges.set(id, (edges.get(id) ?? 0) + 1))
@@ -443,7 +471,7 @@ export class SessionEngine<S extends object = Namespaces> {
       if (left > 0) edges.set(id, left)
       else if (edges.delete(id) && edges.size === 0) this.#waits.delete(caller)
     }
-    const result = this.#queue.run(id, run)
+    const result = this.#queue.run(id, task)
     result.then(done, done)
     return result
   }
@@ -465,12 +493,16 @@ export class SessionEngine<S extends object = Namespaces> {
     return undefined
   }
 
-  #checkLimits(base: Namespaces, outcome: CycleOutcome): void {
-    if (outcome.namespaces === base) return
+  /**
+   * Refuses an outcome over the limits (`InvalidValueError`); returns the new namespaces' size
+   * (`baseSize` when they are the base). `baseSize`: the base's, when the caller knows it.
+   */
+  #checkLimits(base: Namespaces, outcome: CycleOutcome, baseSize: number | undefined): number | undefined {
+    if (outcome.namespaces === base) return baseSize
     // a segment the segmenter refuses (too large) is refused with the write, not at the next segmentOf
     if (this.#segment !== undefined && this.#segment.touchedBy(outcome.report.changed)) this.#segment.of(outcome.namespaces)
     const limits = this.#settings.limits
-    const size = this.#sizeOf(base) + outcome.sizeDelta
+    const size = (baseSize ?? this.#sizeOf(base)) + outcome.sizeDelta
     if (size > limits.maxSessionBytes) {
       throw new InvalidValueError(`the session would be about ${size} bytes, over limits.maxSessionBytes (${limits.maxSessionBytes})`, undefined, {
         limit: 'maxSessionBytes',
@@ -486,7 +518,7 @@ export class SessionEngine<S extends object = Namespaces> {
         limit: 'maxNamespaces',
       })
     }
-    this.#sizes.set(outcome.namespaces, size)
+    return size
   }
 
   #sizeOf(namespaces: Namespaces): number {
@@ -498,30 +530,54 @@ export class SessionEngine<S extends object = Namespaces> {
     return size
   }
 
-  async #load(id: string): Promise<Session | undefined> {
-    let session: Session | undefined
+  /** `store.get`, answered synchronously when the store is synchronous. */
+  #load(id: string): Session | undefined | Promise<Session | undefined> {
+    let got: unknown
+    let thenable: boolean
     try {
-      session = await this.#store.get(id)
+      got = this.#store.get(id)
+      // inside the try: reading `then` of a store's garbage (a revoked proxy) throws
+      thenable = isThenable(got)
     } catch (error) {
       throw new StoreError('get', error)
     }
-    if (session === undefined || session === null) return undefined
+    if (!thenable) return this.#adopt(id, got)
+    return Promise.resolve(got).then(
+      (session) => this.#adopt(id, session),
+      (error: unknown) => {
+        throw new StoreError('get', error)
+      },
+    )
+  }
+
+  #adopt(id: string, stored: unknown): Session | undefined {
+    if (stored === undefined || stored === null) return undefined
     // stores that deserialize (Redis, KV) hand back fresh objects: checked and frozen, so sessions
     // are plain JSON and immutable everywhere (garbage is a StoreError); our own cost one check
-    session = adoptStoredSession(session, id, this.#settings.limits)
+    const session = adoptStoredSession(stored, id, this.#settings.limits)
     return session.expiresAt <= this.#clock.now() ? undefined : session
   }
 
-  async #put(session: Session, expectedVersion: number | undefined): Promise<boolean> {
+  /** `store.put` (compare-and-set), answered synchronously when the store is synchronous. */
+  #put(session: Session, expectedVersion: number | undefined): boolean | Promise<boolean> {
     const inspect = this.#settings.inspect
     const started = inspect === undefined ? 0 : performance.now()
     let written: unknown
+    let thenable: boolean
     try {
-      written = await this.#store.put(session, expectedVersion)
+      written = this.#store.put(session, expectedVersion)
+      thenable = isThenable(written)
     } catch (error) {
-      if (!(error instanceof ConflictError)) throw new StoreError('put', error)
-      written = false
+      return this.#written(session, expectedVersion, putFailure(error), inspect, started)
     }
+    if (!thenable) return this.#written(session, expectedVersion, written, inspect, started)
+    return Promise.resolve(written).then(
+      (answer) => this.#written(session, expectedVersion, answer, inspect, started),
+      (error: unknown) => this.#written(session, expectedVersion, putFailure(error), inspect, started),
+    )
+  }
+
+  #written(session: Session, expectedVersion: number | undefined, written: unknown, inspect: Inspector | undefined, started: number): boolean {
     if (typeof written !== 'boolean') throw new StoreError('put', new TypeError('store.put must return (a promise of) a boolean'))
     if (inspect !== undefined) {
       const sessionId = session.id
@@ -533,6 +589,25 @@ export class SessionEngine<S extends object = Namespaces> {
     }
     return written
   }
+}
+
+/** What a store's `put` failure means: a lost compare-and-set (`false`), else a `StoreError` thrown. */
+function putFailure(error: unknown): false {
+  if (error instanceof ConflictError) return false
+  throw new StoreError('put', error)
+}
+
+/** Whether a store answered with a promise (or any thenable) rather than a value. */
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  if (value instanceof Promise) return true
+  return typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function'
+}
+
+/** The session an update attempt read (`SessionNotFoundError` when there is none), the call's signal checked after the read. */
+function found(id: string, session: Session | undefined, signal: AbortSignal | undefined): Session {
+  if (session === undefined) throw new SessionNotFoundError(id)
+  throwIfAborted(signal)
+  return session
 }
 
 /** The call's `signal` option, checked (`InvalidValueError`); throws its reason when it is already aborted. */

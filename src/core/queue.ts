@@ -1,27 +1,55 @@
-const settle = () => undefined
-
 /**
  * Runs tasks one after another per key (session id), so concurrent calls on one session within
  * an engine never race each other into a compare-and-set conflict. Keys with nothing queued hold
  * no memory.
+ *
+ * A key's line is an array of waiting starters, present in the map while a task of that key runs.
+ * The common case — nothing running for the key — starts the task at once and costs one `then`
+ * on its promise: chaining every task onto the previous one's tail (as before) cost three
+ * promises per call, about 8 % of a stored one-app patch through `MemoryStore`.
  */
 export class KeyedQueue {
-  readonly #tails = new Map<string, Promise<void>>()
+  /** Keys with a task running -> the starters of the tasks waiting behind it (`null`: none, no array made). */
+  readonly #lines = new Map<string, Array<() => void> | null>()
 
   /** Runs `task` after every task queued before it under `key` has settled. */
   run<T>(key: string, task: () => Promise<T>): Promise<T> {
-    const previous = this.#tails.get(key)
-    const result = previous === undefined ? task() : previous.then(task)
-    const tail = result.then(settle, settle)
-    this.#tails.set(key, tail)
-    void tail.then(() => {
-      if (this.#tails.get(key) === tail) this.#tails.delete(key)
+    const waiting = this.#lines.get(key)
+    if (waiting === undefined) {
+      this.#lines.set(key, null)
+      return this.#start(key, task)
+    }
+    return new Promise<T>((resolve, reject) => {
+      const starter = () => void this.#start(key, task).then(resolve, reject)
+      if (waiting === null) this.#lines.set(key, [starter])
+      else waiting.push(starter)
     })
-    return result
+  }
+
+  /** Whether a task of `key` is running (or about to start, its predecessor having just settled). */
+  busy(key: string): boolean {
+    return this.#lines.has(key)
   }
 
   /** Number of keys with queued or running tasks. */
   get size(): number {
-    return this.#tails.size
+    return this.#lines.size
+  }
+
+  #start<T>(key: string, task: () => Promise<T>): Promise<T> {
+    let result: Promise<T>
+    try {
+      result = task()
+    } catch (error) {
+      result = Promise.reject(error)
+    }
+    const next = () => {
+      const waiting = this.#lines.get(key)
+      const starter = waiting == null ? undefined : waiting.shift()
+      if (starter === undefined) this.#lines.delete(key)
+      else starter()
+    }
+    result.then(next, next)
+    return result
   }
 }

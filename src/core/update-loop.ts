@@ -40,20 +40,41 @@ export const CONFLICT: unique symbol = Symbol('sessionflow.conflict')
  * (read, compute, compare-and-set write) until it returns something other than {@link CONFLICT},
  * pausing between re-runs as `policy` says; after `policy.maxRetries` re-runs it throws
  * `ConflictError` with the number of attempts made. `onRetry` is told before each re-run.
+ *
+ * `attempt` may answer synchronously (a synchronous store and cycle): the first attempt, nearly
+ * always the only one, then costs no promise of the loop's own.
  */
-export async function updateLoop<T>(
+export function updateLoop<T>(
   sessionId: string,
-  attempt: (attempt: number) => Promise<T | typeof CONFLICT>,
+  attempt: (attempt: number) => T | typeof CONFLICT | Promise<T | typeof CONFLICT>,
   policy: RetryPolicy,
   clock: LoopClock,
   onRetry?: (attempt: number) => void,
 ): Promise<T> {
+  let first: T | typeof CONFLICT | Promise<T | typeof CONFLICT>
+  try {
+    first = attempt(1)
+  } catch (error) {
+    return Promise.reject(error)
+  }
+  if (first instanceof Promise) return first.then((result) => (result === CONFLICT ? retry(sessionId, attempt, policy, clock, onRetry) : (result as T)))
+  return first === CONFLICT ? retry(sessionId, attempt, policy, clock, onRetry) : Promise.resolve(first as T)
+}
+
+/** The re-runs after a first attempt that lost. */
+async function retry<T>(
+  sessionId: string,
+  attempt: (attempt: number) => T | typeof CONFLICT | Promise<T | typeof CONFLICT>,
+  policy: RetryPolicy,
+  clock: LoopClock,
+  onRetry: ((attempt: number) => void) | undefined,
+): Promise<T> {
   for (let n = 1; ; n++) {
-    const result = await attempt(n)
-    if (result !== CONFLICT) return result as T
     if (n > policy.maxRetries) throw new ConflictError(sessionId, n)
     await pause(clock, backoffMs(policy, n, clock))
     onRetry?.(n + 1)
+    const result = await attempt(n + 1)
+    if (result !== CONFLICT) return result as T
   }
 }
 

@@ -76,7 +76,7 @@ function collectWrites(changes: unknown, limits: Limits, writable: ReadonlySet<s
       for (const key of namespaceKeys(namespace, params, limits)) forbidden.push(`${namespace}.${key}`)
       continue
     }
-    writes.push(...namespaceWrites(namespace, params, limits))
+    namespaceWrites(writes, namespace, params, limits)
   }
   if (forbidden.length > 0) throw new ForbiddenWriteError(forbidden, [...writable!])
   return writes

@@ -191,7 +191,7 @@ function patchWrites(result: PatchResult, namespaces: Namespaces, limits: Limits
     const after = own(result.document, ns) ?? {}
     if (!isPlainObject(after)) throw new InvalidValueError('a namespace must stay an object', `/${ns}`)
     if (after === own(namespaces, ns)) continue
-    writes.push(...namespaceWrites(ns, after, limits, own(namespaces, ns)))
+    namespaceWrites(writes, ns, after, limits, own(namespaces, ns))
   }
   return writes
 }

@@ -1,5 +1,5 @@
 import { InvalidValueError } from '../model/errors'
-import { type Limits, checkValue, jsonEqual, own } from '../util/json'
+import { type Limits, jsonEqual, own, toJson } from '../util/json'
 import { nameProblem } from '../util/names'
 import type { Namespace, Write } from '../model/session'
 
@@ -19,9 +19,10 @@ export function namespaceKeys(namespace: string, params: object, limits: Limits)
 }
 
 /**
- * The param writes that one namespace's new params amount to — the one reading shared by changes
- * objects, recipes and JSON Patch. Keys are checked by `namespaceKeys`, values are checked
- * (plain JSON, within limits) and frozen; an accessor property is refused, never run.
+ * Appends to `writes` the param writes that one namespace's new params amount to — the one
+ * reading shared by changes objects, recipes and JSON Patch. Keys are checked by
+ * `namespaceKeys`, values are checked (plain JSON, within limits) and frozen; an accessor
+ * property is refused, never run.
  *
  * - `before` omitted (a changes object): every key of `params` is written, `undefined` deletes,
  *   absent keys are left alone.
@@ -29,15 +30,14 @@ export function namespaceKeys(namespace: string, params: object, limits: Limits)
  *   patch's result, which is the whole new namespace): only what differs from `before` is
  *   written, and keys of `before` missing from `params` are deleted.
  */
-export function namespaceWrites(namespace: string, params: object, limits: Limits, ...before: [] | [Namespace | undefined]): Write[] {
-  const writes: Write[] = []
+export function namespaceWrites(writes: Write[], namespace: string, params: object, limits: Limits, ...before: [] | [Namespace | undefined]): void {
   const diff = before.length > 0
   const old = before[0]
   for (const key of namespaceKeys(namespace, params, limits)) {
-    const param = `${namespace}.${key}`
-    const value = dataValue(params, key, param)
+    // the `ns.key` path is only built for an error message or a value that needs a walk
+    const value = dataValue(params, key, namespace, key)
     if (!diff) {
-      writes.push({ namespace, key, value: value === undefined ? undefined : checkValue(value, param, limits).value })
+      writes.push({ namespace, key, value: value === undefined ? undefined : toJson(value, `${namespace}.${key}`, limits) })
       continue
     }
     const previous = own(old, key)
@@ -46,7 +46,7 @@ export function namespaceWrites(namespace: string, params: object, limits: Limit
       if (previous !== undefined) writes.push({ namespace, key, value: undefined })
       continue
     }
-    const checked = checkValue(value, param, limits).value
+    const checked = toJson(value, `${namespace}.${key}`, limits)
     if (!jsonEqual(previous, checked)) writes.push({ namespace, key, value: checked })
   }
   if (old !== undefined) {
@@ -54,12 +54,11 @@ export function namespaceWrites(namespace: string, params: object, limits: Limit
       if (!Object.hasOwn(params, key)) writes.push({ namespace, key, value: undefined })
     }
   }
-  return writes
 }
 
-/** The own data property `key` of `obj`; an accessor is refused (running it could do anything). */
-export function dataValue(obj: object, key: string, path: string): unknown {
+/** The own data property `key` of `obj`; an accessor is refused (running it could do anything). `path`, or `path.sub`, names it in the error. */
+export function dataValue(obj: object, key: string, path: string, sub?: string): unknown {
   const d = Object.getOwnPropertyDescriptor(obj, key)!
-  if (!('value' in d)) throw new InvalidValueError('accessor property is not JSON', path)
+  if (!('value' in d)) throw new InvalidValueError('accessor property is not JSON', sub === undefined ? path : `${path}.${sub}`)
   return d.value
 }

@@ -74,7 +74,7 @@ export function readRecipe(recipe: unknown, namespaces: Namespaces, writable: Re
     const after = own(result as Record<string, unknown>, ns) ?? {}
     if (after === base[ns]) continue
     if (!isPlainObject(after)) throw new InvalidValueError('a namespace must stay a plain object', ns)
-    writes.push(...namespaceWrites(ns, after, limits, own(namespaces, ns)))
+    namespaceWrites(writes, ns, after, limits, own(namespaces, ns))
   }
   return writes
 }

@@ -4,6 +4,8 @@
  * check that the code works (it asserts results, never timings).
  */
 import { type App, type JsonValue, MemoryStore, SessionEngine, defineApp } from '../../src/index'
+import { pathToFileURL } from 'node:url'
+import { resolve } from 'node:path'
 import { commerceApps } from '../support/commerce'
 import {
   type Graph,
@@ -109,7 +111,8 @@ export interface Row {
  * same process — a state no server running one app graph is ever in.
  */
 export function suiteParts(size: SuiteSize): string[] {
-  return ['wide', 'chain', ...size.scale.map((_, i) => `scale:${i}`), 'untouched', 'loops', 'parallelism', 'stored', 'stored-scale', 'memory']
+  const parts = ['wide', 'chain', ...size.scale.map((_, i) => `scale:${i}`), 'untouched', 'loops', 'parallelism', 'stored', 'stored-scale', 'memory']
+  return baselineBuild() === undefined ? parts : [...parts, 'baseline']
 }
 
 /** Runs the benchmarks of `parts` (default: all, in this process) at `size`; `log` gets progress lines. */
@@ -287,6 +290,18 @@ export async function runSuite(size: SuiteSize, log: (line: string) => void = ()
     }
   }
 
+  // 5c: the realistic stored patch against another build of the library, side by side
+  const baseline = baselineBuild()
+  if (want('baseline') && baseline !== undefined) {
+    const [ours, theirs] = await Promise.all([import(pathToFileURL(resolve('dist/index.js')).href), import(pathToFileURL(resolve(baseline)).href)])
+    const mine = await realisticPatcher(ours as Library)
+    const other = await realisticPatcher(theirs as Library)
+    const [a, b] = await timePair(mine, other)
+    add({ section: 'stored', name: `patch (public.postalCode), this build (dist/)`, value: 1e3 / a, unit: 'ops/s' })
+    add({ section: 'stored', name: `  same, the build at ${baseline}`, value: 1e3 / b, unit: 'ops/s' })
+    add({ section: 'stored', name: `  speed-up of this build, side by side`, value: b / a, unit: 'x', target: '≥ 2', ok: b / a >= 2 })
+  }
+
   // 6: memory per stored session
   if (want('memory')) {
     const gc = (globalThis as { gc?: () => void }).gc
@@ -358,3 +373,27 @@ export function format(value: number): string {
 }
 
 export { median, engineFor }
+
+/**
+ * `BENCH_BASELINE`: the `dist/index.js` of another build of sessionflow (e.g. a release unpacked
+ * from npm) to time the realistic stored patch against, side by side with this checkout's
+ * `dist/` (run `npm run build` first).
+ */
+function baselineBuild(): string | undefined {
+  const path = process.env.BENCH_BASELINE
+  return path === undefined || path === '' ? undefined : path
+}
+
+/** What the baseline comparison needs of a build of the library. */
+interface Library {
+  SessionEngine: new (options: { apps: readonly App[]; store: MemoryStore }) => Pick<SessionEngine, 'create' | 'patch'>
+  MemoryStore: new () => MemoryStore
+}
+
+/** The stored `patch` of the stored figures (realistic graph, 200 sessions), on `library`'s engine and store. */
+async function realisticPatcher(library: Library): Promise<(i: number) => Promise<unknown>> {
+  const engine = new library.SessionEngine({ apps: commerceApps, store: new library.MemoryStore() })
+  const ids: string[] = []
+  for (let i = 0; i < 200; i++) ids.push((await engine.create(realisticInitial(i))).session.id)
+  return (i) => engine.patch(ids[i % ids.length]!, { public: { postalCode: `${10_000 + (i % 7_919)}` } })
+}

@@ -70,6 +70,29 @@ describe('the update loop', () => {
     expect(clock.pauses).toEqual([1, 2, 4])
   })
 
+  it('an attempt may answer synchronously (a synchronous store): values, conflicts and throws behave as from an async attempt', async () => {
+    for (const sync of [true, false]) {
+      const clock = recordingClock(() => 0.5)
+      const answer = <T,>(value: T) => (sync ? value : Promise.resolve(value))
+      expect(await updateLoop('s', (n) => answer(n < 3 ? CONFLICT : `done at ${n}`), DEFAULT_RETRY_POLICY, clock)).toBe('done at 3')
+      expect(clock.pauses).toEqual([1, 2])
+      let runs = 0
+      const conflicts = updateLoop('s', () => (runs++, answer(CONFLICT)), { maxRetries: 2, baseDelayMs: 1, maxDelayMs: 1 }, clock)
+      expect((await rejection(conflicts, ConflictError, 'CONFLICT')).attempts).toBe(3)
+      expect(runs).toBe(3)
+      // a synchronous throw is the call's rejection, never an exception out of updateLoop itself
+      const thrown = updateLoop(
+        's',
+        () => {
+          throw new TypeError('boom')
+        },
+        DEFAULT_RETRY_POLICY,
+        clock,
+      )
+      await expect(thrown).rejects.toThrow('boom')
+    }
+  })
+
   it('patch, applyJsonPatch and touch share it: ConflictError after 1 + maxConflictRetries attempts, each paused through the clock', async () => {
     for (const maxConflictRetries of [0, 3, undefined]) {
       const store = new AlwaysContended()

@@ -2,15 +2,22 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { InvalidValueError } from '../../src/model/errors'
 import { DEFAULT_LIMITS, jsonEqual } from '../../src/util/json'
-import { namespaceKeys, namespaceWrites } from '../../src/writes/namespace-writes'
-import type { JsonValue, Namespace } from '../../src/model/session'
+import { namespaceKeys, namespaceWrites as appendWrites } from '../../src/writes/namespace-writes'
+import type { JsonValue, Namespace, Write } from '../../src/model/session'
 import { fcParams } from '../support/fc'
 
 const key = fc.constantFrom('a', 'b', 'c', 'd', 'e')
 const value = fc.oneof(fc.integer({ min: 0, max: 3 }), fc.constantFrom('x', 'y'), fc.constant({ n: 1 }), fc.constant([1, 2]))
 const namespace = fc.dictionary(key, value) as fc.Arbitrary<Namespace>
 
-function apply(before: Namespace | undefined, writes: ReturnType<typeof namespaceWrites>): Record<string, JsonValue> {
+/** The writes `appendWrites` appends to an empty list. */
+function namespaceWrites(namespace: string, params: object, limits: typeof DEFAULT_LIMITS, ...before: [] | [Namespace | undefined]): Write[] {
+  const writes: Write[] = []
+  appendWrites(writes, namespace, params, limits, ...before)
+  return writes
+}
+
+function apply(before: Namespace | undefined, writes: readonly Write[]): Record<string, JsonValue> {
   const out: Record<string, JsonValue> = { ...before }
   for (const w of writes) {
     if (w.value === undefined) delete out[w.key]
