@@ -40,6 +40,8 @@ export type {
 export type { JsonValue, Namespace, Namespaces, Session } from './model/session'
 export { MemoryStore } from './core/store'
 export { MemoryTransformCache } from './core/transform-cache'
+export { cacheTransforms } from './core/cache-transforms'
+export type { TransformCaching } from './core/cache-transforms'
 export type { CachePolicy, CachedResult, CachedWrite, MemoryTransformCacheOptions, TransformCache } from './core/transform-cache'
 export type { MaybePromise, MemoryStoreOptions, SessionStore } from './core/store'
 export { decodeSegmentToken, segmentBy } from './features/segment'

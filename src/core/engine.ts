@@ -6,8 +6,7 @@ import { type CycleOutcome, type CycleSettings, runCycle } from './cycle'
 import { Draft } from './draft'
 import { ConfigError, ConflictError, InvalidValueError, ReentrantCallError, SessionNotFoundError, StoreError } from '../model/errors'
 import { type AppGraph, buildGraph } from './graph'
-import { CacheRunner } from './cached-run'
-import { MemoryTransformCache, type TransformCache } from './transform-cache'
+import type { CacheRunner } from './cached-run'
 import { assertId } from '../util/ids'
 import { type Limits, asInvalidValue, readList, sizeOf } from '../util/json'
 import { nameProblem } from '../util/names'
@@ -22,6 +21,7 @@ import type { CycleReport, PureResult, SessionResult } from '../model/report'
 import type { JsonValue, Namespaces, Session, Write } from '../model/session'
 import { adoptStoredSession, freezeSession, knownSize } from './stored-session'
 import type { SessionValidator } from '../features/schema'
+import type { TransformCaching } from './cache-transforms'
 import type { SessionStore } from './store'
 import type { TypedChanges, TypedNamespaces, TypedSession } from '../features/typed'
 
@@ -109,7 +109,7 @@ export class SessionEngine<S extends object = Namespaces> {
       timers: timersOf(checked.clock),
       inspect: safeInspector(options.inspect),
       timeApps: options.timing === 'app',
-      cache: this.#cacheRunner(graph, options.transformCache),
+      cache: this.#cacheRunner(graph, checked.transformCache),
     }
     const { timers } = this.#settings
     const clock = checked.clock
@@ -121,12 +121,14 @@ export class SessionEngine<S extends object = Namespaces> {
     this.#segment = checked.segment
   }
 
-  #cacheRunner(graph: AppGraph, cache: TransformCache | undefined): CacheRunner | undefined {
-    if (cache !== undefined && (typeof cache?.get !== 'function' || typeof cache.set !== 'function')) {
-      throw new ConfigError('transformCache must have get() and set() methods')
+  /** The runner of the apps declaring `cache`, when any does; they need the `transformCache` option. */
+  #cacheRunner(graph: AppGraph, caching: TransformCaching | undefined): CacheRunner | undefined {
+    const cached = graph.apps.find((app) => app.cache !== undefined)
+    if (cached === undefined) return undefined
+    if (caching === undefined) {
+      throw new ConfigError("declares cache, and the engine has no transformCache: write transformCache: cacheTransforms() (import { cacheTransforms } from 'sessionflow')", cached.name)
     }
-    if (!graph.apps.some((app) => app.cache !== undefined)) return undefined
-    return new CacheRunner(cache ?? new MemoryTransformCache({ now: () => this.#clock.now() }))
+    return caching.runnerFor(() => this.#clock.now())
   }
 
   /** The namespaces clients may write. */

@@ -1,5 +1,5 @@
 import type { AppFor } from './app'
-import type { TransformCache } from './transform-cache'
+import type { TransformCaching } from './cache-transforms'
 import { type Clock, systemClock } from './clock'
 import { ConfigError } from '../model/errors'
 import { randomId } from '../util/ids'
@@ -67,11 +67,11 @@ export interface SessionEngineOptions<S extends object = Namespaces> {
   /** Receives typed events (cycles, waves, apps, store); see {@link InspectEvent}. Costs nothing when absent. */
   readonly inspect?: Inspector
   /**
-   * Where apps declaring `cache` keep their results; share one across processes (e.g.
-   * `RedisTransformCache` from `sessionflow/redis`). Default: a `MemoryTransformCache` per
-   * engine, on the engine's clock.
+   * Runs the apps declaring `cache`, which need it: `cacheTransforms()` (a `MemoryTransformCache`
+   * per engine, on the engine's clock) or `cacheTransforms(cache)` to share one across processes
+   * (e.g. `RedisTransformCache` from `sessionflow/redis`).
    */
-  readonly transformCache?: TransformCache
+  readonly transformCache?: TransformCaching
   /**
    * What makes up a visitor's segment (a shared cache key): a {@link Segmenter}, such as
    * `segmentBy({ params: [...] })` or `vtexSegment()`. See {@link SessionEngine.segmentOf}.
@@ -95,6 +95,8 @@ export interface CheckedOptions {
   readonly segment: Segmenter | undefined
   /** The `schema` option, checked to be made by `sessionSchema`. */
   readonly schema: SessionValidator | undefined
+  /** The `transformCache` option, checked to be made by `cacheTransforms`. */
+  readonly transformCache: TransformCaching | undefined
 }
 
 /**
@@ -140,11 +142,12 @@ export function checkOptions<S extends object>(options: SessionEngineOptions<S>)
     if ((options as Record<string, unknown>)[name] !== undefined) throw new ConfigError(`the ${name} option moved out of the engine: ${instead}`)
   }
   const segment = feature<Segmenter>(options.segment, ['of', 'touchedBy'], "segment must be a segmenter (of() and touchedBy() methods): write segment: segmentBy({ params: [...] }) (import { segmentBy } from 'sessionflow') or vtexSegment() (sessionflow/vtex)")
+  const transformCache = feature<TransformCaching>(options.transformCache, ['runnerFor'], "transformCache must be made by cacheTransforms(): write transformCache: cacheTransforms(cache) (import { cacheTransforms } from 'sessionflow')")
   const schema = feature<SessionValidator>(options.schema, ['covers', 'validate'], "schema must be made by sessionSchema(): write schema: sessionSchema({ namespace: { key: validator } }) (import { sessionSchema } from 'sessionflow')")
   const retry = { ...DEFAULT_RETRY_POLICY, maxRetries: positiveInteger(options.maxConflictRetries, DEFAULT_RETRY_POLICY.maxRetries, 'maxConflictRetries', 0) }
   const generateId = options.generateId ?? randomId
   if (typeof generateId !== 'function') throw new ConfigError('generateId must be a function')
-  return { limits, maxWaves, clock, store, ttlMs, writable: new Set(writable), retry, generateId, segment, schema }
+  return { limits, maxWaves, clock, store, ttlMs, writable: new Set(writable), retry, generateId, segment, schema, transformCache }
 }
 
 /** Options that were the engine's and are now called on their own: what to write instead. */

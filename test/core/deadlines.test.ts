@@ -1,7 +1,7 @@
 /** Call deadlines: `{ signal }` on every call, aborted at every stage of a cycle. */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { InvalidValueError, type Session, SessionEngine, type TransformContext, defineApp, recipe, jsonPatch } from '../../src/index'
+import { InvalidValueError, type Session, SessionEngine, type TransformContext, cacheTransforms, defineApp, jsonPatch, recipe } from '../../src/index'
 import { fcParams } from '../support/fc'
 import { SpyStore, deferred } from '../support/helpers'
 
@@ -201,7 +201,7 @@ describe('aborting during a cycle', () => {
         return { public: { y: 'found' } }
       },
     })
-    const engine = new SessionEngine({ apps: [app] })
+    const engine = new SessionEngine({ apps: [app], transformCache: cacheTransforms() })
     const controller = new AbortController()
     const aborted = engine.runCreate({ public: { x: 1 } }, { signal: controller.signal })
     const other = engine.runCreate({ public: { x: 1 } })
