@@ -138,29 +138,30 @@ export function checkOptions<S extends object>(options: SessionEngineOptions<S>)
     if (problem !== undefined) throw new ConfigError(`writableNamespaces: namespace ${problem}`)
   }
   if (options.timing !== undefined && options.timing !== 'wave' && options.timing !== 'app') throw new ConfigError("timing must be 'wave' or 'app'")
-  for (const [name, instead] of MOVED) {
-    if ((options as Record<string, unknown>)[name] !== undefined) throw new ConfigError(`the ${name} option moved out of the engine: ${instead}`)
+  for (const name of ['cycles', 'strict']) {
+    if ((options as Record<string, unknown>)[name] !== undefined) {
+      throw new ConfigError(`the ${name} option moved out of the engine: call describeGraph(options, { ${name}: ... }) (import { describeGraph } from 'sessionflow')`)
+    }
   }
-  const segment = feature<Segmenter>(options.segment, ['of', 'touchedBy'], "segment must be a segmenter (of() and touchedBy() methods): write segment: segmentBy({ params: [...] }) (import { segmentBy } from 'sessionflow') or vtexSegment() (sessionflow/vtex)")
-  const transformCache = feature<TransformCaching>(options.transformCache, ['runnerFor'], "transformCache must be made by cacheTransforms(): write transformCache: cacheTransforms(cache) (import { cacheTransforms } from 'sessionflow')")
-  const schema = feature<SessionValidator>(options.schema, ['covers', 'validate'], "schema must be made by sessionSchema(): write schema: sessionSchema({ namespace: { key: validator } }) (import { sessionSchema } from 'sessionflow')")
+  const segment = feature<Segmenter>(options, 'segment', ['of', 'touchedBy'], 'segmentBy', 'segmentBy({ params: [...] }) or another Segmenter (of() and touchedBy()) such as vtexSegment()')
+  const transformCache = feature<TransformCaching>(options, 'transformCache', ['runnerFor'], 'cacheTransforms', 'cacheTransforms(cache?)')
+  const schema = feature<SessionValidator>(options, 'schema', ['covers', 'validate'], 'sessionSchema', 'sessionSchema({ namespace: { key: validator } })')
   const retry = { ...DEFAULT_RETRY_POLICY, maxRetries: positiveInteger(options.maxConflictRetries, DEFAULT_RETRY_POLICY.maxRetries, 'maxConflictRetries', 0) }
   const generateId = options.generateId ?? randomId
   if (typeof generateId !== 'function') throw new ConfigError('generateId must be a function')
   return { limits, maxWaves, clock, store, ttlMs, writable: new Set(writable), retry, generateId, segment, schema, transformCache }
 }
 
-/** Options that were the engine's and are now called on their own: what to write instead. */
-const MOVED: ReadonlyArray<readonly [name: string, instead: string]> = [
-  ['cycles', "call describeGraph(options, { cycles: 'refuse' }) before new SessionEngine(options) (import { describeGraph } from 'sessionflow')"],
-  ['strict', "call describeGraph(options, { strict: true }) before new SessionEngine(options) (import { describeGraph } from 'sessionflow')"],
-]
-
-/** A feature option: `undefined`, or an object with these methods (made by the feature's function); else `ConfigError(problem)`. */
-function feature<T>(value: unknown, methods: readonly string[], problem: string): T | undefined {
+/**
+ * A feature option: `undefined`, or an object with these methods, made by the feature's function
+ * `maker`; anything else (such as the plain form the option once took) is a `ConfigError` saying
+ * what to write instead.
+ */
+function feature<T>(options: object, name: string, methods: readonly string[], maker: string, example: string): T | undefined {
+  const value = (options as Record<string, unknown>)[name]
   if (value === undefined) return undefined
   if (typeof value !== 'object' || value === null || methods.some((m) => typeof (value as Record<string, unknown>)[m] !== 'function')) {
-    throw new ConfigError(problem)
+    throw new ConfigError(`${name} must be made by ${maker}(): write ${name}: ${example} (import { ${maker} } from 'sessionflow')`)
   }
   return value as T
 }

@@ -34,7 +34,7 @@ describe('cacheTransforms: the transformCache option', () => {
 
   it('a cache given as is (the old form), or anything else, is a ConfigError saying to wrap it', () => {
     for (const given of [new MemoryTransformCache(), {}, null, 'x', { runnerFor: 1 }]) {
-      expect(() => new SessionEngine({ transformCache: given as never })).toThrow(/transformCache must be made by cacheTransforms\(\): write transformCache: cacheTransforms\(cache\)/)
+      expect(() => new SessionEngine({ transformCache: given as never })).toThrow(/transformCache must be made by cacheTransforms\(\): write transformCache: cacheTransforms\(cache\?\)/)
     }
   })
 

@@ -53,7 +53,7 @@ describe('segment option', () => {
 
   it('refuses a segment option that is not a segmenter (the plain { params } form too) with ConfigError saying what to write', () => {
     for (const segment of [null, 'x', {}, SEGMENT, { of: () => ({}) }, { of: 1, touchedBy: () => false }]) {
-      expect(() => new SessionEngine({ segment: segment as never }), JSON.stringify(segment)).toThrow(/segment must be a segmenter \(of\(\) and touchedBy\(\) methods\): write segment: segmentBy\(\{ params/)
+      expect(() => new SessionEngine({ segment: segment as never }), JSON.stringify(segment)).toThrow(/segment must be made by segmentBy\(\): write segment: segmentBy\(\{ params/)
     }
   })
 
