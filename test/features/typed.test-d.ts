@@ -158,6 +158,14 @@ describe('a typed engine', () => {
     expectTypeOf(pure.namespaces.public?.postalCode).toEqualTypeOf<string | undefined>()
   })
 
+  it('validators of some params fit an engine typed by the whole schema; wrong value types do not', () => {
+    const some = sessionSchema({ public: { country: v.picklist(['DE', 'US']) } })
+    const engine = new SessionEngine<Shop>({ schema: some })
+    expectTypeOf(engine).toEqualTypeOf<SessionEngine<Shop>>()
+    // @ts-expect-error -- a validator whose output is a number cannot validate Shop's string postalCode
+    new SessionEngine<Shop>({ schema: sessionSchema({ public: { postalCode: v.number() } }) })
+  })
+
   it('validators type the engine without an explicit type argument', async () => {
     const validators = { public: { country: v.picklist(['DE', 'US']), age: v.pipe(v.string(), v.transform(Number)) } }
     const engine = new SessionEngine({ schema: sessionSchema(validators) })
