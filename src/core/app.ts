@@ -165,8 +165,12 @@ export interface CompiledApp {
   readonly inputs: ReadonlyArray<readonly [namespace: string, key: string]>
   readonly inputNamespaces: readonly string[]
   readonly outputs: ReadonlyMap<string, ReadonlySet<string>>
-  /** namespace -> key -> `namespace.key`, built once so a write never concatenates (nor re-hashes) its name. */
-  readonly outputParams: ReadonlyMap<string, ReadonlyMap<string, string>>
+  /** namespace -> key -> index in `outputList`: one lookup per write, no name built. */
+  readonly outputParams: ReadonlyMap<string, ReadonlyMap<string, number>>
+  /** The declared output params, in declaration order. */
+  readonly outputList: readonly OutputParam[]
+  /** Graph-wide id of each of `outputList` (set by the graph; empty for a lone app). */
+  readonly outputIds: readonly number[]
   /** Same for every app declaring the same inputs: apps of a wave with equal keys share one frozen input. */
   readonly inputKey: string
   /** Small integer per distinct `inputKey` within a graph (set by the graph; 0 for a lone app). */
@@ -188,12 +192,21 @@ export interface CompiledApp {
   readonly validators: SessionValidator | undefined
 }
 
+/** One declared output param. */
+export interface OutputParam {
+  readonly namespace: string
+  readonly key: string
+  /** `namespace.key` */
+  readonly param: string
+}
+
 /** One namespace of an app's inputs. */
 export interface InputGroup {
   readonly namespace: string
-  /** Exact keys, and their `namespace.key`. */
+  /** Exact keys, their `namespace.key`, and their graph-wide ids (set by the graph; empty for a lone app). */
   readonly keys: readonly string[]
   readonly params: readonly string[]
+  readonly ids: readonly number[]
   /** Prefixes of the pattern keys (`'VtexIdclientAutCookie_'` for `'VtexIdclientAutCookie_*'`); `undefined`: none. */
   readonly prefixes: readonly string[] | undefined
 }
@@ -248,10 +261,15 @@ export function compileApp(
     const declared = inputs.filter(([ns]) => ns === namespace).map(([, key]) => key)
     const keys = declared.filter((key) => !key.endsWith('*'))
     const prefixes = declared.filter((key) => key.endsWith('*')).map((key) => key.slice(0, -1))
-    return { namespace, keys, params: keys.map((key) => `${namespace}.${key}`), prefixes: prefixes.length > 0 ? prefixes : undefined }
+    return { namespace, keys, params: keys.map((key) => `${namespace}.${key}`), ids: [], prefixes: prefixes.length > 0 ? prefixes : undefined }
   })
-  const outputParams = new Map<string, Map<string, string>>()
-  for (const [ns, keys] of outputs) outputParams.set(ns, new Map([...keys].map((key) => [key, `${ns}.${key}`])))
+  const outputParams = new Map<string, Map<string, number>>()
+  const outputList: OutputParam[] = []
+  for (const [ns, keys] of outputs) {
+    const byKey = new Map<string, number>()
+    outputParams.set(ns, byKey)
+    for (const key of keys) byKey.set(key, outputList.push({ namespace: ns, key, param: `${ns}.${key}` }) - 1)
+  }
   return {
     index,
     name,
@@ -259,6 +277,8 @@ export function compileApp(
     inputNamespaces,
     outputs,
     outputParams,
+    outputList,
+    outputIds: [],
     inputKey: JSON.stringify([inputNamespaces, inputs]),
     inputId: 0,
     inputGroups,

@@ -97,8 +97,9 @@ export class CacheRunner {
       const writes: Write[] = []
       for (const write of result.writes as unknown[]) {
         if (!isPlainObject(write) || typeof write.namespace !== 'string' || typeof write.key !== 'string') return undefined
-        const param = app.outputParams.get(write.namespace)?.get(write.key)
-        if (param === undefined) return undefined
+        const local = app.outputParams.get(write.namespace)?.get(write.key)
+        if (local === undefined) return undefined
+        const { param } = app.outputList[local]!
         const value = write.value === undefined ? undefined : toJson(write.value, param, limits)
         writes.push({ namespace: write.namespace, key: write.key, param, value })
       }

@@ -1,16 +1,15 @@
 import type { CompiledApp } from './app'
 import type { Timers } from './clock'
-import { Draft, type Entry } from './draft'
+import { Draft } from './draft'
 import { TransformFailedError, TransformLoopError } from '../model/errors'
 import type { AppGraph } from './graph'
 import { type Limits, jsonEqual } from '../util/json'
 import { jsonHash, stringHash } from '../util/json-hash'
 import type { Operation } from '../model/operation'
-import { type AppRunReport, type CycleReport, type WaveReport, type WriteConflict, appRunReport } from '../model/report'
-import type { JsonValue, Namespaces } from '../model/session'
+import { type AppFailure, type CycleReport, type WaveReport, type WriteConflict, appRunReport } from '../model/report'
+import type { JsonValue, Namespaces, Write } from '../model/session'
 import { type Inspector, appsEnded, waveEnded } from '../features/inspect'
-import type { Write } from '../model/session'
-import { type Settled, runApp } from './run-app'
+import { Output, type Settled, runApp, runInto } from './run-app'
 import { throwIfAborted, untilAborted } from '../util/abort'
 import type { CacheRunner } from './cached-run'
 
@@ -45,18 +44,136 @@ export interface CycleOutcome {
   readonly namespaceCount: number
 }
 
-/** A param whose value a wave (or the call's own writes) changed, and its value before. */
-interface Change {
-  readonly entry: Entry
-  readonly before: JsonValue | undefined
-  /** The value after the change (the entry's value moves on in later waves). */
-  readonly after: JsonValue | undefined
+/** What a run's report says besides its app, duration and changes (absent for a plain success). */
+interface RunExtra {
+  readonly undeclared: readonly string[] | undefined
+  readonly error: AppFailure | undefined
+  readonly cached: true | undefined
 }
 
-interface WaveRecord {
-  /** Indexes into the graph's apps (names are only needed if the cycle turns out to loop). */
-  readonly apps: readonly number[]
-  readonly changes: readonly Change[]
+/** A trigger set that started several counted waves: those waves, of which `indexed` are in the state index. */
+interface Repeats {
+  readonly waves: number[]
+  indexed: number
+}
+
+/**
+ * What a cycle did, in flat logs of param ids and offsets (no object per wave, run or change):
+ * the wave reports are built from it when first read, so a caller that never reads
+ * `report.waves` never pays for their objects.
+ */
+class CycleLog {
+  /** Every change of the cycle (the call's own, then each wave's): param, value before and after. */
+  readonly changeIds: number[] = []
+  readonly changeBefore: Array<JsonValue | undefined> = []
+  readonly changeAfter: Array<JsonValue | undefined> = []
+  /** Every app run, in wave and `apps` order: duration (-1: untimed), end of its `changed` in `changedIds`. */
+  readonly runDurations: number[] = []
+  readonly runChangedTo: number[] = []
+  readonly changedIds: number[] = []
+  /** The few runs whose report has more: undeclared writes, an error, a cache hit (by run index). */
+  runExtras: Map<number, RunExtra> | undefined = undefined
+  /** The call's own changes: the first `callChanges` of the change log. */
+  callChanges = 0
+  /** Whether the first wave is the create wave. */
+  created = false
+  /**
+   * Per wave (index = wave - 1): the one param (its id) whose change triggered it or the triggering
+   * params' names (sorted), its apps (indexes into the graph's), its first run, the end of its
+   * changes in the change log (they start where the previous wave's end), duration, and the share
+   * of it each untimed sync app gets.
+   */
+  readonly waveTriggers: Array<number | readonly string[]> = []
+  readonly waveApps: Array<readonly number[]> = []
+  readonly waveRuns: number[] = []
+  readonly waveChangesTo: number[] = []
+  readonly waveDurations: number[] = []
+  readonly waveShares: number[] = []
+  waveConflicts: Map<number, WriteConflict[]> | undefined = undefined
+  /** The running wave: its tick, its untimed runs, and the first critical app that failed in it. */
+  tick = 0
+  untimed = 0
+  critical: { readonly app: CompiledApp; readonly error: AppFailure } | undefined = undefined
+  /** Where a synchronous app's output is read (one per cycle: a nested cycle has its own). */
+  readonly out = new Output()
+  /** Names of the cycle's params that the graph does not declare. */
+  extraNames: readonly string[] | undefined = undefined
+  readonly #reports: Array<WaveReport | undefined> = []
+  #all: WaveReport[] | undefined = undefined
+
+  constructor(readonly graph: AppGraph) {}
+
+  change(id: number, before: JsonValue | undefined, after: JsonValue | undefined): void {
+    this.changeIds.push(id)
+    this.changeBefore.push(before)
+    this.changeAfter.push(after)
+  }
+
+  run(durationMs: number, extra: RunExtra | undefined): void {
+    if (extra !== undefined) (this.runExtras ??= new Map()).set(this.runDurations.length, extra)
+    this.runDurations.push(durationMs)
+    this.runChangedTo.push(this.changedIds.length)
+  }
+
+  get waveCount(): number {
+    return this.waveApps.length
+  }
+
+  /** Where the changes of (finished) wave index `w` start in the change log. */
+  changesFrom(w: number): number {
+    return w === 0 ? this.callChanges : this.waveChangesTo[w - 1]!
+  }
+
+  name(id: number): string {
+    const names = this.graph.params.names
+    return id < names.length ? names[id]! : this.extraNames![id - names.length]!
+  }
+
+  names(ids: readonly number[], from: number, to: number): string[] {
+    const names: string[] = new Array(to - from)
+    for (let i = from; i < to; i++) names[i - from] = this.name(ids[i]!)
+    return names
+  }
+
+  reports(): WaveReport[] {
+    if (this.#all === undefined) {
+      const reports: WaveReport[] = new Array(this.waveCount)
+      for (let w = 0; w < reports.length; w++) reports[w] = this.report(w)
+      this.#all = reports
+    }
+    return this.#all
+  }
+
+  /** The report of finished wave index `w` (built once). */
+  report(w: number): WaveReport {
+    const built = this.#reports[w]
+    if (built !== undefined) return built
+    const apps = this.waveApps[w]!
+    const runs = this.waveRuns[w]!
+    const reports = new Array(apps.length)
+    for (let i = 0; i < apps.length; i++) {
+      const r = runs + i
+      const duration = this.runDurations[r]!
+      const extra = this.runExtras?.get(r)
+      const changed = this.names(this.changedIds, r === 0 ? 0 : this.runChangedTo[r - 1]!, this.runChangedTo[r]!)
+      reports[i] = appRunReport(this.graph.apps[apps[i]!]!.name, duration < 0 ? this.waveShares[w]! : duration, changed, extra?.undeclared, extra?.error, extra?.cached)
+    }
+    const report: WaveReport = {
+      wave: w + 1,
+      kind: w === 0 && this.created ? 'create' : 'changes',
+      trigger: this.trigger(this.waveTriggers[w]!),
+      apps: reports,
+      changed: this.names(this.changeIds, this.changesFrom(w), this.waveChangesTo[w]!),
+      conflicts: this.waveConflicts?.get(w) ?? [],
+      durationMs: this.waveDurations[w]!,
+    }
+    this.#reports[w] = report
+    return report
+  }
+
+  trigger(trigger: number | readonly string[]): readonly string[] {
+    return typeof trigger === 'number' ? [this.name(trigger)] : trigger
+  }
 }
 
 /**
@@ -75,74 +192,95 @@ export async function runCycle(
   throwIfAborted(signal)
   const started = performance.now()
   const { graph, maxWaves } = settings
-  const draft = new Draft(base, graph.monitors)
-  let pending: Change[] = []
+  const table = graph.params
+  // a finished cycle's draft is reused (its slots are stale by stamp); a failed one is dropped
+  const draft = table.pool.pop() ?? new Draft(base, table)
+  draft.begin(base)
+  const log = new CycleLog(graph)
   for (const { namespace, key, value, param } of writes) {
-    const entry = draft.entry(namespace, key, param)
-    const before = entry.value
+    const id = draft.id(namespace, key, param)
+    const before = draft.value(id)
     if (jsonEqual(before, value)) continue
-    entry.value = value
-    pending.push({ entry, before, after: value })
+    draft.write(id, value)
+    log.change(id, before, value)
   }
-  const trigger = pending.map((c) => c.entry.param)
+  log.extraNames = draft.extraNames()
+  log.callChanges = log.changeIds.length
+  const trigger = log.names(log.changeIds, 0, log.changeIds.length)
   // a wave starts where the previous one ended: one clock read per wave boundary, not two
   let clock = started
-  const waves: WaveReport[] = []
+  // the changes that trigger the next wave: [from, to) of the change log; after a create wave, the
+  // call's (up to `initial`) and the create wave's, a param both changed counted once
+  let from = 0
+  let to = log.changeIds.length
+  let initial = -1
+  let counted = 0
   if (kind === 'create' && graph.onCreate.length > 0) {
-    const created = runWave(settings, draft, graph.onCreate, 'create', [], 1, sessionId, clock, signal)
-    const { report, changes, ended } = created instanceof Promise ? await (signal === undefined ? created : untilAborted(created, signal)) : created
-    waves.push(report)
-    clock = ended
-    // a param both the initial params and the create wave changed triggers (and is listed) once
-    const initial = new Set(pending.map((c) => c.entry))
-    pending = pending.concat(changes.filter((c) => !initial.has(c.entry)))
+    const created = runWave(settings, draft, log, graph.onCreate, 'create', [], 1, sessionId, clock, signal)
+    clock = created instanceof Promise ? await (signal === undefined ? created : untilAborted(created, signal)) : created
+    initial = to
+    to = log.changeIds.length
+    counted = 1
+    log.created = true
   }
-  // loop detection: (trigger set, state) pairs seen at the start of each counted wave
-  const history: WaveRecord[] = []
-  // trigger set -> the counted waves it started, of which `indexed` are in `byState` (keyed by
-  // state hash and trigger set): a repeat can only be among the waves under the same key there;
-  // the hash is a filter, the exact comparison decides
-  const seen = new Map<string, { waves: number[]; indexed: number }>()
+  // loop detection: (trigger set, state) pairs seen at the start of each counted wave (the log's
+  // waves from `counted` on); trigger set -> the counted waves it started, of which `indexed` are
+  // in `byState` (keyed by state hash and trigger set): a repeat can only be among the waves under
+  // the same key there; the hash is a filter, the exact comparison decides. A trigger set seen once
+  // is just its wave (most never repeat): a single param's in the draft, no map entry at all
+  const seen = new Map<number | string, number | Repeats>()
   const byState = new Map<string, number[]>()
   const hashes = [0]
   for (;;) {
     // a wave boundary: an aborted call stops here, before another wave starts
     throwIfAborted(signal)
-    const { apps, params } = triggered(pending)
+    const apps = triggered(draft, log, from, to, initial)
     if (apps.length === 0) break
-    const key = params.length === 1 ? params[0]! : params.join('\n')
-    const now = history.length
-    const repeats = seen.get(key)
-    if (repeats === undefined) seen.set(key, { waves: [now], indexed: 0 })
+    const params = nextTrigger
+    const key = typeof params === 'number' ? params : params.join('\n')
+    const now = log.waveCount - counted
+    let repeats: number | Repeats | undefined
+    if (typeof key === 'number' && draft.seen(key) < 0) draft.see(key, now)
+    else if ((repeats = seen.get(key) ?? (typeof key === 'number' ? draft.seen(key) : undefined)) === undefined) seen.set(key, now)
     else {
+      if (typeof repeats === 'number') seen.set(key, (repeats = { waves: [repeats], indexed: 0 }))
       for (; repeats.indexed < repeats.waves.length; repeats.indexed++) {
         const wave = repeats.waves[repeats.indexed]!
-        const id = `${stateHash(history, hashes, wave)} ${key}`
+        const id = `${stateHash(draft, log, counted, hashes, wave)} ${key}`
         const same = byState.get(id)
         if (same === undefined) byState.set(id, [wave])
         else same.push(wave)
       }
-      for (const i of byState.get(`${stateHash(history, hashes, now)} ${key}`) ?? []) {
-        if (sameStateSince(history, i)) throw loopError(graph, 'repeat', history, i)
+      for (const i of byState.get(`${stateHash(draft, log, counted, hashes, now)} ${key}`) ?? []) {
+        if (sameStateSince(draft, log, counted, i)) throw loopError(draft, log, counted, 'repeat', i)
       }
       repeats.waves.push(now)
     }
-    if (history.length >= maxWaves) throw loopError(graph, 'maxWaves', history, Math.max(0, history.length - 10))
-    const ran = runWave(settings, draft, apps, 'changes', params, waves.length + 1, sessionId, clock, signal)
-    const { report, changes, ended } = ran instanceof Promise ? await (signal === undefined ? ran : untilAborted(ran, signal)) : ran
-    waves.push(report)
-    clock = ended
-    history.push({ apps, changes })
-    pending = changes
+    if (now >= maxWaves) throw loopError(draft, log, counted, 'maxWaves', Math.max(0, now - 10))
+    const ran = runWave(settings, draft, log, apps, 'changes', params, log.waveCount + 1, sessionId, clock, signal)
+    clock = ran instanceof Promise ? await (signal === undefined ? ran : untilAborted(ran, signal)) : ran
+    from = log.changesFrom(log.waveCount - 1)
+    to = log.changeIds.length
+    initial = -1
   }
+  log.extraNames = draft.extraNames()
   const { namespaces, patch, changed, sizeDelta, largestNamespace, namespaceCount } = draft.finish()
+  table.pool.push(draft)
   return {
     namespaces,
     patch,
     sizeDelta,
     largestNamespace,
     namespaceCount,
-    report: { kind, trigger, waves, changed, durationMs: performance.now() - started },
+    report: {
+      kind,
+      trigger,
+      get waves() {
+        return log.reports()
+      },
+      changed,
+      durationMs: performance.now() - started,
+    },
   }
 }
 
@@ -152,11 +290,14 @@ export async function runCycle(
  * states hash alike. `hashes` caches them: filled on demand (once a trigger set repeats), each
  * change hashed once — amortized O(changes) per wave, however many waves ran.
  */
-function stateHash(history: readonly WaveRecord[], hashes: number[], wave: number): number {
+function stateHash(draft: Draft, log: CycleLog, counted: number, hashes: number[], wave: number): number {
   while (hashes.length <= wave) {
     let state = hashes[hashes.length - 1]!
-    for (const { entry, before, after } of history[hashes.length - 1]!.changes) {
-      const param = stringHash(entry.param, 5)
+    const w = counted + hashes.length - 1
+    for (let c = log.changesFrom(w); c < log.waveChangesTo[w]!; c++) {
+      const param = stringHash(draft.name(log.changeIds[c]!), 5)
+      const after = log.changeAfter[c]
+      const before = log.changeBefore[c]
       state = (state + Math.imul(param ^ jsonHash(after), 0x9e3779b1) - Math.imul(param ^ jsonHash(before), 0x9e3779b1)) | 0
     }
     hashes.push(state)
@@ -164,71 +305,105 @@ function stateHash(history: readonly WaveRecord[], hashes: number[], wave: numbe
   return hashes[wave]!
 }
 
-/** Apps monitoring at least one of `changes` (ascending, read-only), and the monitored params among them (sorted). */
-function triggered(changes: readonly Change[]): { apps: readonly number[]; params: string[] } {
+/** The monitored params among the changes of the last {@link triggered} call: one param's id, or their names (sorted). */
+let nextTrigger: number | readonly string[] = []
+const NO_APPS: readonly number[] = Object.freeze([])
+
+/**
+ * Apps monitoring at least one of the changes `[from, to)` (ascending, read-only); the monitored
+ * params among them go to `nextTrigger`. With `initial` >= 0, a change from `initial` on whose
+ * param also changed before `initial` is skipped (the create wave's, after the call's own).
+ */
+function triggered(draft: Draft, log: CycleLog, from: number, to: number, initial: number): readonly number[] {
   let only: readonly number[] | undefined
   let apps: Set<number> | undefined
-  const params: string[] = []
-  for (const { entry } of changes) {
-    const list = entry.monitors
+  let params: string[] | undefined
+  let first = -1
+  const tick = initial < 0 ? 0 : draft.wave()
+  for (let c = from; c < to; c++) {
+    const id = log.changeIds[c]!
+    if (initial >= 0) {
+      if (c < initial) draft.mark(id, tick)
+      else if (draft.mark(id, tick)) continue
+    }
+    const list = draft.monitors(id)
     if (list === undefined) continue
-    params.push(entry.param)
     // one monitored change (a chain's common case): its index list is already ascending, no set needed
-    if (only === undefined && apps === undefined) only = list
-    else {
-      apps ??= new Set(only)
-      for (const i of list) apps.add(i)
+    if (first === -1) {
+      first = id
+      only = list
+    } else {
+      if (params === undefined) {
+        params = [draft.name(first)]
+        apps = new Set(only)
+      }
+      params.push(draft.name(id))
+      for (const i of list) apps!.add(i)
     }
   }
-  if (apps === undefined) return { apps: only ?? [], params }
-  return { apps: [...apps].sort((a, b) => a - b), params: params.sort() }
+  if (first === -1) return NO_APPS
+  if (params === undefined) {
+    nextTrigger = first
+    return only!
+  }
+  nextTrigger = params.sort()
+  return [...apps!].sort((a, b) => a - b)
 }
 
 /**
- * Whether the state now equals the state at the start of wave `i`. Only params changed since
- * then can differ, so it compares those against their value before their first change — cost in
- * proportion to what changed, and exact (no hash that could collide and stop a cycle that ends).
+ * Whether the state now equals the state at the start of counted wave `i`. Only params changed
+ * since then can differ, so it compares those against their value before their first change —
+ * cost in proportion to what changed, and exact (no hash that could collide and stop a cycle that ends).
  */
-function sameStateSince(history: readonly WaveRecord[], i: number): boolean {
-  const first = new Map<Entry, JsonValue | undefined>()
-  for (let w = i; w < history.length; w++) {
-    for (const { entry, before } of history[w]!.changes) if (!first.has(entry)) first.set(entry, before)
+function sameStateSince(draft: Draft, log: CycleLog, counted: number, i: number): boolean {
+  const first = new Map<number, JsonValue | undefined>()
+  for (let w = counted + i; w < log.waveCount; w++) {
+    for (let c = log.changesFrom(w); c < log.waveChangesTo[w]!; c++) if (!first.has(log.changeIds[c]!)) first.set(log.changeIds[c]!, log.changeBefore[c])
   }
-  for (const [entry, before] of first) if (!jsonEqual(before, entry.value)) return false
+  for (const [id, before] of first) if (!jsonEqual(before, draft.value(id))) return false
   return true
 }
 
-function loopError(graph: AppGraph, reason: 'repeat' | 'maxWaves', history: readonly WaveRecord[], from: number): TransformLoopError {
+function loopError(draft: Draft, log: CycleLog, counted: number, reason: 'repeat' | 'maxWaves', from: number): TransformLoopError {
   const apps = new Set<string>()
   const params = new Set<string>()
-  for (let w = from; w < history.length; w++) {
-    for (const app of history[w]!.apps) apps.add(graph.apps[app]!.name)
-    for (const change of history[w]!.changes) params.add(change.entry.param)
+  for (let w = counted + from; w < log.waveCount; w++) {
+    for (const app of log.waveApps[w]!) apps.add(log.graph.apps[app]!.name)
+    for (let c = log.changesFrom(w); c < log.waveChangesTo[w]!; c++) params.add(draft.name(log.changeIds[c]!))
   }
-  return new TransformLoopError(reason, [...apps], [...params].sort(), history.length)
+  return new TransformLoopError(reason, [...apps], [...params].sort(), log.waveCount - counted)
 }
 
 /**
- * Runs one wave: every app starts on the snapshot taken at the start (inputs are built before
- * any output is merged), async ones concurrently; then outputs merge in `apps` order, so the
- * result never depends on which promise settled first.
+ * Runs one wave: every app reads the snapshot taken at the wave's start (the draft keeps each
+ * written param's value at the start), async ones run concurrently; outputs merge in `apps` order
+ * — a synchronous app's as soon as it returns while no earlier app is pending, the rest once all
+ * have settled — so the result never depends on which promise settled first. Returns the clock
+ * reading at the wave's end.
  */
 function runWave(
   settings: CycleSettings,
   draft: Draft,
+  log: CycleLog,
   appIndexes: readonly number[],
   kind: WaveReport['kind'],
-  trigger: readonly string[],
+  trigger: number | readonly string[],
   wave: number,
   sessionId: string | undefined,
   started: number,
   signal: AbortSignal | undefined,
-): WaveOutcome | Promise<WaveOutcome> {
+): number | Promise<number> {
   const { apps } = settings.graph
-  const inspect = settings.inspect
-  if (inspect) inspect({ type: 'wave:start', sessionId, wave, kind, trigger, apps: appIndexes.map((i) => apps[i]!.name) })
-  const runs: Array<Settled | Promise<Settled>> = new Array(appIndexes.length)
-  let async = false
+  const { limits, timers, inspect } = settings
+  if (inspect) inspect({ type: 'wave:start', sessionId, wave, kind, trigger: log.trigger(trigger), apps: appIndexes.map((i) => apps[i]!.name) })
+  const tick = draft.wave()
+  log.waveTriggers.push(trigger)
+  log.waveApps.push(appIndexes)
+  log.waveRuns.push(log.runDurations.length)
+  log.tick = tick
+  log.untimed = 0
+  log.critical = undefined
+  const out = log.out
   let clock = started
   const timed = settings.timeApps === true || inspect !== undefined
   // every input is built from the same snapshot, so apps declaring the same inputs share one frozen
@@ -236,144 +411,149 @@ function runWave(
   let firstInput: unknown
   let firstId = -1
   let shared: Map<number, unknown> | undefined
+  // from the first app that turns out async on, runs are merged once all have settled
+  let deferred: Array<Settled | Promise<Settled>> | undefined
   for (let i = 0; i < appIndexes.length; i++) {
     const app = apps[appIndexes[i]!]!
     let input: unknown
     if (kind === 'create') input = app.emptyInput
     else if (i === 0) {
-      input = firstInput = inputOf(app, draft)
+      input = firstInput = inputOf(app, draft, tick)
       firstId = app.inputId
     } else if (app.inputId === firstId) input = firstInput
     else {
       input = (shared ??= new Map()).get(app.inputId)
-      if (input === undefined) shared.set(app.inputId, (input = inputOf(app, draft)))
+      if (input === undefined) shared.set(app.inputId, (input = inputOf(app, draft, tick)))
     }
     if (inspect) inspect({ type: 'app:start', sessionId, wave, app: app.name })
+    if (deferred === undefined && app.cache === undefined && app.validators === undefined) {
+      // the common case: the output is read into `out` and merged at once, no object per write
+      const ran = runInto(app, input, sessionId, wave, limits, timers, timed ? clock : -1, signal, out)
+      if (ran instanceof Promise) {
+        deferred = [ran]
+        if (timed) clock = performance.now()
+        continue
+      }
+      let durationMs = -1
+      if (timed) {
+        // a sync app ends where the next one starts: one clock read per app instead of two
+        const now = performance.now()
+        durationMs = now - clock
+        clock = now
+      } else log.untimed++
+      if (ran !== undefined) failedRun(log, app, durationMs, ran)
+      else {
+        if (log.critical === undefined) {
+          const ids = app.outputIds
+          const { locals, values } = out
+          for (let k = 0; k < out.count; k++) {
+            const id = ids[locals[k]!]!
+            if (draft.land(id, values[k], tick, app.name)) log.changedIds.push(id)
+          }
+        }
+        log.run(durationMs, out.undeclared === undefined ? undefined : { undeclared: out.undeclared, error: undefined, cached: undefined })
+      }
+      continue
+    }
     let run: Settled | Promise<Settled>
     if (app.cache !== undefined) {
       // a caching app is always timed: its report compares a hit with a miss
-      const start = timed ? clock : performance.now()
-      run = settings.cache!.run(app, input, sessionId, wave, settings.limits, settings.timers, start)
-      if (timed) {
-        if (run instanceof Promise) clock = performance.now()
-        else clock += run.durationMs
-      }
-    } else if (timed) {
-      // a sync app ends where the next one starts: one clock read per app instead of two
-      run = runApp(app, input, sessionId, wave, settings.limits, settings.timers, clock, signal)
-      if (run instanceof Promise) clock = performance.now()
-      else clock += run.durationMs
+      run = settings.cache!.run(app, input, sessionId, wave, limits, timers, timed ? clock : performance.now())
     } else {
       // untimed (-1): the wave shares out its time
-      run = runApp(app, input, sessionId, wave, settings.limits, settings.timers, -1, signal)
+      run = runApp(app, input, sessionId, wave, limits, timers, timed ? clock : -1, signal)
     }
-    if (run instanceof Promise) async = true
-    runs[i] = run
+    if (timed) {
+      if (run instanceof Promise) clock = performance.now()
+      else clock += run.durationMs
+    }
+    if (deferred !== undefined || run instanceof Promise) (deferred ??= []).push(run)
+    else merge(draft, log, run)
   }
   // a wave of sync apps settles without a promise: `await` on it would still cost a microtask per wave
-  if (!async) return mergeWave(settings, draft, runs as Settled[], kind, trigger, wave, sessionId, started, undefined)
+  if (deferred === undefined) return endWave(settings, draft, log, sessionId, started, undefined)
   // untimed sync apps share the time up to here, not the async apps' wait
   const syncEnded = timed ? undefined : performance.now()
-  return Promise.all(runs).then((settled) => mergeWave(settings, draft, settled, kind, trigger, wave, sessionId, started, syncEnded))
+  return Promise.all(deferred).then((settled) => {
+    for (const run of settled) merge(draft, log, run)
+    return endWave(settings, draft, log, sessionId, started, syncEnded)
+  })
 }
 
-interface WaveOutcome {
-  readonly report: WaveReport
-  readonly changes: Change[]
-  /** Clock reading at the wave's end. */
-  readonly ended: number
+/** Logs a failed run; the first critical one fails the wave (its output, like any failed one's, is dropped). */
+function failedRun(log: CycleLog, app: CompiledApp, durationMs: number, error: AppFailure): void {
+  if (app.critical && log.critical === undefined) log.critical = { app, error }
+  log.run(durationMs, { undeclared: undefined, error, cached: undefined })
 }
 
-/** The second half of a wave, once every app has settled: critical failures, then the merge in `apps` order. */
-function mergeWave(
+/** Merges a settled run's writes (unless a critical app of the wave failed before it) and logs it. */
+function merge(draft: Draft, log: CycleLog, run: Settled): void {
+  if (run.durationMs < 0) log.untimed++
+  if (run.error !== undefined) return failedRun(log, run.app, run.durationMs, run.error)
+  if (log.critical === undefined) {
+    const name = run.app.name
+    for (const { namespace, key, value, param } of run.writes) {
+      const id = draft.id(namespace, key, param)
+      if (draft.land(id, value, log.tick, name)) log.changedIds.push(id)
+    }
+  }
+  const extra = run.undeclared === undefined && run.cached === undefined ? undefined : { undeclared: run.undeclared, error: undefined, cached: run.cached }
+  log.run(run.durationMs, extra)
+}
+
+/** The end of a wave, once every app has settled: a critical failure, or the wave's changes and conflicts. */
+function endWave(
   settings: CycleSettings,
   draft: Draft,
-  settled: readonly Settled[],
-  kind: WaveReport['kind'],
-  trigger: readonly string[],
-  wave: number,
+  log: CycleLog,
   sessionId: string | undefined,
   started: number,
   syncEnded: number | undefined,
-): WaveOutcome {
+): number {
   const inspect = settings.inspect
-  // every write of the wave lands in its param's entry, in `apps` order (the last writer wins); the
-  // entry remembers the value at the wave's start and the first writer, so conflicts and changes
-  // come from the same single lookup
-  const touched: Entry[] = []
-  const appReports: AppRunReport[] = new Array(settled.length)
-  let untimed = 0
-  for (let i = 0; i < settled.length; i++) {
-    const run = settled[i]!
-    if (run.error !== undefined && run.app.critical) {
-      // entries already merged do not matter: the draft is dropped with the call
-      if (inspect) {
-        const reports = settled.map((s) => appRunReport(s.app.name, s.durationMs, [], undefined, s.error))
-        appsEnded(inspect, sessionId, wave, reports)
-      }
-      throw new TransformFailedError(run.app.name, `${run.error.kind}: ${run.error.message}`, run.error.cause)
+  const w = log.waveCount - 1
+  if (log.critical !== undefined) {
+    const { app, error } = log.critical
+    if (inspect) {
+      // the draft is dropped with the call: the wave merged nothing
+      const runs = log.waveRuns[w]!
+      const reports = log.waveApps[w]!.map((a, i) => appRunReport(log.graph.apps[a]!.name, log.runDurations[runs + i]!, [], undefined, log.runExtras?.get(runs + i)?.error))
+      appsEnded(inspect, sessionId, w + 1, reports)
     }
-    const name = run.app.name
-    const changed: string[] = []
-    for (const { namespace, key, value, param } of run.writes) {
-      const entry = draft.entry(namespace, key, param)
-      if (entry.wave !== wave) {
-        entry.wave = wave
-        entry.before = entry.value
-        entry.first = value
-        entry.writer = name
-        entry.writers = undefined
-        entry.conflict = false
-        touched.push(entry)
-      } else {
-        ;(entry.writers ??= [entry.writer]).push(name)
-        if (!entry.conflict && !jsonEqual(entry.first, value)) entry.conflict = true
-      }
-      if (!jsonEqual(entry.before, value)) changed.push(entry.param)
-      entry.value = value
-    }
-    appReports[i] = appRunReport(name, run.durationMs, changed, run.undeclared, run.error, run.cached)
-    if (run.durationMs < 0) untimed++
+    throw new TransformFailedError(app.name, `${error.kind}: ${error.message}`, error.cause)
   }
-  const changes: Change[] = []
-  const changedParams: string[] = []
-  const conflicts: WriteConflict[] = []
   const ended = performance.now()
-  if (untimed > 0) {
-    // the untimed sync apps share the wave's time (up to the async apps' start, if any) equally
-    const share = ((syncEnded ?? ended) - started) / untimed
-    for (const report of appReports) if (report.durationMs < 0) (report as { durationMs: number }).durationMs = share
+  let conflicts: WriteConflict[] | undefined
+  for (let i = 0; i < draft.touchedCount; i++) {
+    const id = draft.touched(i)
+    const before = draft.before(id)
+    const after = draft.value(id)
+    if (!jsonEqual(before, after)) log.change(id, before, after)
+    const writers = draft.conflict(id)
+    if (writers !== undefined) (conflicts ??= []).push({ param: draft.name(id), apps: writers, winner: writers[writers.length - 1]! })
   }
-  for (const entry of touched) {
-    if (!jsonEqual(entry.before, entry.value)) {
-      changes.push({ entry, before: entry.before, after: entry.value })
-      changedParams.push(entry.param)
-    }
-    if (entry.conflict) conflicts.push({ param: entry.param, apps: entry.writers!, winner: entry.writers![entry.writers!.length - 1]! })
+  if (conflicts !== undefined) (log.waveConflicts ??= new Map()).set(w, conflicts)
+  log.waveChangesTo.push(log.changeIds.length)
+  log.waveDurations.push(ended - started)
+  // the untimed sync apps share the wave's time (up to the async apps' start, if any) equally
+  log.waveShares.push(log.untimed > 0 ? ((syncEnded ?? ended) - started) / log.untimed : 0)
+  if (inspect) {
+    log.extraNames = draft.extraNames()
+    waveEnded(inspect, sessionId, log.report(w))
   }
-  const report: WaveReport = {
-    wave,
-    kind,
-    trigger,
-    apps: appReports,
-    changed: changedParams,
-    conflicts,
-    durationMs: ended - started,
-  }
-  if (inspect) waveEnded(inspect, sessionId, report)
-  return { report, changes, ended }
+  return ended
 }
 
-/** The frozen input of one app: each declared namespace present, each declared param (or pattern match) that is set. */
-function inputOf(app: CompiledApp, draft: Draft): unknown {
+/** The frozen input of one app: each declared namespace present, each declared param (or pattern match) set at the wave's start. */
+function inputOf(app: CompiledApp, draft: Draft, tick: number): unknown {
   const input: Record<string, Readonly<Record<string, JsonValue>>> = {}
-  for (const { namespace, keys, prefixes } of app.inputGroups) {
+  for (const { namespace, keys, ids, prefixes } of app.inputGroups) {
     const values: Record<string, JsonValue> = {}
     for (let i = 0; i < keys.length; i++) {
-      const value = draft.get(namespace, keys[i]!)
+      const value = draft.snapshot(ids[i]!, tick)
       if (value !== undefined) values[keys[i]!] = value
     }
-    if (prefixes !== undefined) draft.collect(namespace, prefixes, values)
+    if (prefixes !== undefined) draft.collect(namespace, prefixes, values, tick)
     input[namespace] = Object.freeze(values)
   }
   return Object.freeze(input)

@@ -3,10 +3,8 @@ import { jsonEqual, jsonStringBytes, own, sizeOf } from '../util/json'
 import { escapePointer } from '../util/json-pointer'
 import type { JsonValue, Namespace, Namespaces } from '../model/session'
 import { matchesPrefix } from './app'
-import type { MonitorIndex } from './graph'
 
 type MutableNamespace = Record<string, JsonValue>
-
 
 /**
  * Namespaces with at least this many keys are copied into a hash-table object (V8 "dictionary
@@ -16,108 +14,381 @@ type MutableNamespace = Record<string, JsonValue>
  */
 const LARGE = 200
 
-/**
- * One param written during a cycle: where it is, its value in the base, its current value, and
- * the apps monitoring it (looked up once per cycle, not once per wave). The `wave` fields are the
- * cycle's merge bookkeeping, kept here so a write costs one lookup instead of one per structure.
- */
-export class Entry {
-  /** Current value; `undefined`: absent. */
-  value: JsonValue | undefined
-  /** Last wave that wrote the param (0: none yet). */
-  wave = 0
-  /** The value at the start of `wave`. */
-  before: JsonValue | undefined = undefined
-  /** The first value written in `wave`, and by which app. */
-  first: JsonValue | undefined = undefined
-  writer = ''
-  /** Every app that wrote it in `wave`, once a second one did. */
-  writers: string[] | undefined = undefined
-  /** Whether two writers of `wave` wrote different values. */
-  conflict = false
+/** Stamps restart from 1 before they leave V8's small-integer range (arrays of them stay unboxed). */
+const MAX_STAMP = 0x3fffffff
 
-  constructor(
-    readonly namespace: string,
-    readonly key: string,
-    readonly param: string,
-    /** Value in the base namespaces. */
-    readonly base: JsonValue | undefined,
-    /** Indexes of the apps monitoring the param, ascending; `undefined`: none. */
-    readonly monitors: readonly number[] | undefined,
-  ) {
-    this.value = base
+/**
+ * The params an app graph declares (exact inputs and outputs), interned to small integer ids when
+ * the graph is built, so a cycle reaches a param's state by array index instead of by name.
+ */
+export interface ParamTable {
+  /** `namespace.key` -> id; ids are `0 .. names.length - 1`. */
+  readonly ids: ReadonlyMap<string, number>
+  readonly names: readonly string[]
+  readonly keys: readonly string[]
+  /** Namespace id of each param. */
+  readonly spaces: readonly number[]
+  /** The JSON Pointer of each param (`/namespace/key`, escaped). */
+  readonly paths: readonly string[]
+  /** Apps monitoring each param, ascending; `undefined`: none. */
+  readonly monitors: ReadonlyArray<readonly number[] | undefined>
+  /** Namespace name -> id; ids are `0 .. spaceNames.length - 1`. */
+  readonly spaceIds: ReadonlyMap<string, number>
+  readonly spaceNames: readonly string[]
+  /** Who monitors a param the graph does not declare (a pattern may); `undefined`: nobody. */
+  readonly lookup: { get(param: string): readonly number[] | undefined } | undefined
+  /** Drafts of finished cycles, reused by the next ones. */
+  readonly pool: Draft[]
+}
+
+/** The JSON Pointer of a param. */
+function pointer(namespace: string, key: string): string {
+  return `/${escapePointer(namespace)}/${escapePointer(key)}`
+}
+
+/** A table of no params: drafts outside a graph give every param a cycle-local id. */
+export function paramTable(
+  names: readonly string[] = [],
+  keys: readonly string[] = [],
+  spaces: readonly number[] = [],
+  monitors: ReadonlyArray<readonly number[] | undefined> = [],
+  spaceNames: readonly string[] = [],
+  lookup?: ParamTable['lookup'],
+): ParamTable {
+  return {
+    ids: new Map(names.map((name, id) => [name, id])),
+    names,
+    keys,
+    spaces,
+    paths: keys.map((key, id) => pointer(spaceNames[spaces[id]!]!, key)),
+    monitors,
+    spaceIds: new Map(spaceNames.map((name, id) => [name, id])),
+    spaceNames,
+    lookup,
+    pool: [],
   }
 }
 
-interface Space {
-  readonly before: Namespace | undefined
-  readonly entries: Map<string, Entry>
-}
-
 /**
- * Working copy of a session's namespaces during one cycle. Writes go to entries (namespace ->
- * key -> entry) and the new namespaces are built once, at the end, from the base and the
- * entries, so a cycle costs in proportion to the params it writes plus one copy of each namespace
- * it changes: untouched namespaces (however large) cost nothing, reads of params written during
- * the cycle never touch large objects, and the JSON Patch is built from the written params only
- * — never by diffing whole sessions.
+ * Working copy of a session's namespaces during one cycle. Each param has a slot (arrays indexed
+ * by its id: base value, current value, wave bookkeeping); a slot is valid when its stamp equals
+ * the cycle's, so a draft is reused by the next cycle without clearing anything. The new
+ * namespaces are built once, at the end, from the base and the written params, so a cycle costs
+ * in proportion to the params it writes plus one copy of each namespace it changes: untouched
+ * namespaces (however large) cost nothing, and the JSON Patch is built from the written params
+ * only — never by diffing whole sessions.
  */
 export class Draft {
-  readonly base: Namespaces
-  readonly #spaces = new Map<string, Space>()
-  readonly #monitors: MonitorIndex | undefined
+  base: Namespaces = EMPTY
+  readonly #table: ParamTable
+  #cycle = 0
+  #tick = 0
+  /** Ids below this are the table's; the cycle's other params come after. */
+  readonly #fixed: number
+  #count: number
+  #spaceCount: number
+  #extra: Map<string, number> | undefined
+  #extraSpaces: Map<string, number> | undefined
+  /** Names of the cycle's own params (ids from `#fixed` on): a new array per cycle, so reports may keep it. */
+  #extraNames: string[] | undefined
 
-  /** `monitors` (param -> app indexes) fills each entry's `monitors`. */
-  constructor(base: Namespaces, monitors?: MonitorIndex) {
+  // per param id
+  readonly #keys: string[]
+  readonly #spaces: number[]
+  readonly #paths: string[]
+  readonly #monitors: Array<readonly number[] | undefined>
+  readonly #loaded: number[]
+  readonly #written: number[]
+  readonly #base: Array<JsonValue | undefined>
+  readonly #value: Array<JsonValue | undefined>
+  /** Next written param of the same namespace (-1: none). */
+  readonly #next: number[]
+  /** Wave bookkeeping: the tick of the last wave that wrote it, its value then, its first value and writers. */
+  readonly #waveTick: number[]
+  readonly #before: Array<JsonValue | undefined>
+  readonly #first: Array<JsonValue | undefined>
+  readonly #writer: string[]
+  readonly #writers: Array<string[] | undefined>
+  readonly #conflict: boolean[]
+  readonly #mark: number[]
+  /** The counted wave a change of the param alone first triggered, valid when `#seenCycle` is the cycle's stamp. */
+  readonly #seenCycle: number[]
+  readonly #seenWave: number[]
+
+  // per namespace id
+  readonly #spaceNames: string[]
+  readonly #spaceLoaded: number[]
+  readonly #spaceBase: Array<Namespace | undefined>
+  readonly #head: number[]
+  readonly #tail: number[]
+  /** Namespaces written this cycle, in first-write order. */
+  readonly #order: number[] = [0]
+  #orderCount = 0
+  /** Params written this wave, in first-write order. */
+  readonly #touched: number[] = [0]
+  #touchedCount = 0
+
+  /** A draft of `base` (reusable through {@link Draft.begin} for the next cycle on the same table). */
+  constructor(base: Namespaces = EMPTY, table: ParamTable = NO_PARAMS) {
+    this.#table = table
+    const n = table.names.length
+    this.#fixed = this.#count = n
+    this.#keys = table.keys.slice()
+    this.#spaces = table.spaces.slice()
+    this.#paths = table.paths.slice()
+    this.#monitors = table.monitors.slice()
+    this.#loaded = filled(n, 0)
+    this.#written = filled(n, 0)
+    this.#base = filled<JsonValue | undefined>(n, undefined)
+    this.#value = filled<JsonValue | undefined>(n, undefined)
+    this.#next = filled(n, -1)
+    this.#waveTick = filled(n, 0)
+    this.#before = filled<JsonValue | undefined>(n, undefined)
+    this.#first = filled<JsonValue | undefined>(n, undefined)
+    this.#writer = filled(n, '')
+    this.#writers = filled<string[] | undefined>(n, undefined)
+    this.#conflict = filled(n, false)
+    this.#mark = filled(n, 0)
+    this.#seenCycle = filled(n, 0)
+    this.#seenWave = filled(n, 0)
+    const s = table.spaceNames.length
+    this.#spaceCount = s
+    this.#spaceNames = table.spaceNames.slice()
+    this.#spaceLoaded = filled(s, 0)
+    this.#spaceBase = filled<Namespace | undefined>(s, undefined)
+    this.#head = filled(s, -1)
+    this.#tail = filled(s, -1)
+    this.begin(base)
+  }
+
+  /** Starts a cycle on `base`: every slot of the previous one becomes stale at once. */
+  begin(base: Namespaces): void {
     this.base = base
-    this.#monitors = monitors
+    if (++this.#cycle >= MAX_STAMP) {
+      this.#cycle = 1
+      this.#loaded.fill(0)
+      this.#written.fill(0)
+      this.#spaceLoaded.fill(0)
+      this.#seenCycle.fill(0)
+    }
+    this.#count = this.#fixed
+    this.#spaceCount = this.#table.spaceNames.length
+    this.#extra = undefined
+    this.#extraSpaces = undefined
+    this.#extraNames = undefined
+    this.#orderCount = 0
+    this.#touchedCount = 0
+  }
+
+  /** Starts a wave: a new tick, no param written in it yet. */
+  wave(): number {
+    if (++this.#tick >= MAX_STAMP) {
+      this.#tick = 1
+      this.#waveTick.fill(0)
+      this.#mark.fill(0)
+    }
+    this.#touchedCount = 0
+    return this.#tick
+  }
+
+  /** The id of a param: the table's, or one of this cycle's. `param` is `namespace.key` when the caller has it. */
+  id(namespace: string, key: string, param?: string): number {
+    param ??= `${namespace}.${key}`
+    const fixed = this.#table.ids.get(param)
+    if (fixed !== undefined) return fixed
+    const extra = (this.#extra ??= new Map()).get(param)
+    if (extra !== undefined) return extra
+    const id = this.#count++
+    this.#extra.set(param, id)
+    ;(this.#extraNames ??= []).push(param)
+    set(this.#keys, id, key)
+    set(this.#spaces, id, this.#spaceId(namespace))
+    set(this.#paths, id, pointer(namespace, key))
+    set(this.#monitors, id, this.#table.lookup?.get(param))
+    set(this.#loaded, id, 0)
+    set(this.#written, id, 0)
+    set(this.#base, id, undefined)
+    set(this.#value, id, undefined)
+    set(this.#next, id, -1)
+    set(this.#waveTick, id, 0)
+    set(this.#before, id, undefined)
+    set(this.#first, id, undefined)
+    set(this.#writer, id, '')
+    set(this.#writers, id, undefined)
+    set(this.#conflict, id, false)
+    set(this.#mark, id, 0)
+    set(this.#seenCycle, id, 0)
+    set(this.#seenWave, id, 0)
+    return id
+  }
+
+  /** `namespace.key` of a param id. */
+  name(id: number): string {
+    return id < this.#fixed ? this.#table.names[id]! : this.#extraNames![id - this.#fixed]!
+  }
+
+  /** The names of this cycle's own params (ids from the table's size on); a report may keep it. */
+  extraNames(): readonly string[] | undefined {
+    return this.#extraNames
+  }
+
+  /** Apps monitoring the param, ascending; `undefined`: none. */
+  monitors(id: number): readonly number[] | undefined {
+    return this.#monitors[id]
+  }
+
+  #spaceId(namespace: string): number {
+    const fixed = this.#table.spaceIds.get(namespace)
+    if (fixed !== undefined) return fixed
+    const extra = (this.#extraSpaces ??= new Map()).get(namespace)
+    if (extra !== undefined) return extra
+    const id = this.#spaceCount++
+    this.#extraSpaces.set(namespace, id)
+    set(this.#spaceNames, id, namespace)
+    set(this.#spaceLoaded, id, 0)
+    set(this.#spaceBase, id, undefined)
+    set(this.#head, id, -1)
+    set(this.#tail, id, -1)
+    return id
+  }
+
+  /** The base object of a namespace id, read once per cycle. */
+  #space(space: number): Namespace | undefined {
+    if (this.#spaceLoaded[space] === this.#cycle) return this.#spaceBase[space]
+    this.#spaceLoaded[space] = this.#cycle
+    this.#head[space] = -1
+    return (this.#spaceBase[space] = own(this.base, this.#spaceNames[space]!))
+  }
+
+  #load(id: number): void {
+    const value = own(this.#space(this.#spaces[id]!), this.#keys[id]!)
+    this.#loaded[id] = this.#cycle
+    this.#base[id] = value
+    this.#value[id] = value
   }
 
   /** Current value of a param, `undefined` when absent. */
-  get(namespace: string, key: string): JsonValue | undefined {
-    const space = this.#spaces.get(namespace)
-    if (space === undefined) return own(own(this.base, namespace), key)
-    const entry = space.entries.get(key)
-    return entry !== undefined ? entry.value : own(space.before, key)
+  value(id: number): JsonValue | undefined {
+    if (this.#loaded[id] !== this.#cycle) this.#load(id)
+    return this.#value[id]
+  }
+
+  /** The value at the start of the wave of `tick` (what every app of that wave reads). */
+  snapshot(id: number, tick: number): JsonValue | undefined {
+    if (this.#loaded[id] !== this.#cycle) this.#load(id)
+    return this.#waveTick[id] === tick ? this.#before[id] : this.#value[id]
+  }
+
+  /** Sets (or with `undefined` deletes) a param outside any wave. `value` must already be checked and frozen. */
+  write(id: number, value: JsonValue | undefined): void {
+    if (this.#loaded[id] !== this.#cycle) this.#load(id)
+    this.#value[id] = value
+    if (this.#written[id] !== this.#cycle) this.#wrote(id)
+  }
+
+  /** Links a param into its namespace's written list (first write of the cycle). */
+  #wrote(id: number): void {
+    this.#written[id] = this.#cycle
+    this.#next[id] = -1
+    const space = this.#spaces[id]!
+    this.#space(space)
+    const tail = this.#head[space] === -1 ? -1 : this.#tail[space]!
+    if (tail === -1) {
+      this.#head[space] = id
+      set(this.#order, this.#orderCount++, space)
+    } else this.#next[tail] = id
+    this.#tail[space] = id
   }
 
   /**
-   * Copies into `into` every set param of `namespace` whose key starts with one of `prefixes`
-   * (an input pattern): cost in proportion to the namespace's keys, paid only by pattern inputs.
+   * Lands one app's write in the wave of `tick` (apps in engine order: the last writer wins) and
+   * says whether it differs from the wave's snapshot. The first write of a param in the wave keeps
+   * its snapshot and first value; a second writer with another value makes it a conflict.
    */
-  collect(namespace: string, prefixes: readonly string[], into: Record<string, JsonValue>): void {
-    const space = this.#spaces.get(namespace)
-    const before = space === undefined ? own(this.base, namespace) : space.before
-    if (before !== undefined) {
-      for (const key of Object.keys(before)) {
-        if (!matchesPrefix(prefixes, key)) continue
-        const entry = space?.entries.get(key)
-        const value = entry === undefined ? before[key] : entry.value
-        if (value !== undefined) into[key] = value
-      }
+  land(id: number, value: JsonValue | undefined, tick: number, writer: string): boolean {
+    if (this.#loaded[id] !== this.#cycle) this.#load(id)
+    if (this.#waveTick[id] !== tick) {
+      this.#waveTick[id] = tick
+      this.#before[id] = this.#value[id]
+      this.#first[id] = value
+      this.#writer[id] = writer
+      this.#writers[id] = undefined
+      this.#conflict[id] = false
+      set(this.#touched, this.#touchedCount++, id)
+      if (this.#written[id] !== this.#cycle) this.#wrote(id)
+    } else {
+      ;(this.#writers[id] ??= [this.#writer[id]!]).push(writer)
+      if (!this.#conflict[id] && !jsonEqual(this.#first[id], value)) this.#conflict[id] = true
     }
-    if (space === undefined) return
-    for (const entry of space.entries.values()) {
-      if (entry.base === undefined && entry.value !== undefined && matchesPrefix(prefixes, entry.key)) into[entry.key] = entry.value
-    }
+    this.#value[id] = value
+    return !jsonEqual(this.#before[id], value)
   }
 
-  /** The entry of a param, created on first use; `param` is `namespace.key` when the caller has it already. */
-  entry(namespace: string, key: string, param?: string): Entry {
-    let space = this.#spaces.get(namespace)
-    if (space === undefined) this.#spaces.set(namespace, (space = { before: own(this.base, namespace), entries: new Map() }))
-    let entry = space.entries.get(key)
-    if (entry === undefined) {
-      param ??= `${namespace}.${key}`
-      entry = new Entry(namespace, key, param, own(space.before, key), this.#monitors?.get(param))
-      space.entries.set(key, entry)
-    }
-    return entry
+  /** Params written in the current wave, in first-write order (`touched(i)` for `i < touchedCount`). */
+  get touchedCount(): number {
+    return this.#touchedCount
   }
 
-  /** Sets (or with `undefined` deletes) a param. `value` must already be checked and frozen. */
+  touched(i: number): number {
+    return this.#touched[i]!
+  }
+
+  /** The snapshot of a param written in the current wave. */
+  before(id: number): JsonValue | undefined {
+    return this.#before[id]
+  }
+
+  /** The writers of a param of the current wave when they wrote different values (engine order), else `undefined`. */
+  conflict(id: number): readonly string[] | undefined {
+    return this.#conflict[id] ? this.#writers[id] : undefined
+  }
+
+  /** Marks a param for the wave of `tick`; says whether it already was. */
+  mark(id: number, tick: number): boolean {
+    if (this.#mark[id] === tick) return true
+    this.#mark[id] = tick
+    return false
+  }
+
+  /** The counted wave that a change of this param alone first triggered in this cycle; -1: none yet. */
+  seen(id: number): number {
+    return this.#seenCycle[id] === this.#cycle ? this.#seenWave[id]! : -1
+  }
+
+  see(id: number, wave: number): void {
+    this.#seenCycle[id] = this.#cycle
+    this.#seenWave[id] = wave
+  }
+
+  /** Current value of a param by name, `undefined` when absent. */
+  get(namespace: string, key: string): JsonValue | undefined {
+    return this.value(this.id(namespace, key))
+  }
+
+  /** Sets (or with `undefined` deletes) a param by name. `value` must already be checked and frozen. */
   set(namespace: string, key: string, value: JsonValue | undefined): void {
-    this.entry(namespace, key).value = value
+    this.write(this.id(namespace, key), value)
+  }
+
+  /**
+   * Copies into `into` every param of `namespace` set at the wave of `tick`'s start whose key
+   * starts with one of `prefixes` (an input pattern): the base's in its order, then those the
+   * cycle added. Cost in proportion to the namespace's keys, paid only by pattern inputs.
+   */
+  collect(namespace: string, prefixes: readonly string[], into: Record<string, JsonValue>, tick: number): void {
+    const space = this.#spaceId(namespace)
+    const before = this.#space(space)
+    if (before !== undefined) {
+      for (const key of Object.keys(before)) if (matchesPrefix(prefixes, key)) into[key] = before[key]!
+    }
+    // written params overlay the base: a present key keeps its place, an added one comes after
+    for (let id = this.#head[space]!; id !== -1; id = this.#next[id]!) {
+      const key = this.#keys[id]!
+      if (!matchesPrefix(prefixes, key)) continue
+      const value = this.snapshot(id, tick)
+      if (value !== undefined) into[key] = value
+      else if (Object.hasOwn(into, key)) delete into[key]
+    }
   }
 
   /**
@@ -141,19 +412,24 @@ export class Draft {
     let namespaceCount = 0
     let baseCount = 0
     let current: Record<string, Namespace> | undefined
-    for (const [ns, { before, entries }] of this.#spaces) {
+    for (let o = 0; o < this.#orderCount; o++) {
+      const space = this.#order[o]!
+      const ns = this.#spaceNames[space]!
+      const before = this.#spaceBase[space]
+      const head = this.#head[space]!
       const nsPath = `/${escapePointer(ns)}`
       const firstOp = patch.length
       const firstChange = changed.length
       let count = 0
-      for (const entry of entries.values()) {
-        const a = entry.base
-        const b = entry.value
+      for (let id = head; id !== -1; id = this.#next[id]!) {
+        const a = this.#base[id]
+        const b = this.#value[id]
         if (a === b || jsonEqual(a, b)) continue
-        changed.push(entry.param)
-        const path = `${nsPath}/${escapePointer(entry.key)}`
+        changed.push(this.name(id))
+        const key = this.#keys[id]!
+        const path = this.#paths[id]!
         // `"key":` (the separating commas are counted once per namespace below)
-        const size = jsonStringBytes(entry.key) + 1
+        const size = jsonStringBytes(key) + 1
         if (a === undefined) {
           count++
           sizeDelta += size + sizeOf(b!)
@@ -180,14 +456,21 @@ export class Draft {
       sizeDelta += commas(count) - commas(keys.length)
       if (count === 0) {
         // a namespace disappears whole: one op for it instead of one per param
-        patch.length = firstOp
+        patch.splice(firstOp)
         delete current[ns]
         namespaceCount--
         patch.push({ op: 'remove', path: nsPath })
         sizeDelta -= jsonStringBytes(ns) + 3 // `"ns":{}`
         continue
       }
-      const after = keys.length < LARGE && count < LARGE ? smallCopy(before, entries) : largeCopy(before, keys, entries)
+      const after = keys.length < LARGE && count < LARGE ? (before === undefined ? {} : { ...before }) : largeCopy(before, keys)
+      // the written params overlay the copy: a present key keeps its place, an added one comes after
+      for (let id = head; id !== -1; id = this.#next[id]!) {
+        const value = this.#value[id]
+        if (value === this.#base[id]) continue
+        if (value === undefined) delete after[this.#keys[id]!]
+        else after[this.#keys[id]!] = value
+      }
       current[ns] = Object.freeze(after)
       if (before === undefined) {
         // a namespace appears whole: RFC 6902 cannot add into a missing parent
@@ -200,6 +483,22 @@ export class Draft {
     if (current === undefined) return { namespaces: this.base, patch: [], changed: [], sizeDelta: 0, largestNamespace: 0, namespaceCount: 0 }
     return { namespaces: Object.freeze(current), patch, changed, sizeDelta, largestNamespace, namespaceCount }
   }
+}
+
+const EMPTY: Namespaces = Object.freeze({})
+const NO_PARAMS = paramTable()
+
+/** An array of `n` copies of `value`, packed (never holey) and in its final elements kind from the start. */
+function filled<T>(n: number, value: T): T[] {
+  const array: T[] = [value]
+  for (let i = 1; i < n; i++) array.push(value)
+  return array
+}
+
+/** `array[i] = value` for `i <= array.length`: appends rather than leaving holes. */
+function set<T>(array: T[], i: number, value: T): void {
+  if (i < array.length) array[i] = value
+  else array.push(value)
 }
 
 /** Commas in the JSON text of an object or array with `n` members. */
@@ -223,32 +522,9 @@ function hashTable(): Record<string, unknown> {
   return table
 }
 
-/**
- * A small namespace: a spread copy, then the writes. (V8 copies a frozen source through its slow
- * path, about 80 ns a key; an unfrozen one would cost 4. Every other way measured cost as much.)
- */
-function smallCopy(before: Namespace | undefined, entries: ReadonlyMap<string, Entry>): MutableNamespace {
-  const after: MutableNamespace = before === undefined ? {} : { ...before }
-  for (const entry of entries.values()) {
-    if (entry.value === entry.base) continue
-    if (entry.value === undefined) delete after[entry.key]
-    else after[entry.key] = entry.value
-  }
-  return after
-}
-
-/**
- * A large namespace (`keys`: those of `before`), as a hash table, filled in one pass: inserting a
- * key into a hash table costs about 70 ns, so each key is inserted once with its final value
- * rather than copied and then overwritten.
- */
-function largeCopy(before: Namespace | undefined, keys: readonly string[], entries: ReadonlyMap<string, Entry>): MutableNamespace {
+/** A large namespace (`keys`: those of `before`) copied into a hash table, in its order. */
+function largeCopy(before: Namespace | undefined, keys: readonly string[]): MutableNamespace {
   const after = hashTable() as MutableNamespace
-  for (const key of keys) {
-    const entry = entries.get(key)
-    const value = entry === undefined ? before![key] : entry.value
-    if (value !== undefined) after[key] = value
-  }
-  for (const entry of entries.values()) if (entry.base === undefined && entry.value !== undefined) after[entry.key] = entry.value
+  for (const key of keys) after[key] = before![key]!
   return after
 }

@@ -1,4 +1,5 @@
 import { type AppConfig, type CompiledApp, compileApp } from './app'
+import { type ParamTable, paramTable } from './draft'
 import { ConfigError } from '../model/errors'
 import type { SessionValidator } from '../features/schema'
 
@@ -17,6 +18,8 @@ export interface AppGraph {
   readonly monitors: MonitorIndex
   /** Indexes of the `runOnCreate` apps, ascending. */
   readonly onCreate: readonly number[]
+  /** The declared params, interned to ids (the apps' `outputIds` and input `ids` index it). */
+  readonly params: ParamTable
 }
 
 /**
@@ -35,7 +38,22 @@ export function buildGraph(
   const patterns = new Map<string, Map<string, number[]>>()
   // apps declaring the same inputs share an input id, so a wave builds their frozen input once
   const inputIds = new Map<string, number>()
-  const apps = configs.map((config, index) => {
+  // every declared exact param gets an id, in order of first declaration
+  const ids = new Map<string, number>()
+  const keys: string[] = []
+  const spaces: number[] = []
+  const spaceIds = new Map<string, number>()
+  const intern = (namespace: string, key: string, param: string): number => {
+    let id = ids.get(param)
+    if (id !== undefined) return id
+    let space = spaceIds.get(namespace)
+    if (space === undefined) spaceIds.set(namespace, (space = spaceIds.size))
+    ids.set(param, (id = ids.size))
+    keys.push(key)
+    spaces.push(space)
+    return id
+  }
+  const apps = configs.map((config, index): CompiledApp => {
     const app = compileApp(config, index, defaultTimeoutMs, validators)
     if (names.has(app.name)) throw new ConfigError('duplicate app name', app.name)
     names.add(app.name)
@@ -48,11 +66,15 @@ export function buildGraph(
     }
     let inputId = inputIds.get(app.inputKey)
     if (inputId === undefined) inputIds.set(app.inputKey, (inputId = inputIds.size))
-    return { ...app, inputId }
+    const inputGroups = app.inputGroups.map((group) => ({ ...group, ids: group.keys.map((key, i) => intern(group.namespace, key, group.params[i]!)) }))
+    const outputIds = app.outputList.map(({ namespace, key, param }) => intern(namespace, key, param))
+    return { ...app, inputId, inputGroups, outputIds }
   })
   // without patterns the exact map is the index itself: the common graph pays nothing for them
   const index: MonitorIndex = patterns.size === 0 ? monitors : new PatternMonitors(monitors, patterns)
-  return { apps, monitors: index, onCreate: apps.filter((a) => a.runOnCreate).map((a) => a.index) }
+  const params = [...ids.keys()]
+  const table = paramTable(params, keys, spaces, params.map((name) => index.get(name)), [...spaceIds.keys()], index)
+  return { apps, monitors: index, onCreate: apps.filter((a) => a.runOnCreate).map((a) => a.index), params: table }
 }
 
 function push<K>(map: Map<K, number[]>, key: K, index: number): void {

@@ -3,7 +3,7 @@ import type { Timers } from './clock'
 import { InvalidValueError, remoteStatus } from '../model/errors'
 import { type Limits, describe, isPlainObject, toJson } from '../util/json'
 import type { AppFailure, AppFailureKind } from '../model/report'
-import type { Write } from '../model/session'
+import type { JsonValue, Write } from '../model/session'
 
 
 /** How one app run ended. */
@@ -46,30 +46,92 @@ export function runApp(
   start: number = performance.now(),
   signal?: AbortSignal,
 ): Settled | Promise<Settled> {
+  const result = call(app, input, sessionId, wave, timers)
+  if (result === THREW) return failed(app, start, 'threw', takeThrown())
+  if (result === OVERRAN) return failed(app, start, 'timeout', undefined)
+  if (result !== ASYNC) return settle(app, start, result, limits)
+  return later(app, start, limits, timers, signal)
+}
+
+/**
+ * {@link runApp} for the cycle's common case, an app without validators or cache: a synchronous
+ * result is read into `out` (no write objects) and the outcome is `undefined` (ok) or the
+ * failure; an async one gives the same promise as `runApp` (`start` < 0: timed from its promise).
+ */
+export function runInto(
+  app: CompiledApp,
+  input: unknown,
+  sessionId: string | undefined,
+  wave: number,
+  limits: Limits,
+  timers: Timers,
+  start: number,
+  signal: AbortSignal | undefined,
+  out: Output,
+): AppFailure | undefined | Promise<Settled> {
+  const result = call(app, input, sessionId, wave, timers)
+  if (result === THREW) return failure(app, 'threw', takeThrown())
+  if (result === OVERRAN) return failure(app, 'timeout', undefined)
+  if (result === ASYNC) return later(app, start, limits, timers, signal)
+  try {
+    readOutput(app, result, limits, out)
+    return undefined
+  } catch (error) {
+    return failure(app, 'invalid-output', error)
+  }
+}
+
+/** What {@link call} returns instead of a result: the transform threw, overran its timeout, or returned a thenable. */
+const THREW = {}
+const OVERRAN = {}
+const ASYNC = {}
+/** The thrown value, the async run's `ctx` and its thenable, handed from {@link call} to its caller (no object per run). */
+let thrown: unknown
+let pendingCtx: RunContext | undefined
+let pendingResult: PromiseLike<unknown> | undefined
+
+function takeThrown(): unknown {
+  const error = thrown
+  thrown = undefined
+  return error
+}
+
+/** Calls the transform with its own `ctx`, marked as the running transform during its synchronous part. */
+function call(app: CompiledApp, input: unknown, sessionId: string | undefined, wave: number, timers: Timers): unknown {
   const timeoutMs = app.timeoutMs
   const ctx = new RunContext(sessionId, app.name, wave)
   // the overrun of a synchronous app is measured in the timers' time, so a manual clock drives it too
   const timedFrom = timeoutMs === undefined ? 0 : timers.now()
   let result: unknown
-  let thenable = false
   const outer = running
   running = ctx
   try {
     result = app.transform(input as never, ctx)
-    thenable = typeof result === 'object' && result !== null && typeof (result as PromiseLike<unknown>).then === 'function'
+    if (typeof result === 'object' && result !== null && typeof (result as PromiseLike<unknown>).then === 'function') {
+      pendingCtx = ctx
+      pendingResult = result as PromiseLike<unknown>
+      return ASYNC
+    }
   } catch (error) {
-    return failed(app, start, 'threw', error)
+    thrown = error
+    return THREW
   } finally {
     running = outer
   }
-  if (!thenable) {
-    // a synchronous transform cannot be interrupted, but one that overran is treated like an async one that timed out
-    if (timeoutMs !== undefined && timers.now() - timedFrom > timeoutMs) {
-      abortRun(ctx, timeoutReason(app))
-      return failed(app, start, 'timeout', undefined)
-    }
-    return settle(app, start, result, limits)
+  // a synchronous transform cannot be interrupted, but one that overran is treated like an async one that timed out
+  if (timeoutMs !== undefined && timers.now() - timedFrom > timeoutMs) {
+    abortRun(ctx, timeoutReason(app))
+    return OVERRAN
   }
+  return result
+}
+
+/** The async tail of a run whose transform returned a thenable ({@link call} left it and its `ctx` aside). */
+function later(app: CompiledApp, start: number, limits: Limits, timers: Timers, signal: AbortSignal | undefined): Promise<Settled> {
+  const ctx = pendingCtx!
+  const result = pendingResult!
+  pendingCtx = pendingResult = undefined
+  const timeoutMs = app.timeoutMs
   // an untimed app (`start` < 0) that turns out async is timed from its promise on
   if (start < 0) start = performance.now()
   // the call's deadline reaches the running transform through ctx.signal (the cycle itself stops waiting for it)
@@ -89,7 +151,7 @@ export function runApp(
             abortRun(ctx, timeoutReason(app))
             resolve(failed(app, start, 'timeout', undefined))
           }, timeoutMs)
-    Promise.resolve(result as PromiseLike<unknown>).then(
+    Promise.resolve(result).then(
       (value) => {
         if (onAbort !== undefined) signal!.removeEventListener('abort', onAbort)
         if (done) return // arrived after the timeout: ignored
@@ -118,10 +180,8 @@ let abortRun: (ctx: RunContext, reason: unknown) => void
  * timeout's reason; an app without a timeout gets one that is never aborted.
  */
 class RunContext implements TransformContext {
-  #controller: AbortController | undefined
-  #signal: AbortSignal | undefined
-  #reason: unknown
-  #aborted = false
+  // one field, made when the signal is first read or the run is aborted: most runs never need it
+  #state: RunState | undefined = undefined
 
   constructor(
     readonly sessionId: string | undefined,
@@ -130,22 +190,35 @@ class RunContext implements TransformContext {
   ) {}
 
   get signal(): AbortSignal {
-    if (this.#signal === undefined) {
-      if (this.#aborted) this.#signal = AbortSignal.abort(this.#reason)
-      else this.#signal = (this.#controller = new AbortController()).signal
+    const state = (this.#state ??= newState())
+    if (state.signal === undefined) {
+      if (state.aborted) state.signal = AbortSignal.abort(state.reason)
+      else state.signal = (state.controller = new AbortController()).signal
     }
-    return this.#signal
+    return state.signal
   }
 
   static {
     // outside the class, not a method: a transform holding ctx must not be able to abort it
     abortRun = (ctx, reason) => {
-      if (ctx.#aborted) return
-      ctx.#aborted = true
-      ctx.#reason = reason
-      ctx.#controller?.abort(reason)
+      const state = (ctx.#state ??= newState())
+      if (state.aborted) return
+      state.aborted = true
+      state.reason = reason
+      state.controller?.abort(reason)
     }
   }
+}
+
+interface RunState {
+  controller: AbortController | undefined
+  signal: AbortSignal | undefined
+  reason: unknown
+  aborted: boolean
+}
+
+function newState(): RunState {
+  return { controller: undefined, signal: undefined, reason: undefined, aborted: false }
 }
 
 function timeoutReason(app: CompiledApp): Error {
@@ -158,15 +231,13 @@ function since(start: number): number {
 }
 
 function failed(app: CompiledApp, start: number, kind: AppFailureKind, cause: unknown): Settled {
+  return { app, durationMs: since(start), writes: NO_WRITES, undeclared: undefined, error: failure(app, kind, cause) }
+}
+
+function failure(app: CompiledApp, kind: AppFailureKind, cause: unknown): AppFailure {
   const message = kind === 'timeout' ? `exceeded timeoutMs (${app.timeoutMs} ms)` : describeThrown(cause)
   const status = remoteStatus(cause)
-  return {
-    app,
-    durationMs: since(start),
-    writes: NO_WRITES,
-    undeclared: undefined,
-    error: status === undefined ? { kind, message, cause } : { kind, message, cause, status },
-  }
+  return status === undefined ? { kind, message, cause } : { kind, message, cause, status }
 }
 
 /**
@@ -193,8 +264,16 @@ function safeString(value: unknown): string {
 
 function settle(app: CompiledApp, start: number, result: unknown, limits: Limits): Settled | Promise<Settled> {
   try {
-    const { writes, undeclared } = readOutput(app, result, limits)
-    if (app.validators !== undefined && writes.length > 0) {
+    const out = new Output()
+    readOutput(app, result, limits, out)
+    const undeclared = out.undeclared
+    if (out.count === 0) return { app, durationMs: since(start), writes: NO_WRITES, undeclared, error: undefined }
+    const writes: Write[] = new Array(out.count)
+    for (let i = 0; i < out.count; i++) {
+      const { namespace, key, param } = app.outputList[out.locals[i]!]!
+      writes[i] = { namespace, key, param, value: out.values[i] }
+    }
+    if (app.validators !== undefined) {
       // the engine's `schema` validators: a failing output is isolated like any invalid output
       const checked = app.validators.validate(writes, limits)
       if (!(checked instanceof Promise)) return { app, durationMs: since(start), writes: checked, undeclared, error: undefined }
@@ -210,23 +289,32 @@ function settle(app: CompiledApp, start: number, result: unknown, limits: Limits
 }
 
 /**
- * Checks a transform's result and turns it into writes, copying and freezing values at once so a
- * transform that keeps a reference cannot change them later. The result is read the way
+ * One app's output as read by {@link readOutput}: `count` writes, each an index into the app's
+ * `outputList` and a checked, frozen value. Reused from run to run: no object per write.
+ */
+export class Output {
+  count = 0
+  readonly locals: number[] = [0]
+  readonly values: Array<JsonValue | undefined> = [null]
+  undeclared: string[] | undefined = undefined
+}
+
+/**
+ * Checks a transform's result and reads its writes into `out`, copying and freezing values at
+ * once so a transform that keeps a reference cannot change them later. The result is read the way
  * `JSON.stringify` reads an object: own enumerable string keys, each read once (a getter runs
  * once and its value is what lands); symbol keys and non-enumerable properties are not output.
  * Undeclared params are set aside; anything malformed throws, which isolates the app like a throw.
  */
-function readOutput(
-  app: CompiledApp,
-  result: unknown,
-  limits: Limits,
-): { writes: readonly Write[]; undeclared: string[] | undefined } {
-  if (result === undefined) return { writes: NO_WRITES, undeclared: undefined }
+function readOutput(app: CompiledApp, result: unknown, limits: Limits, out: Output): void {
+  out.count = 0
+  out.undeclared = undefined
+  if (result === undefined) return
   if (!isPlainObject(result)) {
     throw new InvalidValueError(`transform must return a plain object or undefined, got ${describe(result)}`)
   }
-  let writes: Write[] | undefined
-  let undeclared: string[] | undefined
+  const { locals, values } = out
+  let count = 0
   // Object.keys, not descriptors: with a thousand output shapes, reading names, descriptors and
   // symbols of each object cost about 270 ns per app run (Node 20), Object.keys about 70 ns
   const namespaces = Object.keys(result)
@@ -240,14 +328,22 @@ function readOutput(
     const keys = Object.keys(nsValue)
     for (let j = 0; j < keys.length; j++) {
       const key = keys[j]!
-      const param = declared.get(key)
-      if (param === undefined) {
-        ;(undeclared ??= []).push(`${namespace}.${key}`)
+      const local = declared.get(key)
+      if (local === undefined) {
+        ;(out.undeclared ??= []).push(`${namespace}.${key}`)
         continue
       }
       const value = nsValue[key]
-      ;(writes ??= []).push({ namespace, key, param, value: value === undefined ? undefined : toJson(value, param, limits) })
+      const checked = value === undefined ? undefined : toJson(value, app.outputList[local]!.param, limits)
+      if (count < locals.length) {
+        locals[count] = local
+        values[count] = checked
+      } else {
+        locals.push(local)
+        values.push(checked)
+      }
+      count++
     }
   }
-  return { writes: writes ?? NO_WRITES, undeclared }
+  out.count = count
 }

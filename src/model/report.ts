@@ -108,6 +108,29 @@ export interface CycleReport {
   readonly segmentChanged: boolean
 }
 
+/**
+ * A call's {@link CycleReport} from its cycle's report and the call's own fields. `waves` is read
+ * through: a cycle builds its wave reports only when they are first read, and a call whose caller
+ * never looks at them never pays for them (the content is the same either way).
+ */
+export function cycleReport(
+  cycle: Omit<CycleReport, 'attempts' | 'segmentChanged'>,
+  attempts: number,
+  segmentChanged: boolean,
+): CycleReport {
+  return {
+    kind: cycle.kind,
+    trigger: cycle.trigger,
+    get waves() {
+      return cycle.waves
+    },
+    changed: cycle.changed,
+    durationMs: cycle.durationMs,
+    attempts,
+    segmentChanged,
+  }
+}
+
 /** Result of the pure API (`runCreate`, `runTransform`). */
 export interface PureResult<N = Namespaces> {
   /** The new namespaces, deeply frozen. */
