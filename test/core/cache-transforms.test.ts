@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ConfigError, MemoryTransformCache, SessionEngine, cacheTransforms, defineApp } from '../../src/index'
+import { thrownBy } from '../support/helpers'
 
 function lookup() {
   const counter = { calls: 0 }
@@ -19,13 +20,7 @@ function lookup() {
 describe('cacheTransforms: the transformCache option', () => {
   it('an app declaring cache in an engine without transformCache is a ConfigError naming it and saying what to write', () => {
     const { app } = lookup()
-    const error = (() => {
-      try {
-        new SessionEngine({ apps: [app] })
-      } catch (e) {
-        return e
-      }
-    })() as ConfigError
+    const error = thrownBy(() => new SessionEngine({ apps: [app] })) as ConfigError
     expect(error).toBeInstanceOf(ConfigError)
     expect(error.app).toBe('region')
     expect(error.message).toContain('transformCache: cacheTransforms()')

@@ -1,17 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import { ConfigError, SessionEngine, defineApp, describeGraph } from '../../src/index'
 import { commerceApps, consentBannerApp, consentDefaultApp } from '../support/commerce'
+import { thrownBy } from '../support/helpers'
 
 describe('describeGraph: the graph of an engine\'s options, and what it refuses', () => {
   it("{ cycles: 'refuse' } makes a cyclic graph a ConfigError naming apps and params", () => {
     expect(() => describeGraph({ apps: commerceApps }, { cycles: 'refuse' })).not.toThrow()
-    const error = (() => {
-      try {
-        describeGraph({ apps: [consentBannerApp, consentDefaultApp] }, { cycles: 'refuse' })
-      } catch (e) {
-        return e
-      }
-    })() as ConfigError
+    const error = thrownBy(() => describeGraph({ apps: [consentBannerApp, consentDefaultApp] }, { cycles: 'refuse' })) as ConfigError
     expect(error).toBeInstanceOf(ConfigError)
     expect(error.message).toContain('consent-banner')
     expect(error.message).toContain('public.bannerShown')
@@ -23,13 +18,7 @@ describe('describeGraph: the graph of an engine\'s options, and what it refuses'
     const idle = defineApp({ name: 'idle', output: { out: ['y'] }, transform: () => undefined })
     expect(() => describeGraph({ apps: commerceApps, writableNamespaces: ['public', 'cookie'] }, { strict: true })).not.toThrow()
     expect(() => describeGraph({ apps: commerceApps }, { strict: false })).not.toThrow()
-    const error = (() => {
-      try {
-        describeGraph({ apps: [...commerceApps, idle] }, { strict: true })
-      } catch (e) {
-        return e
-      }
-    })() as ConfigError
+    const error = thrownBy(() => describeGraph({ apps: [...commerceApps, idle] }, { strict: true })) as ConfigError
     expect(error).toBeInstanceOf(ConfigError)
     expect(error.message).toContain('2 warning(s)')
     expect(error.message).toContain('cookie.authToken')
