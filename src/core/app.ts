@@ -2,7 +2,7 @@ import { ConfigError } from '../model/errors'
 import { nameProblem } from '../util/names'
 import { isPlainObject } from '../util/json'
 import type { CachePolicy } from './transform-cache'
-import type { StandardSchemaV1 } from '../features/standard-schema'
+import type { SessionValidator } from '../features/schema'
 import type { JsonValue, Namespaces } from '../model/session'
 import type { DeclarationFor, IsUntyped, KnownParams, SessionSchema, ValueOf } from '../features/typed'
 
@@ -195,8 +195,8 @@ export interface CompiledApp {
   readonly transform: AppConfig['transform']
   /** Shared frozen input for the create wave: declared namespaces, no params. */
   readonly emptyInput: Readonly<Record<string, Readonly<Record<string, JsonValue>>>>
-  /** Validators of the app's output params (`ns.key` -> validator); absent when none applies. */
-  readonly validators: ReadonlyMap<string, StandardSchemaV1> | undefined
+  /** The engine's `schema`, when it validates one of the app's output params; absent otherwise. */
+  readonly validators: SessionValidator | undefined
 }
 
 /** One declared output param. */
@@ -231,7 +231,7 @@ export function compileApp(
   config: AppConfig,
   index: number,
   defaultTimeoutMs?: number,
-  validators?: ReadonlyMap<string, StandardSchemaV1>,
+  validators?: SessionValidator,
 ): CompiledApp {
   if (typeof config !== 'object' || config === null) throw new ConfigError(`app #${index} must be an object`)
   const name = config.name
@@ -259,15 +259,10 @@ export function compileApp(
   // every declared namespace, even one listing no keys: the input type promises it is present
   const inputNamespaces = config.input === undefined ? [] : Object.keys(config.input)
   const emptyInput = Object.freeze(Object.fromEntries(inputNamespaces.map((ns) => [ns, Object.freeze({})])))
-  // only the validators of this app's outputs, so apps without validated outputs skip the check entirely
-  let own: Map<string, StandardSchemaV1> | undefined
-  if (validators !== undefined && validators.size > 0) {
-    for (const [ns, keys] of outputs) {
-      for (const key of keys) {
-        const validator = validators.get(`${ns}.${key}`)
-        if (validator !== undefined) (own ??= new Map()).set(`${ns}.${key}`, validator)
-      }
-    }
+  // only apps with a validated output check their outputs; the others skip the check entirely
+  let own: SessionValidator | undefined
+  if (validators !== undefined) {
+    for (const [ns, keys] of outputs) for (const key of keys) if (validators.covers(`${ns}.${key}`)) own = validators
   }
   const inputGroups = inputNamespaces.map((namespace): InputGroup => {
     const declared = inputs.filter(([ns]) => ns === namespace).map(([, key]) => key)

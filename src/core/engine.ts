@@ -1,15 +1,12 @@
 import type { TransformContext } from './app'
-import { type Changes, readChanges } from '../writes/changes'
-import { applyClientPatch, checkJsonPatch } from '../writes/json-patch'
+import { type ChangeSource, type Changes, changeSource, readChanges } from '../writes/changes'
 import { type Clock, timersOf } from './clock'
 import { type SessionEngineOptions, checkOptions } from './options'
 import { type CycleOutcome, type CycleSettings, runCycle } from './cycle'
 import { Draft } from './draft'
 import { ConfigError, ConflictError, InvalidValueError, ReentrantCallError, SessionNotFoundError, StoreError } from '../model/errors'
 import { type AppGraph, buildGraph } from './graph'
-import { CacheRunner } from './cached-run'
-import { MemoryTransformCache, type TransformCache } from './transform-cache'
-import { type GraphInfo, analyseGraph, refuseCycles, refuseWarnings } from '../features/graph-analysis'
+import type { CacheRunner } from './cached-run'
 import { assertId } from '../util/ids'
 import { type Limits, asInvalidValue, readList, sizeOf } from '../util/json'
 import { nameProblem } from '../util/names'
@@ -19,13 +16,12 @@ import { type Inspector, safeInspector } from '../features/inspect'
 import { KeyedQueue } from './queue'
 import { runningTransform } from './run-app'
 import { CONFLICT, type LoopClock, type RetryPolicy, updateLoop } from './update-loop'
-import { type SegmentResult, type Segmenter, compileSegment, encodeSegmentToken } from '../features/segment'
-import { type Recipe, readRecipe } from '../writes/recipe'
+import type { SegmentResult, Segmenter } from '../features/segment'
 import { type CycleReport, type PureResult, type SessionResult, cycleReport } from '../model/report'
 import type { JsonValue, Namespaces, Session, Write } from '../model/session'
 import { adoptStoredSession, freezeSession, knownSize } from './stored-session'
-import { compileSchema, validateWrites } from '../features/schema'
-import type { StandardSchemaV1 } from '../features/standard-schema'
+import type { SessionValidator } from '../features/schema'
+import type { TransformCaching } from './cache-transforms'
 import type { SessionStore } from './store'
 import type { TypedChanges, TypedNamespaces, TypedSession } from '../features/typed'
 
@@ -63,8 +59,11 @@ export interface GetOptions extends CallOptions {
 }
 
 const EMPTY: Namespaces = Object.freeze({})
-/** What `segmentOf` returns when no segment is configured: every session shares the empty segment. */
-const NO_SEGMENT: SegmentResult = Object.freeze({ segment: EMPTY, token: encodeSegmentToken(EMPTY) })
+/**
+ * What `segmentOf` returns when no segment is configured: every session shares the empty segment,
+ * whose token (base64url of `{}`) is written out so that an engine without segments needs no encoder.
+ */
+const NO_SEGMENT: SegmentResult = Object.freeze({ segment: EMPTY, token: 'e30' })
 /** Namespaces this module produced (checked and frozen): the pure API skips re-checking them. */
 const trusted = new WeakSet<Namespaces>()
 
@@ -74,8 +73,6 @@ const trusted = new WeakSet<Namespaces>()
  * `runCreate` and `runTransform` are pure and share the same cycle code.
  */
 export class SessionEngine<S extends object = Namespaces> {
-  /** The analysed app graph: cycles, inputs nothing writes, Mermaid and DOT drawings. */
-  readonly graph: GraphInfo
   readonly #settings: CycleSettings
   readonly #store: SessionStore
   readonly #clock: Clock
@@ -90,7 +87,7 @@ export class SessionEngine<S extends object = Namespaces> {
   readonly #queue = new KeyedQueue()
   /** Pending calls made from transforms: caller session -> called session -> how many. */
   readonly #waits = new Map<string, Map<string, number>>()
-  readonly #validators: ReadonlyMap<string, StandardSchemaV1> | undefined
+  readonly #validators: SessionValidator | undefined
   /** Approximate JSON size per namespaces object, so the size limit costs what changed, not the session. */
   readonly #sizes = new WeakMap<Namespaces, number>()
 
@@ -103,7 +100,7 @@ export class SessionEngine<S extends object = Namespaces> {
     this.#writable = checked.writable
     this.#retry = checked.retry
     this.#generateId = checked.generateId
-    this.#validators = compileSchema(options.schema)
+    this.#validators = checked.schema
     const graph = buildGraph(options.apps ?? [], options.timeoutMs, this.#validators)
     this.#settings = {
       graph,
@@ -112,7 +109,7 @@ export class SessionEngine<S extends object = Namespaces> {
       timers: timersOf(checked.clock),
       inspect: safeInspector(options.inspect),
       timeApps: options.timing === 'app',
-      cache: this.#cacheRunner(graph, options.transformCache),
+      cache: this.#cacheRunner(graph, checked.transformCache),
     }
     const { timers } = this.#settings
     const clock = checked.clock
@@ -121,18 +118,17 @@ export class SessionEngine<S extends object = Namespaces> {
       setTimeout: (fn, ms) => timers.setTimeout(fn, ms),
       ...(typeof clock.random === 'function' ? { random: () => clock.random!() } : {}),
     }
-    this.graph = analyseGraph(this.#settings.graph, this.#writable)
-    if (options.cycles === 'refuse') refuseCycles(this.graph)
-    if (options.strict === true) refuseWarnings(this.graph)
-    this.#segment = compileSegment(options.segment)
+    this.#segment = checked.segment
   }
 
-  #cacheRunner(graph: AppGraph, cache: TransformCache | undefined): CacheRunner | undefined {
-    if (cache !== undefined && (typeof cache?.get !== 'function' || typeof cache.set !== 'function')) {
-      throw new ConfigError('transformCache must have get() and set() methods')
+  /** The runner of the apps declaring `cache`, when any does; they need the `transformCache` option. */
+  #cacheRunner(graph: AppGraph, caching: TransformCaching | undefined): CacheRunner | undefined {
+    const cached = graph.apps.find((app) => app.cache !== undefined)
+    if (cached === undefined) return undefined
+    if (caching === undefined) {
+      throw new ConfigError("declares cache, and the engine has no transformCache: write transformCache: cacheTransforms() (import { cacheTransforms } from 'sessionflow')", cached.name)
     }
-    if (!graph.apps.some((app) => app.cache !== undefined)) return undefined
-    return new CacheRunner(cache ?? new MemoryTransformCache({ now: () => this.#clock.now() }))
+    return caching.runnerFor(() => this.#clock.now())
   }
 
   /** The namespaces clients may write. */
@@ -189,11 +185,12 @@ export class SessionEngine<S extends object = Namespaces> {
 
   /**
    * Applies client changes (only writable namespaces, plus `options.allow` for host code) and runs
-   * the cycle. `changes` is `{ ns: { key: value } }` (a value of `undefined` deletes the param) or
-   * an immer recipe `(draft) => void` over the writable namespaces.
+   * the cycle. `changes` is `{ ns: { key: value } }` (a value of `undefined` deletes the param), or
+   * a change computed from the session: `recipe((draft) => ...)` (immer) or `jsonPatch(ops)`
+   * (RFC 6902, paths like `/public/key`, applied whole or not at all).
    */
-  patch(id: string, changes: TypedChanges<S> | Recipe, options?: WriteOptions): Promise<SessionResult<TypedSession<S>>>
-  patch(id: string, changes: Changes | Recipe, options: WriteOptions = {}): Promise<SessionResult> {
+  patch(id: string, changes: TypedChanges<S> | ChangeSource, options?: WriteOptions): Promise<SessionResult<TypedSession<S>>>
+  patch(id: string, changes: Changes | ChangeSource, options: WriteOptions = {}): Promise<SessionResult> {
     // not `async` (the busiest call): an async function returning the update's promise cost one
     // more promise and three microtask turns; a synchronous throw still becomes a rejection
     try {
@@ -201,8 +198,11 @@ export class SessionEngine<S extends object = Namespaces> {
       const signal = signalOf(options)
       const caller = callerOf(options)
       const writable = this.#writableFor(options)
-      if (typeof changes === 'function') {
-        return this.#mutate(id, caller, signal, (session) => this.#validated(readRecipe(changes, session.namespaces, writable, this.#settings.limits)))
+      const source = changeSource(changes)
+      if (source !== undefined) {
+        // checked once, before queueing; the writes are computed from the session each attempt reads
+        const writesOf = source.prepare(writable, this.#settings.limits)
+        return this.#mutate(id, caller, signal, (session) => this.#validated(writesOf(session.namespaces)))
       }
       // checked once, before queueing: a refused call never waits for or touches the store
       const checked = this.#validated(readChanges(changes, this.#settings.limits, writable))
@@ -211,16 +211,6 @@ export class SessionEngine<S extends object = Namespaces> {
     } catch (error) {
       return Promise.reject(error)
     }
-  }
-
-  /** Applies an RFC 6902 JSON Patch (paths like `/public/key`) to the writable namespaces, whole or not at all. */
-  applyJsonPatch(id: string, ops: readonly unknown[], options?: WriteOptions): Promise<SessionResult<TypedSession<S>>>
-  async applyJsonPatch(id: string, ops: readonly unknown[], options: WriteOptions = {}): Promise<SessionResult> {
-    assertId(id)
-    const signal = signalOf(options)
-    const caller = callerOf(options)
-    const checked = checkJsonPatch(ops, this.#writableFor(options), this.#settings.limits)
-    return this.#mutate(id, caller, signal, (session) => this.#validated(applyClientPatch(checked, session.namespaces, this.#settings.limits)))
   }
 
   /** Removes the session. No error when it does not exist. `options.from`: see {@link WriteOptions.from}. */
@@ -335,7 +325,7 @@ export class SessionEngine<S extends object = Namespaces> {
 
   /** Applies the `schema` validators to caller writes (sync when every validator is; throws `InvalidValueError`). */
   #validated(writes: Write[]): readonly Write[] | Promise<readonly Write[]> {
-    return this.#validators === undefined ? writes : validateWrites(writes, this.#validators, this.#settings.limits)
+    return this.#validators === undefined ? writes : this.#validators.validate(writes, this.#settings.limits)
   }
 
   /** {@link runCycle}, wrapped in `cycle:start` / `cycle:end` events when an inspector is set. */
@@ -369,10 +359,8 @@ export class SessionEngine<S extends object = Namespaces> {
   }
 
   /**
-   * The segment of a session (or of a pure result's namespaces) and its token: the configured
-   * `segment.params` that are set, or what the configured {@link Segmenter} computes.
-   * `{ segment: {}, token }` when none is set or no segment is configured. Cached per (immutable)
-   * namespaces object.
+   * The segment of a session (or of a pure result's namespaces) and its token, as the `segment`
+   * option's {@link Segmenter} computes it; `{ segment: {}, token }` without a `segment` option.
    */
   segmentOf(source: { readonly namespaces: Namespaces }): SegmentResult {
     const namespaces = source?.namespaces

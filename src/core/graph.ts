@@ -1,7 +1,7 @@
 import { type AppConfig, type CompiledApp, compileApp } from './app'
 import { type ParamTable, paramTable } from './draft'
 import { ConfigError } from '../model/errors'
-import type { StandardSchemaV1 } from '../features/standard-schema'
+import type { SessionValidator } from '../features/schema'
 
 /** Who monitors a param: `namespace.key` -> indexes of the apps monitoring it, ascending; `undefined`: none. */
 export interface MonitorIndex {
@@ -24,12 +24,12 @@ export interface AppGraph {
 
 /**
  * Compiles and indexes the apps; throws `ConfigError` on duplicates or a bad app. `validators`
- * (`ns.key` -> Standard Schema) are handed to the apps that write those params.
+ * (the engine's `schema`) are handed to the apps that write params they validate.
  */
 export function buildGraph(
   configs: readonly AppConfig[],
   defaultTimeoutMs?: number,
-  validators?: ReadonlyMap<string, StandardSchemaV1>,
+  validators?: SessionValidator,
 ): AppGraph {
   if (!Array.isArray(configs)) throw new ConfigError('apps must be an array')
   const names = new Set<string>()

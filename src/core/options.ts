@@ -1,13 +1,13 @@
 import type { AppFor } from './app'
-import type { TransformCache } from './transform-cache'
+import type { TransformCaching } from './cache-transforms'
 import { type Clock, systemClock } from './clock'
 import { ConfigError } from '../model/errors'
 import { randomId } from '../util/ids'
 import { DEFAULT_LIMITS, type Limits } from '../util/json'
 import { nameProblem } from '../util/names'
 import type { Inspector } from '../features/inspect'
-import type { SegmentOptions, Segmenter } from '../features/segment'
-import type { SchemaValidators } from '../features/schema'
+import type { Segmenter } from '../features/segment'
+import type { SchemaValidators, SessionValidator } from '../features/schema'
 import type { Namespaces } from '../model/session'
 import { MemoryStore, type SessionStore } from './store'
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './update-loop'
@@ -36,7 +36,7 @@ export interface SessionEngineOptions<S extends object = Namespaces> {
   readonly maxWaves?: number
   /** Sliding expiry: a session expires this long after its last saved change or touch. Default 30 minutes, at most {@link MAX_TTL_MS}. */
   readonly ttlMs?: number
-  /** Namespaces clients may write through `patch` and `applyJsonPatch`. Default `['public']`. */
+  /** Namespaces clients may write through `patch`. Default `['public']`. */
   readonly writableNamespaces?: readonly string[]
   /** Size limits; any omitted field keeps its default ({@link DEFAULT_LIMITS}). */
   readonly limits?: Partial<Limits>
@@ -51,13 +51,12 @@ export interface SessionEngineOptions<S extends object = Namespaces> {
   /** Session id generator; default 128 random bits from Web Crypto. For deterministic tests. */
   readonly generateId?: () => string
   /**
-   * Per-param validators implementing Standard Schema (zod, valibot, arktype...): namespace -> key
-   * -> validator. Values written by callers that fail are refused with `InvalidValueError`
-   * (`error.issues`); app outputs that fail are isolated like a failing app. Types the engine.
+   * Per-param validators implementing Standard Schema (zod, valibot, arktype...), made by
+   * `sessionSchema({ ns: { key: validator } })`. Values written by callers that fail are refused
+   * with `InvalidValueError` (`error.issues`); app outputs that fail are isolated like a failing
+   * app. Types the engine.
    */
-  readonly schema?: SchemaValidators<S>
-  /** `'refuse'`: the constructor throws `ConfigError` when the app graph has a cycle (see `engine.graph.cycles`). Default `'allow'`. */
-  readonly cycles?: 'allow' | 'refuse'
+  readonly schema?: SessionValidator<SchemaValidators<S>>
   /**
    * How `durationMs` of synchronous app runs is measured. `'wave'` (default): the sync apps of a
    * wave share its time equally (one clock read per wave boundary, not one per app). `'app'`: each
@@ -65,21 +64,19 @@ export interface SessionEngineOptions<S extends object = Namespaces> {
    * their own.
    */
   readonly timing?: 'wave' | 'app'
-  /** `true`: the constructor throws `ConfigError` when `engine.graph.warnings` is not empty. Default `false`. */
-  readonly strict?: boolean
   /** Receives typed events (cycles, waves, apps, store); see {@link InspectEvent}. Costs nothing when absent. */
   readonly inspect?: Inspector
   /**
-   * Where apps declaring `cache` keep their results; share one across processes (e.g.
-   * `RedisTransformCache` from `sessionflow/redis`). Default: a `MemoryTransformCache` per
-   * engine, on the engine's clock.
+   * Runs the apps declaring `cache`, which need it: `cacheTransforms()` (a `MemoryTransformCache`
+   * per engine, on the engine's clock) or `cacheTransforms(cache)` to share one across processes
+   * (e.g. `RedisTransformCache` from `sessionflow/redis`).
    */
-  readonly transformCache?: TransformCache
+  readonly transformCache?: TransformCaching
   /**
-   * The params that make up a visitor's segment (a shared cache key): see {@link SessionEngine.segmentOf}.
-   * Either `{ params }` or a {@link Segmenter} computing its own segment and token.
+   * What makes up a visitor's segment (a shared cache key): a {@link Segmenter}, such as
+   * `segmentBy({ params: [...] })` or `vtexSegment()`. See {@link SessionEngine.segmentOf}.
    */
-  readonly segment?: SegmentOptions | Segmenter
+  readonly segment?: Segmenter
 }
 
 /** The engine's plain options, checked, with their defaults filled in. */
@@ -94,12 +91,19 @@ export interface CheckedOptions {
   /** The update loop's retry policy (`maxConflictRetries` over {@link DEFAULT_RETRY_POLICY}). */
   readonly retry: RetryPolicy
   readonly generateId: () => string
+  /** The `segment` option, checked to be a {@link Segmenter}. */
+  readonly segment: Segmenter | undefined
+  /** The `schema` option, checked to be made by `sessionSchema`. */
+  readonly schema: SessionValidator | undefined
+  /** The `transformCache` option, checked to be made by `cacheTransforms`. */
+  readonly transformCache: TransformCaching | undefined
 }
 
 /**
  * Checks the engine's options and fills in the defaults; throws `ConfigError` naming the first
- * bad one. What needs compiling (apps, schema, segment) is checked where it is compiled; their
- * shapes (`timeoutMs`, `inspect`, `timing`, `cycles`) are checked here.
+ * bad one. What needs compiling (apps) is checked where it is compiled; feature options (`schema`,
+ * `segment`) are values made by the feature's own function, and a plain object in their place is
+ * refused with what to write instead, so the engine never needs a feature's code.
  */
 export function checkOptions<S extends object>(options: SessionEngineOptions<S>): CheckedOptions {
   if (typeof options !== 'object' || options === null) throw new ConfigError('options must be an object')
@@ -134,14 +138,32 @@ export function checkOptions<S extends object>(options: SessionEngineOptions<S>)
     if (problem !== undefined) throw new ConfigError(`writableNamespaces: namespace ${problem}`)
   }
   if (options.timing !== undefined && options.timing !== 'wave' && options.timing !== 'app') throw new ConfigError("timing must be 'wave' or 'app'")
-  if (options.cycles !== undefined && options.cycles !== 'allow' && options.cycles !== 'refuse') {
-    throw new ConfigError("cycles must be 'allow' or 'refuse'")
+  for (const name of ['cycles', 'strict']) {
+    if ((options as Record<string, unknown>)[name] !== undefined) {
+      throw new ConfigError(`the ${name} option moved out of the engine: call describeGraph(options, { ${name}: ... }) (import { describeGraph } from 'sessionflow')`)
+    }
   }
-  if (options.strict !== undefined && typeof options.strict !== 'boolean') throw new ConfigError('strict must be a boolean')
+  const segment = feature<Segmenter>(options, 'segment', ['of', 'touchedBy'], 'segmentBy', 'segmentBy({ params: [...] }) or another Segmenter (of() and touchedBy()) such as vtexSegment()')
+  const transformCache = feature<TransformCaching>(options, 'transformCache', ['runnerFor'], 'cacheTransforms', 'cacheTransforms(cache?)')
+  const schema = feature<SessionValidator>(options, 'schema', ['covers', 'validate'], 'sessionSchema', 'sessionSchema({ namespace: { key: validator } })')
   const retry = { ...DEFAULT_RETRY_POLICY, maxRetries: positiveInteger(options.maxConflictRetries, DEFAULT_RETRY_POLICY.maxRetries, 'maxConflictRetries', 0) }
   const generateId = options.generateId ?? randomId
   if (typeof generateId !== 'function') throw new ConfigError('generateId must be a function')
-  return { limits, maxWaves, clock, store, ttlMs, writable: new Set(writable), retry, generateId }
+  return { limits, maxWaves, clock, store, ttlMs, writable: new Set(writable), retry, generateId, segment, schema, transformCache }
+}
+
+/**
+ * A feature option: `undefined`, or an object with these methods, made by the feature's function
+ * `maker`; anything else (such as the plain form the option once took) is a `ConfigError` saying
+ * what to write instead.
+ */
+function feature<T>(options: object, name: string, methods: readonly string[], maker: string, example: string): T | undefined {
+  const value = (options as Record<string, unknown>)[name]
+  if (value === undefined) return undefined
+  if (typeof value !== 'object' || value === null || methods.some((m) => typeof (value as Record<string, unknown>)[m] !== 'function')) {
+    throw new ConfigError(`${name} must be made by ${maker}(): write ${name}: ${example} (import { ${maker} } from 'sessionflow')`)
+  }
+  return value as T
 }
 
 function positiveInteger(value: unknown, fallback: number, name: string, min = 1): number {

@@ -3,7 +3,6 @@ import type { Timers } from './clock'
 import { InvalidValueError, remoteStatus } from '../model/errors'
 import { type Limits, describe, isPlainObject, toJson } from '../util/json'
 import type { AppFailure, AppFailureKind } from '../model/report'
-import { validateWrites } from '../features/schema'
 import type { JsonValue, Write } from '../model/session'
 
 
@@ -276,7 +275,7 @@ function settle(app: CompiledApp, start: number, result: unknown, limits: Limits
     }
     if (app.validators !== undefined) {
       // the engine's `schema` validators: a failing output is isolated like any invalid output
-      const checked = validateWrites(writes, app.validators, limits)
+      const checked = app.validators.validate(writes, limits)
       if (!(checked instanceof Promise)) return { app, durationMs: since(start), writes: checked, undeclared, error: undefined }
       return checked.then(
         (valid) => ({ app, durationMs: since(start), writes: valid, undeclared, error: undefined }),

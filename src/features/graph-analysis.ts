@@ -1,5 +1,5 @@
 /**
- * Static analysis of the app graph, computed once at construction: which apps can trigger each
+ * Static analysis of the app graph, by `describeGraph`: which apps can trigger each
  * other round and round (strongly connected components), which monitored params nothing can
  * write, and drawings of the graph (Mermaid, Graphviz DOT) with the cycles highlighted.
  */
@@ -23,7 +23,7 @@ export interface GraphApp {
   readonly runOnCreate: boolean
 }
 
-/** The analysed app graph: `engine.graph`. */
+/** The analysed app graph, as `describeGraph(options)` returns it. */
 export interface GraphInfo {
   /** The apps, in engine order. */
   readonly apps: readonly GraphApp[]
@@ -42,8 +42,8 @@ export interface GraphInfo {
    */
   readonly orphanInputs: readonly string[]
   /**
-   * Likely mistakes in the configuration, found at construction: params written by several apps,
-   * monitored params only the host can set, apps that never run. The engine option `strict: true`
+   * Likely mistakes in the configuration, found from the declarations: params written by several apps,
+   * monitored params only the host can set, apps that never run. `describeGraph(options, { strict: true })`
    * turns them into a `ConfigError`.
    */
   readonly warnings: readonly GraphWarning[]
@@ -54,7 +54,7 @@ export interface GraphInfo {
 }
 
 /**
- * A likely mistake in the app graph (`engine.graph.warnings`):
+ * A likely mistake in the app graph (`describeGraph(options).warnings`):
  * - `'shared-output'`: several apps declare `param` as output; when two of them write it in the
  *   same wave, `winner` (the last of `apps` in engine order) lands.
  * - `'orphan-input'`: `apps` monitor `param`, but no app writes it and clients may not write it
@@ -169,14 +169,14 @@ function patternEdges(params: readonly string[]): Array<[param: number, pattern:
   return edges
 }
 
-/** Throws `ConfigError` naming the cycles (engine option `cycles: 'refuse'`). */
+/** Throws `ConfigError` naming the cycles (`describeGraph(options, { cycles: 'refuse' })`). */
 export function refuseCycles(info: GraphInfo): void {
   if (info.cycles.length === 0) return
   const list = info.cycles.map((c) => `[apps ${c.apps.join(', ')}; params ${c.params.join(', ')}]`).join(' ')
   throw new ConfigError(`the app graph has ${info.cycles.length} cycle(s) and cycles: 'refuse' is set: ${list}`)
 }
 
-/** Throws `ConfigError` listing every warning (engine option `strict: true`). */
+/** Throws `ConfigError` listing every warning (`describeGraph(options, { strict: true })`). */
 export function refuseWarnings(info: GraphInfo): void {
   if (info.warnings.length === 0) return
   const list = info.warnings.map((w) => `- ${w.message}`).join('\n')

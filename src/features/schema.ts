@@ -10,8 +10,8 @@ import type { Write } from '../model/session'
 import type { StandardSchemaV1 } from './standard-schema'
 
 /**
- * The engine's `schema` option: namespace -> key -> validator. Typed by the session schema `S`
- * so that `new SessionEngine({ schema })` infers `S` from the validators' output types.
+ * Validators by param, as {@link sessionSchema} takes them: namespace -> key -> validator. Typed by
+ * the session schema `S` so that `new SessionEngine({ schema })` infers `S` from their output types.
  */
 export type SchemaValidators<S = Record<string, Record<string, unknown>>> = {
   readonly [N in keyof S]?: { readonly [K in keyof S[N]]?: StandardSchemaV1<any, S[N][K]> }
@@ -27,9 +27,38 @@ export interface ValidationIssue extends StandardSchemaV1.Issue {
   readonly path: ReadonlyArray<PropertyKey | StandardSchemaV1.PathSegment>
 }
 
-/** Checks the `schema` option and flattens it to `ns.key` -> validator; throws `ConfigError`. */
-export function compileSchema(schema: unknown): ReadonlyMap<string, StandardSchemaV1> | undefined {
-  if (schema === undefined) return undefined
+/**
+ * What the engine's `schema` option is, made by {@link sessionSchema}: validates the writes of
+ * the params it has a validator for. `V` is the validators object (types only): the engine infers
+ * its session schema from it.
+ */
+export interface SessionValidator<V = SchemaValidators> {
+  /** Whether param `ns.key` has a validator. */
+  covers(param: string): boolean
+  /**
+   * Validates the writes that have a validator and returns them with the validators' outputs;
+   * throws (or rejects with) `InvalidValueError` listing every failing param's issues.
+   */
+  validate(writes: readonly Write[], limits: Limits): readonly Write[] | Promise<readonly Write[]>
+  /** The validators' type, for inference only: never set. */
+  readonly '~validators'?: V
+}
+
+/**
+ * The engine's `schema` option: per-param validators implementing Standard Schema (namespace ->
+ * key -> validator), e.g. `schema: sessionSchema({ public: { country: v.picklist(['DE', 'US']) } })`.
+ * Throws `ConfigError` on a bad name or a value that is not a Standard Schema v1 validator.
+ */
+export function sessionSchema<V extends SchemaValidators>(validators: V): SessionValidator<V> {
+  const compiled = compileSchema(validators)
+  return {
+    covers: (param) => compiled.has(param),
+    validate: (writes, limits) => (compiled.size === 0 ? writes : validateWrites(writes, compiled, limits)),
+  }
+}
+
+/** Checks validators given as namespace -> key -> validator and flattens them to `ns.key` -> validator; throws `ConfigError`. */
+export function compileSchema(schema: unknown): ReadonlyMap<string, StandardSchemaV1> {
   if (!isPlainObject(schema)) throw new ConfigError('schema must be an object of namespace -> { key: validator }')
   const validators = new Map<string, StandardSchemaV1>()
   for (const [ns, keys] of Object.entries(schema)) {
@@ -46,7 +75,7 @@ export function compileSchema(schema: unknown): ReadonlyMap<string, StandardSche
       validators.set(`${ns}.${key}`, validator as StandardSchemaV1)
     }
   }
-  return validators.size === 0 ? undefined : validators
+  return validators
 }
 
 type Outcome = StandardSchemaV1.Result<unknown> | { readonly thrown: unknown }

@@ -5,7 +5,7 @@ import { nameProblem } from '../util/names'
 import { compilePattern } from '../util/patterns'
 import type { JsonValue, Namespace, Namespaces } from '../model/session'
 
-/** The engine's `segment` option: which params make up a visitor's segment. */
+/** The options of {@link segmentBy}: which params make up a visitor's segment. */
 export interface SegmentOptions {
   /**
    * Params whose values decide what a page shows and so key a shared (CDN) cache:
@@ -33,10 +33,10 @@ export interface SegmentResult {
 }
 
 /**
- * What the engine's `segment` option may be besides {@link SegmentOptions}: computes a session's
- * segment and its token (e.g. `vtexSegment()` of `sessionflow/vtex`). `of` may throw
- * `InvalidValueError` (a segment it refuses to encode): the engine then refuses the write that
- * would produce it, so a session never holds a segment that cannot be issued.
+ * What the engine's `segment` option is: computes a session's segment and its token. Made by
+ * {@link segmentBy} (params of the session) or `vtexSegment()` of `sessionflow/vtex`, or written
+ * by hand. `of` may throw `InvalidValueError` (a segment it refuses to encode): the engine then
+ * refuses the write that would produce it, so a session never holds a segment that cannot be issued.
  */
 export interface Segmenter {
   /** The segment of these namespaces and its token (the cookie value). */
@@ -46,16 +46,12 @@ export interface Segmenter {
 }
 
 /**
- * The engine's `segment` option compiled: a {@link Segmenter} as given (told apart by its `of`
- * method), or {@link SegmentOptions} checked into a {@link SegmentSpec}. Throws `ConfigError`.
+ * The engine's `segment` option made of params of the session:
+ * `segment: segmentBy({ params: ['store.currencyCode', 'public.utm_*'] })`. Throws `ConfigError`
+ * when `params` is empty, holds `'*'` or a malformed pattern.
  */
-export function compileSegment(option: SegmentOptions | Segmenter | undefined): Segmenter | undefined {
-  if (option === undefined) return undefined
-  if (typeof option === 'object' && option !== null && typeof (option as Segmenter).of === 'function') {
-    if (typeof (option as Segmenter).touchedBy !== 'function') throw new ConfigError('segment: a segmenter needs of() and touchedBy() methods')
-    return option as Segmenter
-  }
-  return new SegmentSpec(option as SegmentOptions)
+export function segmentBy(options: SegmentOptions): Segmenter {
+  return new SegmentSpec(options)
 }
 
 /** Per-namespace rules compiled from the patterns, so a lookup costs one map access per param. */
@@ -65,7 +61,7 @@ interface NamespaceRule {
   readonly prefixes: string[]
 }
 
-/** The compiled `segment` option: extracts segments and tells whether changed params touch it. */
+/** A segment made of params ({@link segmentBy}): extracts segments and tells whether changed params touch it. */
 export class SegmentSpec implements Segmenter {
   readonly #rules = new Map<string, NamespaceRule>()
   /** Sessions are immutable: one namespaces object always has the same segment. */

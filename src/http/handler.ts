@@ -4,7 +4,7 @@ import { InvalidValueError, SessionNotFoundError } from '../model/errors'
 import type { JsonValue, Namespaces, Session } from '../model/session'
 import type { CycleReport, SessionResult } from '../model/report'
 import { readChanges } from '../writes/changes'
-import { checkJsonPatch } from '../writes/json-patch'
+import { checkJsonPatch, jsonPatch } from '../writes/json-patch'
 import { type ParamPattern, compilePatterns, selectParams } from '../util/patterns'
 import { JSON_PATCH_TYPE, JSON_TYPE, mediaType, readJson, readText, requireMediaType } from './body'
 import { type Captured, capturedOnCreate, cookieChanges } from './capture'
@@ -208,7 +208,7 @@ class Routes {
       if (await this.#withCookies(exchange, current, cookie)) {
         reports.push((await this.engine.patch(current.id, cookie, { allow: [COOKIE_NAMESPACE], ...exchange.call })).report)
       }
-      result = await this.engine.applyJsonPatch(current.id, ops, exchange.call)
+      result = await this.engine.patch(current.id, jsonPatch(ops), exchange.call)
     }
     reports.push(result.report)
     const session = await this.#renewed(exchange, await this.#rotatedIfDue(exchange, result.session, reports))

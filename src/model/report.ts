@@ -146,7 +146,7 @@ export interface PureResult<N = Namespaces> {
   readonly report: CycleReport
 }
 
-/** Result of a stateful call (`create`, `patch`, `applyJsonPatch`). */
+/** Result of a stateful call (`create`, `patch`, `touch`...). */
 export interface SessionResult<S = Session> {
   /** The saved session (or the unchanged one when nothing changed). */
   readonly session: S

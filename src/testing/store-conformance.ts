@@ -13,6 +13,7 @@
 import { ConflictError } from '../model/errors'
 import { SessionEngine } from '../core/engine'
 import { defineApp } from '../core/app'
+import { recipe } from '../writes/recipe'
 import { MAX_TTL_MS } from '../core/options'
 import { randomId } from '../util/ids'
 import type { JsonValue, Namespaces, Session } from '../model/session'
@@ -290,11 +291,14 @@ export function storeConformance(
       const results = await Promise.all(
         engines.flatMap((engine, e) =>
           Array.from({ length: perEngine }, (_, i) =>
-            engine.patch(session.id, (draft) => {
-              const pub = draft.public!
-              pub.count = (pub.count as number) + 1
-              pub[`e${e}_${i}`] = i
-            }),
+            engine.patch(
+              session.id,
+              recipe((draft) => {
+                const pub = draft.public!
+                pub.count = (pub.count as number) + 1
+                pub[`e${e}_${i}`] = i
+              }),
+            ),
           ),
         ),
       )

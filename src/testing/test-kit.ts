@@ -7,10 +7,10 @@ import { type App, type AppConfig, type AppOutput, type ParamDeclaration, compil
 import { readChanges } from '../writes/changes'
 import { type Clock, ManualClock, systemClock, timersOf } from '../core/clock'
 import { SessionEngine } from '../core/engine'
-import type { SessionEngineOptions } from '../core/options'
+import { type SessionEngineOptions, checkOptions } from '../core/options'
 import { DEFAULT_LIMITS, type Limits } from '../util/json'
 import type { AppFailure, CycleReport } from '../model/report'
-import { type SchemaValidators, compileSchema } from '../features/schema'
+import type { SessionValidator } from '../features/schema'
 import type { JsonValue, Namespaces } from '../model/session'
 import { MemoryStore } from '../core/store'
 import type { TypedChanges } from '../features/typed'
@@ -24,8 +24,8 @@ export interface RunAppOptions {
   readonly wave?: number
   /** Run as in the create wave: the app gets its declared namespaces and no params (`input` is ignored). */
   readonly create?: boolean
-  /** Output validators, as the engine's `schema` option; failing outputs fail the run. */
-  readonly schema?: SchemaValidators
+  /** Output validators, as the engine's `schema` option (`sessionSchema({...})`); failing outputs fail the run. */
+  readonly schema?: SessionValidator
   /** Size limits for values; default {@link DEFAULT_LIMITS}. */
   readonly limits?: Partial<Limits>
   /** Schedules the app's timeout: e.g. a {@link ManualClock} to time it out with `advance()`. Default: the global timers. */
@@ -62,7 +62,7 @@ export async function runApp<I extends ParamDeclaration, O extends ParamDeclarat
   options: RunAppOptions = {},
 ): Promise<RunAppResult<O>> {
   const limits = { ...DEFAULT_LIMITS, ...options.limits }
-  const compiled = compileApp(app as unknown as AppConfig, 0, undefined, compileSchema(options.schema))
+  const compiled = compileApp(app as unknown as AppConfig, 0, undefined, checkOptions({ schema: options.schema }).schema)
   let shaped: unknown = compiled.emptyInput
   if (options.create !== true) {
     const given = new Map<string, JsonValue>()

@@ -2,13 +2,50 @@ import { ForbiddenWriteError, InvalidValueError, SessionflowError } from '../mod
 import { type Limits, asInvalidValue, isPlainObject } from '../util/json'
 import { nameProblem } from '../util/names'
 import { namespaceKeys, namespaceWrites, dataValue } from './namespace-writes'
-import type { JsonValue, Write } from '../model/session'
+import type { JsonValue, Namespaces, Write } from '../model/session'
 
 /**
  * Changes as callers write them: namespace -> key -> value. A param set to `undefined` is
  * deleted; absent params are left alone.
  */
 export type Changes = { readonly [namespace: string]: { readonly [key: string]: JsonValue | undefined } }
+
+/**
+ * A change computed from the session as it is when the call runs, for `engine.patch(id, change)`:
+ * made by `recipe((draft) => ...)` (an immer recipe) or `jsonPatch(ops)` (RFC 6902). Each lives in
+ * its own module, so an engine that only takes changes objects never loads their code.
+ */
+export interface ChangeSource {
+  /**
+   * Checks the change for a call that may write the `writable` namespaces (throws
+   * `InvalidValueError` or `ForbiddenWriteError` before the call waits for anything) and returns
+   * what turns the session's namespaces, as read in each attempt, into its checked writes.
+   */
+  readonly prepare: (writable: ReadonlySet<string>, limits: Limits) => (namespaces: Namespaces) => Write[]
+}
+
+/** The sources this module made: their writes come from checked code, so only they are taken as sources. */
+const made = new WeakSet<object>()
+
+/** A {@link ChangeSource} (frozen) for the modules that turn a kind of change into checked writes. */
+export function makeChangeSource(prepare: ChangeSource['prepare']): ChangeSource {
+  const source = Object.freeze({ prepare })
+  made.add(source)
+  return source
+}
+
+/**
+ * The {@link ChangeSource} given to `patch`, or `undefined` for anything else (a changes object,
+ * checked as such). An object that merely looks like a source is not one: nothing of it is read
+ * here. A bare function (the form recipes had) is refused with `InvalidValueError` saying what to
+ * write instead.
+ */
+export function changeSource(changes: unknown): ChangeSource | undefined {
+  if (typeof changes === 'function') {
+    throw new InvalidValueError("a recipe is passed as recipe((draft) => ...): engine.patch(id, recipe((draft) => ...)) (import { recipe } from 'sessionflow')")
+  }
+  return typeof changes === 'object' && changes !== null && made.has(changes) ? (changes as ChangeSource) : undefined
+}
 
 /**
  * Checks a changes object and turns it into writes: names, plain JSON, limits, and (when

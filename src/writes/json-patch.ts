@@ -12,6 +12,7 @@ import { type Limits, asInvalidValue, checkValue, isPlainObject, jsonEqual, own,
 import { namespaceWrites } from './namespace-writes'
 import { RESERVED_NAMES, nameProblem } from '../util/names'
 import type { JsonValue, Namespaces, Write } from '../model/session'
+import { type ChangeSource, makeChangeSource } from './changes'
 
 /** Most operations accepted in one JSON Patch. */
 export const MAX_PATCH_OPS = 1_000
@@ -31,6 +32,18 @@ export interface CheckedOp {
   readonly from?: string
   readonly fromTokens?: readonly string[]
   readonly value?: JsonValue
+}
+
+/**
+ * A change written as an RFC 6902 JSON Patch (paths like `/public/key`) over the writable
+ * namespaces, for `engine.patch(id, jsonPatch(ops))`: applied whole or not at all. The ops are
+ * checked when the call starts (`InvalidValueError`, `ForbiddenWriteError`), before it waits.
+ */
+export function jsonPatch(ops: readonly unknown[]): ChangeSource {
+  return makeChangeSource((writable, limits) => {
+    const checked = checkJsonPatch(ops, writable, limits)
+    return (namespaces) => applyClientPatch(checked, namespaces, limits)
+  })
 }
 
 /**

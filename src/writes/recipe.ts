@@ -3,12 +3,24 @@ import { namespaceWrites } from './namespace-writes'
 import { ForbiddenWriteError, InvalidValueError } from '../model/errors'
 import { type Limits, asInvalidValue, isPlainObject, own } from '../util/json'
 import type { JsonValue, Namespace, Namespaces, Write } from '../model/session'
+import { type ChangeSource, makeChangeSource } from './changes'
 
 /** A draft of the writable namespaces, for `patch(id, recipe)`: namespace -> key -> value, all mutable. */
 export type NamespacesDraft = { [namespace: string]: { [key: string]: JsonValue } }
 
 /** An immer recipe over the writable namespaces: mutate the draft (or return a replacement). */
 export type Recipe = (draft: NamespacesDraft) => void | NamespacesDraft | Promise<void>
+
+/**
+ * A change written as an immer recipe over the writable namespaces, for
+ * `engine.patch(id, recipe((draft) => { draft.public.country = 'DE' }))`. The recipe runs on the
+ * session as read in each attempt (again after a compare-and-set conflict). Throws
+ * `InvalidValueError` when `fn` is not a function.
+ */
+export function recipe(fn: Recipe): ChangeSource {
+  if (typeof fn !== 'function') throw new InvalidValueError('a recipe must be a function')
+  return makeChangeSource((writable, limits) => (namespaces) => readRecipe(fn, namespaces, writable, limits))
+}
 
 const ignore = (): void => undefined
 

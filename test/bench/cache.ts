@@ -3,7 +3,7 @@
  * the result in the cache (hit) and without a cache (every call waits). Wall time, since a miss
  * is mostly waiting.
  */
-import { type Namespaces, SessionEngine, defineApp } from '../../src/index'
+import { type Namespaces, SessionEngine, cacheTransforms, defineApp } from '../../src/index'
 import { measure } from './measure'
 import type { Row, SuiteSize } from './suite'
 
@@ -24,7 +24,7 @@ function regionApp(cached: boolean) {
 
 /** Rows of the `cache` section: ms per cycle on a hit and on a miss, and their ratio. */
 export async function cacheRows(size: SuiteSize): Promise<Row[]> {
-  const cached = new SessionEngine({ apps: [regionApp(true)] })
+  const cached = new SessionEngine({ apps: [regionApp(true)], transformCache: cacheTransforms() })
   const uncached = new SessionEngine({ apps: [regionApp(false)] })
   // every call changes the postal code from another value to the cached one: the wave runs each time
   const { namespaces } = await cached.runCreate({ public: { country: 'DE', postalCode: '20095' } })

@@ -1,7 +1,7 @@
 /** Call deadlines: `{ signal }` on every call, aborted at every stage of a cycle. */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { InvalidValueError, type Session, SessionEngine, type TransformContext, defineApp } from '../../src/index'
+import { InvalidValueError, type Session, SessionEngine, type TransformContext, cacheTransforms, defineApp, jsonPatch, recipe } from '../../src/index'
 import { fcParams } from '../support/fc'
 import { SpyStore, deferred } from '../support/helpers'
 
@@ -48,8 +48,8 @@ describe('an already aborted signal', () => {
       ['create with invalid changes', () => engine.create({ public: { x: () => 1 } } as never, { signal })],
       ['get', () => engine.get(session.id, { signal })],
       ['patch', () => engine.patch(session.id, { public: { x: 2 } }, { signal })],
-      ['patch with a recipe', () => engine.patch(session.id, (draft) => void (draft.public!.x = 3), { signal })],
-      ['applyJsonPatch', () => engine.applyJsonPatch(session.id, [{ op: 'add', path: '/public/x', value: 2 }], { signal })],
+      ['patch with a recipe', () => engine.patch(session.id, recipe((draft) => void (draft.public!.x = 3)), { signal })],
+      ['applyJsonPatch', () => engine.patch(session.id, jsonPatch([{ op: 'add', path: '/public/x', value: 2 }]), { signal })],
       ['delete', () => engine.delete(session.id, { signal })],
       ['touch', () => engine.touch(session.id, { signal })],
       ['rotateId', () => engine.rotateId(session.id, { signal })],
@@ -201,7 +201,7 @@ describe('aborting during a cycle', () => {
         return { public: { y: 'found' } }
       },
     })
-    const engine = new SessionEngine({ apps: [app] })
+    const engine = new SessionEngine({ apps: [app], transformCache: cacheTransforms() })
     const controller = new AbortController()
     const aborted = engine.runCreate({ public: { x: 1 } }, { signal: controller.signal })
     const other = engine.runCreate({ public: { x: 1 } })

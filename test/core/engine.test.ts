@@ -1,14 +1,6 @@
 import jsonpatch from 'fast-json-patch'
 import { describe, expect, it } from 'vitest'
-import {
-  ConflictError,
-  ForbiddenWriteError,
-  InvalidValueError,
-  ManualClock,
-  SessionEngine,
-  SessionNotFoundError,
-  defineApp,
-} from '../../src/index'
+import { ConflictError, ForbiddenWriteError, InvalidValueError, ManualClock, SessionEngine, SessionNotFoundError, defineApp, recipe, jsonPatch } from '../../src/index'
 import type { Namespaces, TransformContext } from '../../src/index'
 import { SpyStore, isDeepFrozen, plain, rejection, snapshot } from '../support/helpers'
 
@@ -45,10 +37,10 @@ describe('client writes are limited to the writable namespaces', () => {
     const { engine, session } = await withSession()
     let keys: string[] = []
     await rejection(
-      engine.patch(session.id, (draft) => {
+      engine.patch(session.id, recipe((draft) => {
         keys = Object.keys(draft)
         draft.cookie = { token: 'forged' }
-      }),
+      })),
       ForbiddenWriteError,
       'FORBIDDEN_WRITE',
     )
@@ -58,16 +50,16 @@ describe('client writes are limited to the writable namespaces', () => {
 
   it('recipe: edits nested values of writable namespaces and runs the cycle', async () => {
     const { engine, session } = await withSession()
-    const r = await engine.patch(session.id, (draft) => {
+    const r = await engine.patch(session.id, recipe((draft) => {
       draft.public!.country = 'FR'
       draft.public!.cart = { items: [{ sku: 'a', qty: 1 }] }
-    })
+    }))
     expect(r.session.namespaces.public).toEqual({ country: 'FR', cart: { items: [{ sku: 'a', qty: 1 }] } })
     expect(r.session.namespaces.store).toEqual({ country: 'FR' })
-    const r2 = await engine.patch(session.id, (draft) => {
+    const r2 = await engine.patch(session.id, recipe((draft) => {
       ;(draft.public!.cart as { items: Array<{ qty: number }> }).items[0]!.qty = 3
       delete draft.public!.country
-    })
+    }))
     expect(r2.session.namespaces.public).toEqual({ cart: { items: [{ sku: 'a', qty: 3 }] } })
     expect(r2.session.namespaces.store).toBeUndefined()
     expect(r2.session.version).toBe(3)
@@ -75,49 +67,49 @@ describe('client writes are limited to the writable namespaces', () => {
 
   it('recipe: a recipe that changes nothing saves nothing', async () => {
     const { engine, session } = await withSession()
-    const r = await engine.patch(session.id, () => undefined)
+    const r = await engine.patch(session.id, recipe(() => undefined))
     expect(r.session).toBe(session)
   })
 
   it('recipe: may return a replacement object; an async recipe is refused', async () => {
     const { engine, session } = await withSession()
-    const r = await engine.patch(session.id, () => ({ public: { country: 'CH' } }))
+    const r = await engine.patch(session.id, recipe(() => ({ public: { country: 'CH' } })))
     expect(r.session.namespaces.public).toEqual({ country: 'CH' })
     await rejection(
-      engine.patch(session.id, async (d) => {
+      engine.patch(session.id, recipe(async (d) => {
         d.public!.country = 'US'
-      }),
+      })),
       InvalidValueError,
       'INVALID_VALUE',
     )
-    await rejection(engine.patch(session.id, () => ({ public: { v: Number.NaN } })), InvalidValueError, 'INVALID_VALUE')
+    await rejection(engine.patch(session.id, recipe(() => ({ public: { v: Number.NaN } }))), InvalidValueError, 'INVALID_VALUE')
     await rejection(
-      engine.patch(session.id, (d) => {
+      engine.patch(session.id, recipe((d) => {
         d.public!.country = 'US'
         return { public: { country: 'FR' } }
-      }),
+      })),
       InvalidValueError,
       'INVALID_VALUE',
     )
     // the recipe's own error is the caller's: it passes through unchanged
     const own = new Error('recipe bug')
     await expect(
-      engine.patch(session.id, () => {
+      engine.patch(session.id, recipe(() => {
         throw own
-      }),
+      })),
     ).rejects.toBe(own)
     expect((await engine.get(session.id))!.namespaces.public).toEqual({ country: 'CH' })
   })
 
   it('applyJsonPatch: applies ops to writable namespaces and runs the cycle', async () => {
     const { engine, session } = await withSession()
-    const r = await engine.applyJsonPatch(session.id, [
+    const r = await engine.patch(session.id, jsonPatch([
       { op: 'test', path: '/public/country', value: 'DE' },
       { op: 'replace', path: '/public/country', value: 'NL' },
       { op: 'add', path: '/public/tags', value: ['x'] },
       { op: 'add', path: '/public/tags/-', value: 'y' },
       { op: 'copy', from: '/public/country', path: '/public/copy' },
-    ])
+    ]))
     expect(r.session.namespaces.public).toEqual({ country: 'NL', tags: ['x', 'y'], copy: 'NL' })
     expect(r.session.namespaces.store).toEqual({ country: 'NL' })
   })
@@ -125,10 +117,10 @@ describe('client writes are limited to the writable namespaces', () => {
   it('applyJsonPatch: a failed test refuses the whole patch', async () => {
     const { engine, session } = await withSession()
     await rejection(
-      engine.applyJsonPatch(session.id, [
+      engine.patch(session.id, jsonPatch([
         { op: 'replace', path: '/public/country', value: 'NL' },
         { op: 'test', path: '/public/country', value: 'DE' },
-      ]),
+      ])),
       InvalidValueError,
       'INVALID_VALUE',
     )
@@ -149,17 +141,17 @@ describe('client writes are limited to the writable namespaces', () => {
   for (const [what, ops] of forbiddenPatches) {
     it(`applyJsonPatch: refuses ${what} with ForbiddenWriteError`, async () => {
       const { engine, session } = await withSession()
-      await rejection(engine.applyJsonPatch(session.id, ops), ForbiddenWriteError, 'FORBIDDEN_WRITE')
+      await rejection(engine.patch(session.id, jsonPatch(ops)), ForbiddenWriteError, 'FORBIDDEN_WRITE')
       expect(await engine.get(session.id)).toBe(session)
     })
   }
 
   it('applyJsonPatch: refuses writing the whole document and reserved names', async () => {
     const { engine, session } = await withSession()
-    await rejection(engine.applyJsonPatch(session.id, [{ op: 'replace', path: '', value: {} }]), InvalidValueError, 'INVALID_VALUE')
-    await rejection(engine.applyJsonPatch(session.id, [{ op: 'add', path: '/public/__proto__', value: {} }]), InvalidValueError, 'INVALID_VALUE')
-    await rejection(engine.applyJsonPatch(session.id, [{ op: 'add', path: '/public/a', value: { constructor: 1 } }]), InvalidValueError, 'INVALID_VALUE')
-    await rejection(engine.applyJsonPatch(session.id, { op: 'add' } as never), InvalidValueError, 'INVALID_VALUE')
+    await rejection(engine.patch(session.id, jsonPatch([{ op: 'replace', path: '', value: {} }])), InvalidValueError, 'INVALID_VALUE')
+    await rejection(engine.patch(session.id, jsonPatch([{ op: 'add', path: '/public/__proto__', value: {} }])), InvalidValueError, 'INVALID_VALUE')
+    await rejection(engine.patch(session.id, jsonPatch([{ op: 'add', path: '/public/a', value: { constructor: 1 } }])), InvalidValueError, 'INVALID_VALUE')
+    await rejection(engine.patch(session.id, jsonPatch({ op: 'add' } as never)), InvalidValueError, 'INVALID_VALUE')
     expect(await engine.get(session.id)).toBe(session)
   })
 
@@ -175,9 +167,9 @@ describe('client writes are limited to the writable namespaces', () => {
     const { engine, session } = await withSession()
     const r = await engine.patch(session.id, { cookie: { token: 'new' } }, { allow: ['cookie'] })
     expect(r.session.namespaces.cookie).toEqual({ token: 'new' })
-    const r2 = await engine.applyJsonPatch(session.id, [{ op: 'remove', path: '/cookie/token' }], { allow: ['cookie'] })
+    const r2 = await engine.patch(session.id, jsonPatch([{ op: 'remove', path: '/cookie/token' }]), { allow: ['cookie'] })
     expect(r2.session.namespaces.cookie).toBeUndefined()
-    const r3 = await engine.patch(session.id, (d) => void (d.cookie!.token = 'again'), { allow: ['cookie'] })
+    const r3 = await engine.patch(session.id, recipe((d) => void (d.cookie!.token = 'again')), { allow: ['cookie'] })
     expect(r3.session.namespaces.cookie).toEqual({ token: 'again' })
     // allow is per call: the next call without it is refused; another namespace stays closed
     await rejection(engine.patch(session.id, { cookie: { token: 'x' } }), ForbiddenWriteError, 'FORBIDDEN_WRITE')
@@ -267,7 +259,7 @@ describe('get', () => {
     expect(await engine.get('unknown')).toBeUndefined()
     const e = await rejection(engine.patch('unknown', { public: { a: 1 } }), SessionNotFoundError, 'SESSION_NOT_FOUND')
     expect(e.sessionId).toBe('unknown')
-    await rejection(engine.applyJsonPatch('unknown', []), SessionNotFoundError, 'SESSION_NOT_FOUND')
+    await rejection(engine.patch('unknown', jsonPatch([])), SessionNotFoundError, 'SESSION_NOT_FOUND')
     await rejection(engine.touch('unknown'), SessionNotFoundError, 'SESSION_NOT_FOUND')
   })
 
@@ -304,7 +296,7 @@ describe('expiry', () => {
     clock.set(1_100)
     expect(await engine.get(session.id)).toBeUndefined()
     await rejection(engine.patch(session.id, { public: { a: 2 } }), SessionNotFoundError, 'SESSION_NOT_FOUND')
-    await rejection(engine.applyJsonPatch(session.id, []), SessionNotFoundError, 'SESSION_NOT_FOUND')
+    await rejection(engine.patch(session.id, jsonPatch([])), SessionNotFoundError, 'SESSION_NOT_FOUND')
     await rejection(engine.touch(session.id), SessionNotFoundError, 'SESSION_NOT_FOUND')
   })
 

@@ -87,6 +87,14 @@ describe('ConfigError', () => {
     })
   }
 
+  it('the cycles and strict options moved to describeGraph: passing them says so', () => {
+    for (const options of [{ cycles: 'refuse' }, { cycles: 'allow' }, { strict: true }, { strict: false }]) {
+      const name = Object.keys(options)[0]!
+      expect(() => new SessionEngine(options as never)).toThrow(new RegExp(`the ${name} option moved out of the engine: call describeGraph\\(options, \\{ ${name}: `))
+      expect(() => new SessionEngine(options as never)).toThrow(ConfigError)
+    }
+  })
+
   it('accepts a valid configuration, including zero apps', () => {
     expect(() => new SessionEngine()).not.toThrow()
     expect(() => new SessionEngine({ maxConflictRetries: 0, maxWaves: 1, writableNamespaces: [] })).not.toThrow()

@@ -6,7 +6,7 @@
 import fc from 'fast-check'
 import jsonpatch from 'fast-json-patch'
 import { describe, expect, it } from 'vitest'
-import { SessionEngine, SessionflowError, TransformLoopError, defineApp } from '../../src/index'
+import { SessionEngine, SessionflowError, TransformLoopError, defineApp, jsonPatch, recipe } from '../../src/index'
 import type { App, Changes, CycleReport, JsonValue, Namespaces, NamespacesDraft } from '../../src/index'
 import { fcParams } from '../support/fc'
 import { SpyStore, isDeepFrozen, plain, snapshot } from '../support/helpers'
@@ -404,7 +404,7 @@ describe('properties on random app graphs', () => {
         }
         for (const { kind, changes } of calls) {
           const before = store.inner.get(id)!
-          const recipe = (draft: NamespacesDraft) => {
+          const mutate = (draft: NamespacesDraft) => {
             for (const [ns, params] of Object.entries(changes)) {
               for (const [key, value] of Object.entries(params)) {
                 if (value === undefined) delete draft[ns]![key]
@@ -416,8 +416,8 @@ describe('properties on random app graphs', () => {
             kind === 'patch'
               ? engine.patch(id, changes)
               : kind === 'jsonPatch'
-                ? engine.applyJsonPatch(id, opsOf(changes))
-                : engine.patch(id, recipe)
+                ? engine.patch(id, jsonPatch(opsOf(changes)))
+                : engine.patch(id, recipe(mutate))
           try {
             const { session, patch } = await run
             const stored = store.inner.get(id)!
@@ -463,7 +463,7 @@ describe('properties on random app graphs', () => {
             const [i, op] = next
             if (op === 'inc') {
               increments++
-              calls.push(engine.patch(session.id, (d) => void (d.w!.n = Number(d.w!.n) + 1)))
+              calls.push(engine.patch(session.id, recipe((d) => void (d.w!.n = Number(d.w!.n) + 1))))
             } else {
               last[`w${i}`] = op
               calls.push(engine.patch(session.id, { w: { [`w${i}`]: op } }))

@@ -4,7 +4,7 @@
  * queue. Hangs are detected by counting event-loop turns, never by time.
  */
 import { describe, expect, it } from 'vitest'
-import { ReentrantCallError, type SessionEngine as Engine, SessionEngine, defineApp } from '../../src/index'
+import { ReentrantCallError, type SessionEngine as Engine, SessionEngine, defineApp, recipe, jsonPatch } from '../../src/index'
 import { flush } from '../support/clock'
 import { deferred } from '../support/helpers'
 
@@ -62,8 +62,8 @@ describe('re-entrant calls', () => {
         const id = ctx.sessionId!
         for (const call of [
           () => engine.patch(id, { public: { x: 1 } }, { from: ctx }),
-          () => engine.patch(id, (d) => void (d.public!.x = 1), { from: ctx }),
-          () => engine.applyJsonPatch(id, [{ op: 'add', path: '/public/x', value: 1 }], { from: ctx }),
+          () => engine.patch(id, recipe((d) => void (d.public!.x = 1)), { from: ctx }),
+          () => engine.patch(id, jsonPatch([{ op: 'add', path: '/public/x', value: 1 }]), { from: ctx }),
           () => engine.touch(id, { from: ctx }),
           () => engine.delete(id, { from: ctx }),
         ]) {

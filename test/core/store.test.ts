@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { execFileSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { ConflictError, ManualClock, MemoryStore, SessionEngine, SessionNotFoundError, StoreError, defineApp } from '../../src/index'
+import { ConflictError, ManualClock, MemoryStore, SessionEngine, SessionNotFoundError, StoreError, defineApp, recipe, jsonPatch } from '../../src/index'
 import type { Session, SessionStore } from '../../src/index'
 import { SpyStore, isDeepFrozen, rejection } from '../support/helpers'
 
@@ -101,12 +101,12 @@ describe('compare-and-set conflicts with another process', () => {
     const engine = new SessionEngine({ store })
     const { session } = await engine.create({ public: { n: 0 } })
     store.conflicts = 1
-    const r = await engine.patch(session.id, (d) => {
+    const r = await engine.patch(session.id, recipe((d) => {
       d.public!.n = Number(d.public!.n) + Number(d.public!.other ?? 0) + 1
-    })
+    }))
     expect(r.session.namespaces.public).toEqual({ n: 2, other: 1 })
     store.conflicts = 1
-    const r2 = await engine.applyJsonPatch(session.id, [{ op: 'copy', from: '/public/other', path: '/public/copy' }])
+    const r2 = await engine.patch(session.id, jsonPatch([{ op: 'copy', from: '/public/other', path: '/public/copy' }]))
     expect(r2.session.namespaces.public).toEqual({ n: 2, other: 2, copy: 2 })
   })
 
@@ -148,7 +148,7 @@ describe('compare-and-set conflicts with another process', () => {
     const increment = (d: { [ns: string]: { [k: string]: unknown } }) => {
       d.public!.n = Number(d.public!.n) + 1
     }
-    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? a : b).patch(session.id, increment as never)))
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? a : b).patch(session.id, recipe(increment as never))))
     const final = shared.get(session.id)!
     expect(final.namespaces.public).toEqual({ n: 10 })
     expect(final.version).toBe(11)
@@ -240,7 +240,7 @@ describe('store failures', () => {
     clock.advance(10)
     const e = await rejection(engine.patch(session.id, { public: { a: 2 } }), StoreError, 'STORE')
     expect(e.operation).toBe('put')
-    await rejection(engine.applyJsonPatch(session.id, [{ op: 'add', path: '/public/b', value: 1 }]), StoreError, 'STORE')
+    await rejection(engine.patch(session.id, jsonPatch([{ op: 'add', path: '/public/b', value: 1 }])), StoreError, 'STORE')
     await rejection(engine.touch(session.id), StoreError, 'STORE')
     await rejection(engine.create({ public: { a: 1 } }), StoreError, 'STORE')
     expect(store.inner.size).toBe(1)
@@ -286,9 +286,9 @@ describe('store failures', () => {
     store.failPuts = 1
     const failing = engine.patch(session.id, { public: { a: 1 } })
     // queued behind the failing call; the store recovers after one failed put
-    const next = engine.patch(session.id, (d) => {
+    const next = engine.patch(session.id, recipe((d) => {
       d.public!.b = Object.keys(d.public!).length
-    })
+    }))
     await rejection(failing, StoreError, 'STORE')
     expect((await next).session.namespaces.public).toEqual({ b: 0 })
   })
@@ -326,9 +326,9 @@ describe('concurrency within one engine', () => {
     const { session } = await engine.create({ public: { n: 0 } })
     await Promise.all(
       Array.from({ length: 20 }, () =>
-        engine.patch(session.id, (d) => {
+        engine.patch(session.id, recipe((d) => {
           d.public!.n = Number(d.public!.n) + 1
-        }),
+        })),
       ),
     )
     expect((await engine.get(session.id))!.namespaces.public).toEqual({ n: 20 })

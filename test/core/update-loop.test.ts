@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ConflictError, DEFAULT_RETRY_POLICY, ManualClock, MemoryStore, type Session, SessionEngine, type SessionStore } from '../../src/index'
+import { ConflictError, DEFAULT_RETRY_POLICY, ManualClock, MemoryStore, type Session, SessionEngine, type SessionStore, recipe, jsonPatch } from '../../src/index'
 import { CONFLICT, backoffMs, updateLoop } from '../../src/core/update-loop'
 import { rejection } from '../support/helpers'
 import { flush, timerPending } from '../support/clock'
@@ -102,8 +102,8 @@ describe('the update loop', () => {
       const attempts = 1 + (maxConflictRetries ?? DEFAULT_RETRY_POLICY.maxRetries)
       for (const call of [
         () => engine.patch(session.id, { public: { n: 2 } }),
-        () => engine.patch(session.id, (d) => void (d.public!.n = 3)),
-        () => engine.applyJsonPatch(session.id, [{ op: 'replace', path: '/public/n', value: 4 }]),
+        () => engine.patch(session.id, recipe((d) => void (d.public!.n = 3))),
+        () => engine.patch(session.id, jsonPatch([{ op: 'replace', path: '/public/n', value: 4 }])),
         () => engine.touch(session.id),
       ]) {
         store.puts = 0
@@ -169,7 +169,7 @@ describe('the update loop', () => {
     const { session } = await engines[0]!.create({ public: { count: 0 } })
     const results = await Promise.all(
       engines.flatMap((engine) =>
-        Array.from({ length: 10 }, () => engine.patch(session.id, (d) => void (d.public!.count = (d.public!.count as number) + 1))),
+        Array.from({ length: 10 }, () => engine.patch(session.id, recipe((d) => void (d.public!.count = (d.public!.count as number) + 1)))),
       ),
     )
     expect(results.some((r) => r.report.attempts > 1)).toBe(true)

@@ -3,17 +3,18 @@
  * session, logs a visitor in (a host write to the cookie namespace), changes the postal code, and
  * shows a loop being caught — printing, per wave, which apps ran, what changed and how long it took.
  */
-import { SessionEngine, TransformLoopError } from '../../src/index'
+import { SessionEngine, TransformLoopError, describeGraph } from '../../src/index'
 import { commerceApps, consentBannerApp, consentDefaultApp } from '../support/commerce'
 import { bold, dim, printReport, red, show } from './print'
 
 async function main(): Promise<void> {
   const engine = new SessionEngine({ apps: commerceApps })
+  const graph = describeGraph({ apps: commerceApps })
   console.log(bold('sessionflow demo — the commerce graph on the in-memory store'))
   console.log(dim(`apps: ${commerceApps.map((a) => a.name).join(', ')}; clients may write: ${engine.writableNamespaces.join(', ')}`))
   // the app graph as Mermaid (paste into a ```mermaid block); cycles would be drawn in red
-  console.log(`\n${bold('app graph')} ${dim(`(cycles: ${engine.graph.cycles.length}; inputs only the host writes: ${engine.graph.orphanInputs.join(', ')})`)}`)
-  console.log(dim(engine.graph.toMermaid().trimEnd()))
+  console.log(`\n${bold('app graph')} ${dim(`(cycles: ${graph.cycles.length}; inputs only the host writes: ${graph.orphanInputs.join(', ')})`)}`)
+  console.log(dim(graph.toMermaid().trimEnd()))
 
   // 1. A visitor arrives from a newsletter link; the host copies query params into `public`.
   const created = await engine.create({ public: { country: 'DE', utm_source: 'newsletter', utm_campaign: 'autumn' } })
@@ -34,7 +35,8 @@ async function main(): Promise<void> {
   show('version', moved.session.version)
 
   // 4. Two misconfigured apps fight over a param; the engine stops the loop and saves nothing.
-  const looping = new SessionEngine({ apps: [...commerceApps, consentBannerApp, consentDefaultApp], maxWaves: 25 })
+  const loopingOptions = { apps: [...commerceApps, consentBannerApp, consentDefaultApp], maxWaves: 25 }
+  const looping = new SessionEngine(loopingOptions)
   const session = (await looping.create({ public: { country: 'DE' } })).session
   try {
     await looping.patch(session.id, { public: { consent: false } })
@@ -47,7 +49,7 @@ async function main(): Promise<void> {
     console.log(`  ${dim(`reason: ${error.reason}; apps: ${error.apps.join(', ')}; params: ${error.params.join(', ')}`)}`)
     const after = await looping.get(session.id)
     show('stored version is still', after?.version)
-    show('engine.graph.cycles already named them at construction:', looping.graph.cycles)
+    show('describeGraph(options).cycles names them before any call:', describeGraph(loopingOptions).cycles)
   }
 }
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { ConfigError, SessionEngine, defineApp } from '../../src/index'
+import { SessionEngine, defineApp, describeGraph } from '../../src/index'
 import { stronglyConnected } from '../../src/features/graph-analysis'
 import { commerceApps, consentBannerApp, consentDefaultApp } from '../support/commerce'
 import { fcParams } from '../support/fc'
@@ -8,45 +8,29 @@ import { fcParams } from '../support/fc'
 const banner = consentBannerApp
 const consent = consentDefaultApp
 
-describe('engine.graph', () => {
+describe('describeGraph', () => {
   it('the commerce graph has no cycle; cookie.authToken is an input only the host can write', () => {
-    const engine = new SessionEngine({ apps: commerceApps })
-    expect(engine.graph.cycles).toEqual([])
-    expect(engine.graph.orphanInputs).toEqual(['cookie.authToken'])
-    expect(engine.graph.apps.map((a) => a.name)).toEqual(['store', 'authentication', 'profile', 'checkout', 'campaigns'])
-    expect(engine.graph.apps[0]).toEqual({ name: 'store', inputs: ['public.country'], outputs: ['store.channel', 'store.currencyCode'], runOnCreate: true })
-    expect(engine.graph.params).toContain('checkout.regionId')
+    const graph = describeGraph({ apps: commerceApps })
+    expect(graph.cycles).toEqual([])
+    expect(graph.orphanInputs).toEqual(['cookie.authToken'])
+    expect(graph.apps.map((a) => a.name)).toEqual(['store', 'authentication', 'profile', 'checkout', 'campaigns'])
+    expect(graph.apps[0]).toEqual({ name: 'store', inputs: ['public.country'], outputs: ['store.channel', 'store.currencyCode'], runOnCreate: true })
+    expect(graph.params).toContain('checkout.regionId')
     // made client-writable, it is no longer an orphan
-    expect(new SessionEngine({ apps: commerceApps, writableNamespaces: ['public', 'cookie'] }).graph.orphanInputs).toEqual([])
+    expect(describeGraph({ apps: commerceApps, writableNamespaces: ['public', 'cookie'] }).orphanInputs).toEqual([])
   })
 
   it('finds the cycle of two apps feeding each other, and only that', () => {
-    const engine = new SessionEngine({ apps: [...commerceApps, banner, consent] })
-    expect(engine.graph.cycles).toEqual([{ params: ['public.bannerShown', 'public.consent'], apps: ['consent-banner', 'consent-default'] }])
+    expect(describeGraph({ apps: [...commerceApps, banner, consent] }).cycles).toEqual([{ params: ['public.bannerShown', 'public.consent'], apps: ['consent-banner', 'consent-default'] }])
   })
 
   it('an app monitoring a param it writes is a cycle on its own', () => {
     const counter = defineApp({ name: 'counter', input: { a: ['n'] }, output: { a: ['n'] }, transform: () => undefined })
-    expect(new SessionEngine({ apps: [counter] }).graph.cycles).toEqual([{ params: ['a.n'], apps: ['counter'] }])
-  })
-
-  it("cycles: 'refuse' makes a cyclic graph a ConfigError naming apps and params", () => {
-    expect(() => new SessionEngine({ apps: commerceApps, cycles: 'refuse' })).not.toThrow()
-    const error = (() => {
-      try {
-        new SessionEngine({ apps: [banner, consent], cycles: 'refuse' })
-      } catch (e) {
-        return e
-      }
-    })() as ConfigError
-    expect(error).toBeInstanceOf(ConfigError)
-    expect(error.message).toContain('consent-banner')
-    expect(error.message).toContain('public.bannerShown')
-    expect(() => new SessionEngine({ cycles: 'nope' as never })).toThrow(ConfigError)
+    expect(describeGraph({ apps: [counter] }).cycles).toEqual([{ params: ['a.n'], apps: ['counter'] }])
   })
 
   it('toMermaid draws apps, params by namespace, edges, and highlights the cycle', () => {
-    const mermaid = new SessionEngine({ apps: [...commerceApps, banner, consent] }).graph.toMermaid()
+    const mermaid = describeGraph({ apps: [...commerceApps, banner, consent] }).toMermaid()
     expect(mermaid.startsWith('flowchart LR\n')).toBe(true)
     expect(mermaid).toContain('subgraph ns0["public"]')
     expect(mermaid).toContain('a0(["store (on create)"])')
@@ -61,14 +45,14 @@ describe('engine.graph', () => {
 
   it('an acyclic graph has no cycle styling; labels are escaped', () => {
     const quoted = defineApp({ name: 'say "hi"', input: { a: ['x'] }, output: { b: ['y'] }, transform: () => undefined })
-    const graph = new SessionEngine({ apps: [quoted] }).graph
+    const graph = describeGraph({ apps: [quoted] })
     expect(graph.toMermaid()).not.toContain('cycle')
     expect(graph.toMermaid()).toContain('a0(["say #quot;hi#quot;"])')
     expect(graph.toDot()).toContain('label="say \\"hi\\""')
   })
 
   it('toDot is a digraph with clusters per namespace and red cycle nodes and edges', () => {
-    const dot = new SessionEngine({ apps: [banner, consent] }).graph.toDot()
+    const dot = describeGraph({ apps: [banner, consent] }).toDot()
     expect(dot.startsWith('digraph sessionflow {')).toBe(true)
     expect(dot).toContain('subgraph cluster_0')
     expect(dot.match(/color="#dd3333" penwidth=2\]/g)).toHaveLength(4) // 4 edges in the cycle
@@ -77,7 +61,7 @@ describe('engine.graph', () => {
   })
 
   it('an empty engine has an empty graph', () => {
-    const graph = new SessionEngine().graph
+    const graph = describeGraph({})
     expect(graph).toMatchObject({ apps: [], params: [], cycles: [], orphanInputs: [] })
     expect(graph.toMermaid()).toBe('flowchart LR\n')
   })
@@ -119,11 +103,11 @@ describe('stronglyConnected (iterative Tarjan)', () => {
   })
 })
 
-describe('engine.graph.warnings', () => {
+describe('describeGraph: warnings', () => {
   const noop = () => undefined
 
   it('the commerce graph warns only about cookie.authToken, which only the host sets', () => {
-    const { warnings } = new SessionEngine({ apps: commerceApps }).graph
+    const { warnings } = describeGraph({ apps: commerceApps })
     expect(warnings).toEqual([
       {
         kind: 'orphan-input',
@@ -132,14 +116,14 @@ describe('engine.graph.warnings', () => {
         message: 'cookie.authToken is monitored by authentication but no app writes it and clients may not write it (a typo?)',
       },
     ])
-    expect(new SessionEngine({ apps: commerceApps, writableNamespaces: ['public', 'cookie'] }).graph.warnings).toEqual([])
+    expect(describeGraph({ apps: commerceApps, writableNamespaces: ['public', 'cookie'] }).warnings).toEqual([])
   })
 
   it('a param written by two apps names both and the later one in apps order as the winner', () => {
     const a = defineApp({ name: 'a', input: { public: ['x'] }, output: { out: ['v', 'w'] }, transform: noop })
     const b = defineApp({ name: 'b', input: { public: ['x'] }, output: { out: ['v'] }, transform: noop })
     for (const [apps, winner] of [[[a, b], 'b'], [[b, a], 'a']] as const) {
-      const warnings = new SessionEngine({ apps }).graph.warnings
+      const warnings = describeGraph({ apps }).warnings
       expect(warnings).toHaveLength(1)
       expect(warnings[0]).toMatchObject({ kind: 'shared-output', param: 'out.v', apps: apps.map((x) => x.name), winner })
       expect(warnings[0]!.message).toContain(`${winner} (the last in apps order) wins`)
@@ -151,39 +135,21 @@ describe('engine.graph.warnings', () => {
     const b = defineApp({ name: 'b', input: { public: ['x'] }, output: { out: ['v'] }, transform: () => ({ out: { v: 'b' } }) })
     const engine = new SessionEngine({ apps: [b, a] })
     const { namespaces } = await engine.runCreate({ public: { x: 1 } })
-    expect(namespaces.out!.v).toBe(engine.graph.warnings[0]!.winner)
+    expect(namespaces.out!.v).toBe(describeGraph({ apps: [b, a] }).warnings[0]!.winner)
   })
 
   it('a misspelled monitored param (nothing writes it, clients cannot) is flagged with its app', () => {
     const writer = defineApp({ name: 'writer', input: { public: ['x'] }, output: { store: ['channel'] }, transform: noop })
     const typo = defineApp({ name: 'reader', input: { store: ['chanel'] }, output: { out: ['y'] }, transform: noop })
-    const warnings = new SessionEngine({ apps: [writer, typo] }).graph.warnings
+    const warnings = describeGraph({ apps: [writer, typo] }).warnings
     expect(warnings).toEqual([expect.objectContaining({ kind: 'orphan-input', param: 'store.chanel', apps: ['reader'] })])
   })
 
   it('an app that monitors nothing and does not run on create never runs', () => {
     const idle = defineApp({ name: 'idle', output: { out: ['y'] }, transform: noop })
     const onCreate = defineApp({ name: 'boot', runOnCreate: true, output: { out: ['z'] }, transform: noop })
-    const warnings = new SessionEngine({ apps: [idle, onCreate] }).graph.warnings
+    const warnings = describeGraph({ apps: [idle, onCreate] }).warnings
     expect(warnings).toEqual([{ kind: 'never-runs', apps: ['idle'], message: 'app idle monitors no param and does not run on create: it never runs' }])
-  })
-
-  it('strict: true turns warnings into one ConfigError listing them all; a clean graph passes', () => {
-    const idle = defineApp({ name: 'idle', output: { out: ['y'] }, transform: noop })
-    expect(() => new SessionEngine({ apps: commerceApps, strict: true, writableNamespaces: ['public', 'cookie'] })).not.toThrow()
-    expect(() => new SessionEngine({ apps: commerceApps, strict: false })).not.toThrow()
-    const error = (() => {
-      try {
-        new SessionEngine({ apps: [...commerceApps, idle], strict: true })
-      } catch (e) {
-        return e
-      }
-    })() as ConfigError
-    expect(error).toBeInstanceOf(ConfigError)
-    expect(error.message).toContain('2 warning(s)')
-    expect(error.message).toContain('cookie.authToken')
-    expect(error.message).toContain('app idle')
-    expect(() => new SessionEngine({ strict: 'yes' as never })).toThrow(ConfigError)
   })
 
   it('every warning names existing apps and params (random graphs)', () => {
@@ -193,7 +159,7 @@ describe('engine.graph.warnings', () => {
     fc.assert(
       fc.property(fc.array(appArb, { maxLength: 5 }), (configs) => {
         const apps = configs.map((c, i) => defineApp({ name: `app${i}`, ...c, transform: noop }))
-        const graph = new SessionEngine({ apps }).graph
+        const graph = describeGraph({ apps })
         const writers = new Map<string, string[]>()
         for (const app of graph.apps) for (const p of app.outputs) writers.set(p, [...(writers.get(p) ?? []), app.name])
         const shared = graph.warnings.filter((w) => w.kind === 'shared-output')
@@ -208,13 +174,13 @@ describe('engine.graph.warnings', () => {
   })
 })
 
-describe('engine.graph with pattern inputs', () => {
+describe('describeGraph with pattern inputs', () => {
   const login = defineApp({ name: 'login', input: { public: ['user'] }, output: { cookie: ['auth_acme'] }, transform: () => undefined })
   const auth = defineApp({ name: 'auth', input: { cookie: ['auth_*'] }, output: { profile: ['email'] }, transform: () => undefined })
   const relogin = defineApp({ name: 'relogin', input: { profile: ['email'] }, output: { public: ['user'] }, transform: () => undefined })
 
   it('a pattern is a node fed by the params it matches; cycles through it are found', () => {
-    const graph = new SessionEngine({ apps: [login, auth, relogin] }).graph
+    const graph = describeGraph({ apps: [login, auth, relogin] })
     expect(graph.apps[1]!.inputs).toEqual(['cookie.auth_*'])
     expect(graph.params).toEqual(['cookie.auth_*', 'cookie.auth_acme', 'profile.email', 'public.user'])
     expect(graph.cycles).toEqual([{ params: ['cookie.auth_*', 'cookie.auth_acme', 'profile.email', 'public.user'], apps: ['login', 'auth', 'relogin'] }])
@@ -222,20 +188,20 @@ describe('engine.graph with pattern inputs', () => {
   })
 
   it('without a writer of a matching param, the pattern is an orphan input and there is no cycle', () => {
-    const graph = new SessionEngine({ apps: [auth, relogin] }).graph
+    const graph = describeGraph({ apps: [auth, relogin] })
     expect(graph.cycles).toEqual([])
     expect(graph.orphanInputs).toEqual(['cookie.auth_*'])
     // a param of another namespace, or one not starting with the prefix, does not feed it
     const other = defineApp({ name: 'other', input: {}, output: { cookie: ['session'], public: ['auth_x'] }, transform: () => undefined })
-    expect(new SessionEngine({ apps: [auth, other] }).graph.orphanInputs).toEqual(['cookie.auth_*'])
+    expect(describeGraph({ apps: [auth, other] }).orphanInputs).toEqual(['cookie.auth_*'])
   })
 
   it('draws the match dotted (Mermaid) and dashed (DOT), in red inside a cycle', () => {
-    const acyclic = new SessionEngine({ apps: [login, auth] }).graph
+    const acyclic = describeGraph({ apps: [login, auth] })
     const mermaid = acyclic.toMermaid()
     expect(mermaid).toContain(`${mermaidId(mermaid, 'auth_acme')} -.-> ${mermaidId(mermaid, 'auth_\\*')}`)
     expect(acyclic.toDot()).toMatch(/p\d+ -> p\d+ \[style=dashed\];/)
-    const cyclic = new SessionEngine({ apps: [login, auth, relogin] }).graph
+    const cyclic = describeGraph({ apps: [login, auth, relogin] })
     expect(cyclic.toDot()).toMatch(/p\d+ -> p\d+ \[color="#dd3333" penwidth=2 style=dashed\];/)
     expect(cyclic.toMermaid()).toContain('linkStyle 0,1,2,3,4,5,6 stroke:#d33') // all 7 edges, the match too
   })

@@ -1,15 +1,16 @@
 import * as v from 'valibot'
 import { describe, expect, it } from 'vitest'
-import { ConfigError, InvalidValueError, SessionEngine, defineApp } from '../../src/index'
+import { ConfigError, InvalidValueError, SessionEngine, defineApp, jsonPatch, recipe, sessionSchema } from '../../src/index'
 import { createTestEngine, runApp } from '../../src/testing'
 
-const schema = {
+const validators = {
   public: {
     country: v.picklist(['DE', 'US', 'GB']),
     postalCode: v.pipe(v.string(), v.trim(), v.maxLength(10)),
   },
   checkout: { regionId: v.pipe(v.string(), v.regex(/^[a-z]{2}-\w$/)) },
 }
+const schema = sessionSchema(validators)
 
 const region = defineApp({
   name: 'region',
@@ -55,8 +56,8 @@ describe('Standard Schema validation (valibot)', () => {
   it('all caller write paths validate: create, patch recipe, applyJsonPatch, runCreate, runTransform', async () => {
     const { engine, session } = await setup()
     await expect(engine.create(body({ public: { country: 'XX' } }))).rejects.toBeInstanceOf(InvalidValueError)
-    await expect(engine.patch(session.id, (d) => void (d.public!.country = 'XX'))).rejects.toBeInstanceOf(InvalidValueError)
-    await expect(engine.applyJsonPatch(session.id, [{ op: 'add', path: '/public/country', value: 'XX' }])).rejects.toBeInstanceOf(
+    await expect(engine.patch(session.id, recipe((d) => void (d.public!.country = 'XX')))).rejects.toBeInstanceOf(InvalidValueError)
+    await expect(engine.patch(session.id, jsonPatch([{ op: 'add', path: '/public/country', value: 'XX' }]))).rejects.toBeInstanceOf(
       InvalidValueError,
     )
     await expect(engine.runCreate(body({ public: { country: 'XX' } }))).rejects.toBeInstanceOf(InvalidValueError)
@@ -107,33 +108,47 @@ describe('Standard Schema validation (valibot)', () => {
         return value !== 'FR'
       }, 'no FR'),
     )
-    const engine = new SessionEngine({ apps: [region], schema: { public: { country: slowCountry, postalCode: schema.public.postalCode }, checkout: schema.checkout } })
+    const engine = new SessionEngine({ apps: [region], schema: sessionSchema({ public: { country: slowCountry, postalCode: validators.public.postalCode }, checkout: validators.checkout }) })
     await expect(engine.create(body({ public: { country: 'FR' } }))).rejects.toMatchObject({ code: 'INVALID_VALUE', issues: [{ message: 'no FR' }] })
     const { session } = await engine.create({ public: { country: 'DE' } })
     expect(session.namespaces.checkout).toEqual({ regionId: 'de-1' })
     const out = defineApp({ name: 'out', input: { public: ['x'] }, output: { public: ['country'] }, transform: () => ({ public: { country: 'FR' } }) })
-    const engine2 = new SessionEngine({ apps: [out], schema: { public: { country: slowCountry, x: v.number() } } })
+    const engine2 = new SessionEngine({ apps: [out], schema: sessionSchema({ public: { country: slowCountry, x: v.number() } }) })
     const { report } = await engine2.runCreate({ public: { x: 1 } })
     expect(report.waves[0]!.apps[0]).toMatchObject({ status: 'failed', error: { kind: 'invalid-output' } })
   })
 
   it('a validator that throws refuses the write (cause kept)', async () => {
     const boom = { '~standard': { version: 1 as const, vendor: 'test', validate: () => { throw new Error('boom') } } }
-    const engine = new SessionEngine({ schema: { public: { x: boom } } })
+    const engine = new SessionEngine({ schema: sessionSchema({ public: { x: boom } }) })
     const e = (await engine.create({ public: { x: 1 } }).catch((x: unknown) => x)) as InvalidValueError
     expect(e).toBeInstanceOf(InvalidValueError)
     expect((e.cause as Error).message).toBe('boom')
   })
 
   it('a validator output that is not JSON is refused', async () => {
-    const engine = new SessionEngine({ schema: { public: { at: v.pipe(v.string(), v.transform((s) => new Date(s))) } } })
+    const engine = new SessionEngine({ schema: sessionSchema({ public: { at: v.pipe(v.string(), v.transform((s) => new Date(s))) } }) })
     await expect(engine.create(body({ public: { at: '2024-01-01' } }))).rejects.toBeInstanceOf(InvalidValueError)
   })
 
   it('a malformed schema is a ConfigError', () => {
-    expect(() => new SessionEngine({ schema: { public: { x: {} as never } } })).toThrow(ConfigError)
-    expect(() => new SessionEngine({ schema: { 'a.b': {} } as never })).toThrow(ConfigError)
-    expect(() => new SessionEngine({ schema: [] as never })).toThrow(ConfigError)
+    expect(() => sessionSchema({ public: { x: {} as never } })).toThrow(ConfigError)
+    expect(() => sessionSchema({ 'a.b': {} } as never)).toThrow(ConfigError)
+    expect(() => sessionSchema([] as never)).toThrow(ConfigError)
+  })
+
+  it('validators given as a plain object (not through sessionSchema) are a ConfigError saying what to write', async () => {
+    for (const given of [validators, [], 'x', { covers: () => true }]) {
+      expect(() => new SessionEngine({ schema: given as never })).toThrow(/schema must be made by sessionSchema\(\): write schema: sessionSchema\(/)
+    }
+    await expect(runApp(region, {}, { schema: validators as never })).rejects.toThrow(ConfigError)
+  })
+
+  it('an empty schema validates nothing and changes nothing', async () => {
+    const engine = new SessionEngine({ apps: [region], schema: sessionSchema({}) })
+    const { session } = await engine.create(body({ public: { country: 'FR', postalCode: ' no trim ' } }))
+    expect(session.namespaces.public).toEqual({ country: 'FR', postalCode: ' no trim ' })
+    expect(session.namespaces.checkout).toEqual({ regionId: 'fr-1' })
   })
 
   it('runApp from the testing kit applies the same output validation', async () => {

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { ConfigError, InvalidValueError, ManualClock, SessionEngine, decodeSegmentToken } from '../../src/index'
+import { ConfigError, InvalidValueError, ManualClock, SessionEngine, decodeSegmentToken, jsonPatch, segmentBy } from '../../src/index'
 import type { Namespaces, Segmenter } from '../../src/index'
 import { commerceApps } from '../support/commerce'
 import { fcParams } from '../support/fc'
@@ -11,7 +11,7 @@ const jsonValues = fc.jsonValue({ maxDepth: 2 }).filter((v) => !/"(__proto__|con
 const SEGMENT = { params: ['store.channel', 'store.currencyCode', 'public.utm_*'] }
 
 function commerceEngine() {
-  return new SessionEngine({ apps: commerceApps, clock: new ManualClock(0), segment: SEGMENT })
+  return new SessionEngine({ apps: commerceApps, clock: new ManualClock(0), segment: segmentBy(SEGMENT) })
 }
 
 function decodeJson(token: string): unknown {
@@ -34,7 +34,7 @@ describe('segment option', () => {
   })
 
   it('gives every session without segment params, and every engine without a segment, the empty segment', async () => {
-    const engine = new SessionEngine({ segment: { params: ['store.currencyCode'] } })
+    const engine = new SessionEngine({ segment: segmentBy({ params: ['store.currencyCode'] }) })
     const { session } = await engine.create({ public: { x: 1 } })
     expect(engine.segmentOf(session)).toEqual({ segment: {}, token: 'e30' })
     const plain = new SessionEngine()
@@ -44,11 +44,17 @@ describe('segment option', () => {
     expect((await plain.patch(other.session.id, { public: { x: 2 } })).report.segmentChanged).toBe(false)
   })
 
-  it('refuses a bad segment option with ConfigError', () => {
-    for (const segment of [null, 'x', {}, { params: [] }, { params: 'store.x' }, { params: ['*'] }, { params: ['store'] }, { params: ['a.b.c*x'] }, { params: ['__proto__.x'] }, { params: [1] }]) {
-      expect(() => new SessionEngine({ segment: segment as never }), JSON.stringify(segment)).toThrow(ConfigError)
+  it('refuses bad segment params with ConfigError', () => {
+    for (const options of [null, 'x', {}, { params: [] }, { params: 'store.x' }, { params: ['*'] }, { params: ['store'] }, { params: ['a.b.c*x'] }, { params: ['__proto__.x'] }, { params: [1] }]) {
+      expect(() => segmentBy(options as never), JSON.stringify(options)).toThrow(ConfigError)
     }
-    expect(() => new SessionEngine({ segment: { params: ['store.*', 'public.utm_*', 'a.b'] } })).not.toThrow()
+    expect(() => new SessionEngine({ segment: segmentBy({ params: ['store.*', 'public.utm_*', 'a.b'] }) })).not.toThrow()
+  })
+
+  it('refuses a segment option that is not a segmenter (the plain { params } form too) with ConfigError saying what to write', () => {
+    for (const segment of [null, 'x', {}, SEGMENT, { of: () => ({}) }, { of: 1, touchedBy: () => false }]) {
+      expect(() => new SessionEngine({ segment: segment as never }), JSON.stringify(segment)).toThrow(/segment must be made by segmentBy\(\): write segment: segmentBy\(\{ params/)
+    }
   })
 
   it('reports segmentChanged only when a segment param changed', async () => {
@@ -67,7 +73,7 @@ describe('segment option', () => {
     const us = await engine.patch(id, { public: { country: 'US' } })
     expect(us.report.segmentChanged).toBe(true)
     expect(engine.segmentOf(us.session).segment.store).toEqual({ channel: 'web', currencyCode: 'USD' })
-    const utm = await engine.applyJsonPatch(id, [{ op: 'add', path: '/public/utm_campaign', value: 'spring' }])
+    const utm = await engine.patch(id, jsonPatch([{ op: 'add', path: '/public/utm_campaign', value: 'spring' }]))
     expect(utm.report.segmentChanged).toBe(true)
     const same = await engine.patch(id, { public: { utm_campaign: 'spring' } })
     expect(same.report.segmentChanged).toBe(false)
@@ -80,7 +86,7 @@ describe('segment option', () => {
     const names = fc.constantFrom('store', 'public', 'profile', 'cookie')
     const keys = fc.constantFrom('channel', 'currencyCode', 'utm_source', 'utm_', 'utm', 'email', 'x')
     const values = jsonValues
-    const engine = new SessionEngine({ segment: SEGMENT })
+    const engine = new SessionEngine({ segment: segmentBy(SEGMENT) })
     await fc.assert(
       fc.asyncProperty(fc.array(fc.tuple(names, keys, values), { maxLength: 12 }), async (writes) => {
         const changes: Record<string, Record<string, unknown>> = {}
@@ -107,7 +113,7 @@ describe('segment option', () => {
   })
 
   it('gives equal segments the same token whatever the write order (property)', async () => {
-    const engine = new SessionEngine({ segment: { params: ['store.*', 'public.utm_*'] } })
+    const engine = new SessionEngine({ segment: segmentBy({ params: ['store.*', 'public.utm_*'] }) })
     const write = fc.tuple(fc.constantFrom('store', 'public'), fc.constantFrom('a', 'b', 'utm_a', 'utm_b', 'c'), jsonValues)
     await fc.assert(
       fc.asyncProperty(
@@ -128,7 +134,7 @@ describe('segment option', () => {
   })
 
   it('segmentChanged is exactly "the token changed" for any patch (property)', async () => {
-    const engine = new SessionEngine({ segment: SEGMENT })
+    const engine = new SessionEngine({ segment: segmentBy(SEGMENT) })
     const write = fc.tuple(
       fc.constantFrom('store', 'public'),
       fc.constantFrom('channel', 'currencyCode', 'utm_source', 'country'),

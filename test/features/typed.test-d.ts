@@ -7,6 +7,7 @@ import type { StandardSchemaV1 as SpecSchema } from '@standard-schema/spec'
 import * as v from 'valibot'
 import { describe, expectTypeOf, it } from 'vitest'
 import {
+  sessionSchema,
   type App,
   type InferSchema,
   type JsonValue,
@@ -157,13 +158,23 @@ describe('a typed engine', () => {
     expectTypeOf(pure.namespaces.public?.postalCode).toEqualTypeOf<string | undefined>()
   })
 
+  it('validators of some params fit an engine typed by the whole schema; wrong value types do not', () => {
+    const some = sessionSchema({ public: { country: v.picklist(['DE', 'US']) } })
+    const engine = new SessionEngine<Shop>({ schema: some })
+    expectTypeOf(engine).toEqualTypeOf<SessionEngine<Shop>>()
+    // @ts-expect-error -- a validator whose output is a number cannot validate Shop's string postalCode
+    new SessionEngine<Shop>({ schema: sessionSchema({ public: { postalCode: v.number() } }) })
+  })
+
   it('validators type the engine without an explicit type argument', async () => {
-    const schema = { public: { country: v.picklist(['DE', 'US']), age: v.pipe(v.string(), v.transform(Number)) } }
-    const engine = new SessionEngine({ schema })
+    const validators = { public: { country: v.picklist(['DE', 'US']), age: v.pipe(v.string(), v.transform(Number)) } }
+    const engine = new SessionEngine({ schema: sessionSchema(validators) })
     const { session } = await engine.create()
     expectTypeOf(session.namespaces.public?.country).toEqualTypeOf<'DE' | 'US' | undefined>()
     expectTypeOf(session.namespaces.public?.age).toEqualTypeOf<number | undefined>()
-    expectTypeOf<InferSchema<typeof schema>>().toEqualTypeOf<{ public: { country: 'DE' | 'US'; age: number } }>()
+    expectTypeOf<InferSchema<typeof validators>>().toEqualTypeOf<{ public: { country: 'DE' | 'US'; age: number } }>()
+    // @ts-expect-error -- validators are given through sessionSchema(), not as a plain object
+    new SessionEngine({ schema: validators })
   })
 
   it('the untyped default is exactly the untyped session', async () => {
@@ -182,7 +193,7 @@ describe('a typed engine', () => {
     expectTypeOf(run.output.z).toEqualTypeOf<{ w?: JsonValue | undefined } | undefined>()
     // @ts-expect-error -- not an output of the app
     void run.output.nope
-    const { engine: validated } = createTestEngine({ schema: { public: { n: v.number() } } })
+    const { engine: validated } = createTestEngine({ schema: sessionSchema({ public: { n: v.number() } }) })
     expectTypeOf((await validated.create()).session.namespaces.public?.n).toEqualTypeOf<number | undefined>()
   })
 })
@@ -260,7 +271,7 @@ describe('a session schema catches misspelled params at the name', () => {
     new SessionEngine<Shop>({ apps: [good] })
     // @ts-expect-error -- plain reads public.countryy, which Shop does not name
     new SessionEngine<Shop>({ apps: [good, typo] })
-    const schema = { public: { country: v.picklist(['DE', 'US']) } }
+    const schema = sessionSchema({ public: { country: v.picklist(['DE', 'US']) } })
     new SessionEngine({ schema, apps: [defineApp({ name: 'ok', input: { public: ['country'] }, transform: noop })] })
     // @ts-expect-error -- a schema given by validators types the engine the same way
     new SessionEngine({ schema, apps: [typo] })

@@ -9,7 +9,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { SessionEngine } from '../../src/index'
+import { describeGraph } from '../../src/index'
 import { commerceApps } from '../support/commerce'
 import { ROOT } from './consumer'
 import { type DocBlock, anchorOf, brokenLinks, extractBlocks, findGuides, missingTestNames, readBlocks, runBlock, typecheckBlocks, where } from './docs'
@@ -64,7 +64,7 @@ describe('docs: every ts block of every README.md compiles and runs', () => {
       [...readFileSync(join(ROOT, file), 'utf8').matchAll(/<!-- demo-graph -->\s*\n```mermaid\n([\s\S]*?)```/g)].map((m) => m[1]),
     )
     expect(pictures.length).toBeGreaterThan(0)
-    for (const picture of pictures) expect(picture).toBe(new SessionEngine({ apps: commerceApps }).graph.toMermaid())
+    for (const picture of pictures) expect(picture).toBe(describeGraph({ apps: commerceApps }).toMermaid())
   })
 })
 

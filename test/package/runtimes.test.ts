@@ -4,7 +4,7 @@
 // against the packed tarball installed into a temporary consumer project (see consumer.ts).
 // A runtime that is missing or cannot start fails its test; nothing is skipped.
 import { readFileSync } from 'node:fs'
-import { mkdir, readFile } from 'node:fs/promises'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Miniflare } from 'miniflare'
 import ts from 'typescript'
@@ -73,6 +73,18 @@ const SCENARIO = {
 
 /** The README's worker build command as words, e.g. `['npx', 'esbuild', 'src/worker.ts', ...]`. */
 const WORKER_BUILD = shellWords(snippets['worker-build'].trim())
+
+/** A worker that patches with an immer recipe: the one kind of application whose bundle holds immer. */
+const RECIPE_WORKER = `import { SessionEngine, recipe } from 'sessionflow'
+export default {
+  async fetch() {
+    const engine = new SessionEngine()
+    const { session } = await engine.create()
+    const { session: next } = await engine.patch(session.id, recipe((draft) => { draft.public.n = 1 }))
+    return Response.json(next.namespaces)
+  },
+}
+`
 
 /** How a test varies the README's build command. */
 interface BuildVariant {
@@ -260,19 +272,34 @@ describe.concurrent('Cloudflare workerd (Miniflare), bundled with the README esb
     expect(JSON.parse(answer.body!)).toEqual({ greeting: 'Hello, Ada!' })
   })
 
-  it('a bundle that leaves process.env.NODE_ENV in place fails at startup: immer reads it', async ({ expect }) => {
+  it('a worker without recipes carries no immer: its neutral bundle needs no define', async ({ expect }) => {
     const script = await bundleWorker(consumer, 'src/worker.ts', 'dist/worker-neutral.js', { withoutDefine: true, neutral: true })
-    expect(script).toContain('process.env.NODE_ENV')
+    expect(script).not.toContain('process.env')
     const answer = await fetchFromWorkerd(script, 'http://localhost/?name=Ada')
+    expect(answer.startError, answer.log).toBeUndefined()
+    expect(JSON.parse(answer.body!)).toEqual({ greeting: 'Hello, Ada!' })
+  })
+
+  it('a bundle with recipe() that leaves process.env.NODE_ENV in place fails at startup: immer reads it', async ({ expect }) => {
+    await writeFile(join(consumer.dir, 'worker-recipe.mjs'), RECIPE_WORKER)
+    const script = await bundleWorker(consumer, 'worker-recipe.mjs', 'dist/worker-recipe-neutral.js', { withoutDefine: true, neutral: true })
+    expect(script).toContain('process.env.NODE_ENV')
+    const answer = await fetchFromWorkerd(script, 'http://localhost/')
     expect(answer.startError).toBeDefined()
     expect(answer.log).toContain('ReferenceError: process is not defined')
   })
 
-  it('the same bundle runs with the nodejs_compat flag, which provides process', async ({ expect }) => {
-    const script = await bundleWorker(consumer, 'src/worker.ts', 'dist/worker-compat.js', { withoutDefine: true, neutral: true })
-    const answer = await fetchFromWorkerd(script, 'http://localhost/?name=Ada', ['nodejs_compat'])
+  it('the same bundle runs with the nodejs_compat flag, which provides process, and with the define', async ({ expect }) => {
+    await writeFile(join(consumer.dir, 'worker-recipe.mjs'), RECIPE_WORKER)
+    const script = await bundleWorker(consumer, 'worker-recipe.mjs', 'dist/worker-recipe-compat.js', { withoutDefine: true, neutral: true })
+    const answer = await fetchFromWorkerd(script, 'http://localhost/', ['nodejs_compat'])
     expect(answer.startError, answer.log).toBeUndefined()
-    expect(JSON.parse(answer.body!)).toEqual({ greeting: 'Hello, Ada!' })
+    expect(JSON.parse(answer.body!)).toEqual({ public: { n: 1 } })
+    const defined = await bundleWorker(consumer, 'worker-recipe.mjs', 'dist/worker-recipe-defined.js', { neutral: true })
+    expect(defined).not.toContain('process.env')
+    const definedAnswer = await fetchFromWorkerd(defined, 'http://localhost/')
+    expect(definedAnswer.startError, definedAnswer.log).toBeUndefined()
+    expect(JSON.parse(definedAnswer.body!)).toEqual({ public: { n: 1 } })
   })
 
   it('the neutral platform with the define runs the scenario too', async ({ expect }) => {

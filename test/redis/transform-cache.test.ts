@@ -1,7 +1,7 @@
 /** RedisTransformCache against a real redis-server: shared by engines, expiry by Redis, failures are misses. */
 import { Redis } from 'ioredis'
 import { describe, expect, it } from 'vitest'
-import { SessionEngine, defineApp } from '../../src/index'
+import { SessionEngine, cacheTransforms, defineApp } from '../../src/index'
 import { RedisTransformCache } from '../../src/redis'
 import { freePort, uniquePrefix } from '../support/redis'
 import { useRedis } from '../support/redis-hooks'
@@ -28,8 +28,8 @@ describe('RedisTransformCache', () => {
   it('two engines (two processes) share results; keys are prefix + app + input, with the ttl', async () => {
     const prefix = uniquePrefix('cache')
     const { app, calls } = lookup()
-    const a = new SessionEngine({ apps: [app], transformCache: new RedisTransformCache({ client: redis.client, prefix }) })
-    const b = new SessionEngine({ apps: [app], transformCache: new RedisTransformCache({ client: redis.client, prefix }) })
+    const a = new SessionEngine({ apps: [app], transformCache: cacheTransforms(new RedisTransformCache({ client: redis.client, prefix })) })
+    const b = new SessionEngine({ apps: [app], transformCache: cacheTransforms(new RedisTransformCache({ client: redis.client, prefix })) })
     const first = await a.create({ public: { postalCode: '10115', other: 1 } })
     const second = await b.create({ public: { postalCode: '10115' } })
     expect(calls).toEqual(['10115'])
@@ -46,7 +46,7 @@ describe('RedisTransformCache', () => {
   it('Redis expires entries after ttlMs', async () => {
     const prefix = uniquePrefix('cache-ttl')
     const { app, calls } = lookup(30)
-    const engine = new SessionEngine({ apps: [app], transformCache: new RedisTransformCache({ client: redis.client, prefix }) })
+    const engine = new SessionEngine({ apps: [app], transformCache: cacheTransforms(new RedisTransformCache({ client: redis.client, prefix })) })
     await engine.runCreate({ public: { postalCode: '1' } })
     await new Promise((resolve) => setTimeout(resolve, 80))
     await engine.runCreate({ public: { postalCode: '1' } })
@@ -59,7 +59,7 @@ describe('RedisTransformCache', () => {
     const cache = new RedisTransformCache({ client: redis.client, prefix })
     await redis.client.set(cache.keyOf('region', '{"public":{"postalCode":"2"}}'), 'not json')
     await redis.client.set(cache.keyOf('region', '{"public":{"postalCode":"3"}}'), JSON.stringify({ writes: [{ namespace: 'cookie', key: 'x', value: 1 }] }))
-    const engine = new SessionEngine({ apps: [app], transformCache: cache })
+    const engine = new SessionEngine({ apps: [app], transformCache: cacheTransforms(cache) })
     expect((await engine.runCreate({ public: { postalCode: '2' } })).namespaces.checkout).toEqual({ regionId: 'r-2' })
     const three = await engine.runCreate({ public: { postalCode: '3' } })
     expect(three.namespaces.checkout).toEqual({ regionId: 'r-3' })
@@ -72,7 +72,7 @@ describe('RedisTransformCache', () => {
     const dead = new Redis(`redis://127.0.0.1:${port}`, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false })
     dead.on('error', () => undefined)
     const { app, calls } = lookup()
-    const engine = new SessionEngine({ apps: [app], transformCache: new RedisTransformCache({ client: dead, timeoutMs: 100 }) })
+    const engine = new SessionEngine({ apps: [app], transformCache: cacheTransforms(new RedisTransformCache({ client: dead, timeoutMs: 100 })) })
     for (let i = 0; i < 2; i++) expect((await engine.runCreate({ public: { postalCode: '4' } })).namespaces.checkout).toEqual({ regionId: 'r-4' })
     expect(calls).toEqual(['4', '4'])
     dead.disconnect()

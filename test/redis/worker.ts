@@ -9,7 +9,7 @@
  * - `bench`: creates `sessions` sessions of its own, then runs `patches` patches with
  *   `concurrency` in flight, and reports how long that took.
  */
-import { SessionEngine } from '../../src/index'
+import { SessionEngine, recipe } from '../../src/index'
 import { RedisStore } from '../../src/redis'
 import { commerceApps } from '../support/commerce'
 import { tallyApp } from './apps'
@@ -67,11 +67,11 @@ async function main(job: WorkerJob): Promise<void> {
       Array.from({ length: job.patches }, (_, i) => {
         const id = ids[i % ids.length]!
         return engine
-          .patch(id, (draft) => {
+          .patch(id, recipe((draft) => {
             const pub = draft.public!
             pub.count = (pub.count as number) + 1
             pub[`w${job.worker}_${i}`] = i
-          })
+          }))
           .then((r) => ({ id, version: r.session.version, attempts: r.report.attempts }))
       }),
     )

@@ -5,15 +5,7 @@
  * unchanged, `get` still returns the old session, and no built-in prototype was touched.
  */
 import { describe, expect, it } from 'vitest'
-import {
-  ForbiddenWriteError,
-  InvalidValueError,
-  ManualClock,
-  MemoryStore,
-  type Session,
-  SessionEngine,
-  defineApp,
-} from '../../src/index'
+import { ForbiddenWriteError, InvalidValueError, ManualClock, MemoryStore, type Session, SessionEngine, defineApp, recipe, jsonPatch } from '../../src/index'
 import { counterIds, expectPrototypesUntouched, expectRejects, expectUnchanged } from '../support/faults'
 
 /** A bad value, made fresh per use (some count their own reads). */
@@ -163,19 +155,19 @@ const ENTRIES: Array<{ name: string; run: Entry }> = [
   {
     name: 'patch (recipe)',
     run: (engine, id, value) =>
-      engine.patch(id, (draft) => {
+      engine.patch(id, recipe((draft) => {
         draft.public!.x = value as never
-      }),
+      })),
   },
-  { name: 'applyJsonPatch add', run: (engine, id, value) => engine.applyJsonPatch(id, [{ op: 'add', path: '/public/x', value }]) },
-  { name: 'applyJsonPatch replace', run: (engine, id, value) => engine.applyJsonPatch(id, [{ op: 'replace', path: '/public/x', value }]) },
+  { name: 'applyJsonPatch add', run: (engine, id, value) => engine.patch(id, jsonPatch([{ op: 'add', path: '/public/x', value }])) },
+  { name: 'applyJsonPatch replace', run: (engine, id, value) => engine.patch(id, jsonPatch([{ op: 'replace', path: '/public/x', value }])) },
   {
     name: 'applyJsonPatch add inside a value',
-    run: (engine, id, value) => engine.applyJsonPatch(id, [{ op: 'add', path: '/public/other/1/b', value }]),
+    run: (engine, id, value) => engine.patch(id, jsonPatch([{ op: 'add', path: '/public/other/1/b', value }])),
   },
   {
     name: 'applyJsonPatch whole namespace',
-    run: (engine, id, value) => engine.applyJsonPatch(id, [{ op: 'replace', path: '/public', value: { x: value } }]),
+    run: (engine, id, value) => engine.patch(id, jsonPatch([{ op: 'replace', path: '/public', value: { x: value } }])),
   },
   { name: 'runTransform', run: (engine, _id, value) => engine.runTransform({}, { public: { x: value } as never }) },
   { name: 'runCreate', run: (engine, _id, value) => engine.runCreate({ public: { x: value } as never }) },
@@ -269,7 +261,7 @@ describe('prototype names as namespaces and keys', () => {
   for (const r of recipes) {
     it(`a recipe that ${r.name} is refused with InvalidValueError`, async () => {
       const { engine, store, session } = await setup()
-      await expectRejects(engine.patch(session.id, r.recipe as never), InvalidValueError)
+      await expectRejects(engine.patch(session.id, recipe(r.recipe as never)), InvalidValueError)
       await expectUnchanged(engine, store, session)
     })
   }
@@ -299,7 +291,7 @@ describe('prototype names as namespaces and keys', () => {
         [{ op: 'move', from: path, path: '/public/y' }],
       ]
       for (const ops of opsList) {
-        await expectRejects(engine.applyJsonPatch(session.id, ops), InvalidValueError)
+        await expectRejects(engine.patch(session.id, jsonPatch(ops)), InvalidValueError)
         await expectUnchanged(engine, store, session)
       }
     })
@@ -308,8 +300,8 @@ describe('prototype names as namespaces and keys', () => {
   it('JSON Patch values carrying __proto__ keys are refused', async () => {
     const { engine, store, session } = await setup()
     for (const raw of ['{"__proto__": {"polluted": 1}}', '{"a": {"constructor": {"prototype": {"polluted": 1}}}}']) {
-      await expectRejects(engine.applyJsonPatch(session.id, [{ op: 'add', path: '/public/y', value: JSON.parse(raw) }]), InvalidValueError)
-      await expectRejects(engine.applyJsonPatch(session.id, JSON.parse(`[{"op": "add", "path": "/public", "value": ${raw}}]`)), InvalidValueError)
+      await expectRejects(engine.patch(session.id, jsonPatch([{ op: 'add', path: '/public/y', value: JSON.parse(raw) }])), InvalidValueError)
+      await expectRejects(engine.patch(session.id, jsonPatch(JSON.parse(`[{"op": "add", "path": "/public", "value": ${raw}}]`))), InvalidValueError)
       await expectUnchanged(engine, store, session)
     }
   })
@@ -317,15 +309,15 @@ describe('prototype names as namespaces and keys', () => {
   it('~ escapes: ~0 and ~1 decode to "~" and "/" keys; any other "~" is refused', async () => {
     const { engine, store, session } = await setup()
     for (const path of ['/public/a~2', '/public/a~', '/public/~', '/public/~x', '/pub~lic/a']) {
-      await expectRejects(engine.applyJsonPatch(session.id, [{ op: 'add', path, value: 1 }]), InvalidValueError)
+      await expectRejects(engine.patch(session.id, jsonPatch([{ op: 'add', path, value: 1 }])), InvalidValueError)
       await expectUnchanged(engine, store, session)
     }
-    const { session: next } = await engine.applyJsonPatch(session.id, [
+    const { session: next } = await engine.patch(session.id, jsonPatch([
       { op: 'add', path: '/public/a~1b', value: 1 },
       { op: 'add', path: '/public/a~0b', value: 2 },
       { op: 'add', path: '/public/~01', value: 3 },
       { op: 'add', path: '/public/__proto~1__', value: 4 },
-    ])
+    ]))
     expect(next.namespaces.public).toEqual({ ...session.namespaces.public, 'a/b': 1, 'a~b': 2, '~1': 3, '__proto/__': 4 })
     expect((await engine.get(session.id, { items: ['public.a/b'] }))!.namespaces).toEqual({ public: { 'a/b': 1 } })
     expectPrototypesUntouched()
@@ -341,21 +333,21 @@ describe('writes outside the writable namespaces', () => {
       () => engine.patch(session.id, { derived: { x: 'forged' } }),
       () => engine.patch(session.id, { brandNew: { a: 1 } }),
       () =>
-        engine.patch(session.id, (d) => {
+        engine.patch(session.id, recipe((d) => {
           d.public!.x = 'ok'
           ;(d as Record<string, unknown>).cookie = { token: 'stolen' }
-        }),
-      () => engine.applyJsonPatch(session.id, [{ op: 'add', path: '/cookie/token', value: 'stolen' }]),
-      () => engine.applyJsonPatch(session.id, [{ op: 'replace', path: '/cookie', value: {} }]),
-      () => engine.applyJsonPatch(session.id, [{ op: 'remove', path: '/cookie/token' }]),
-      () => engine.applyJsonPatch(session.id, [{ op: 'test', path: '/cookie/token', value: 't' }]),
-      () => engine.applyJsonPatch(session.id, [{ op: 'copy', from: '/cookie/token', path: '/public/leak' }]),
-      () => engine.applyJsonPatch(session.id, [{ op: 'move', from: '/cookie/token', path: '/public/leak' }]),
+        })),
+      () => engine.patch(session.id, jsonPatch([{ op: 'add', path: '/cookie/token', value: 'stolen' }])),
+      () => engine.patch(session.id, jsonPatch([{ op: 'replace', path: '/cookie', value: {} }])),
+      () => engine.patch(session.id, jsonPatch([{ op: 'remove', path: '/cookie/token' }])),
+      () => engine.patch(session.id, jsonPatch([{ op: 'test', path: '/cookie/token', value: 't' }])),
+      () => engine.patch(session.id, jsonPatch([{ op: 'copy', from: '/cookie/token', path: '/public/leak' }])),
+      () => engine.patch(session.id, jsonPatch([{ op: 'move', from: '/cookie/token', path: '/public/leak' }])),
       () =>
-        engine.applyJsonPatch(session.id, [
+        engine.patch(session.id, jsonPatch([
           { op: 'add', path: '/public/x', value: 'ok' },
           { op: 'add', path: '/derived/x', value: 'forged' },
-        ]),
+        ])),
     ]
     for (const attempt of attempts) {
       const error = await expectRejects(attempt(), ForbiddenWriteError)

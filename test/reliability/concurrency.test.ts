@@ -7,16 +7,7 @@
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import {
-  ConflictError,
-  ManualClock,
-  MemoryStore,
-  type Session,
-  type SessionResult,
-  SessionEngine,
-  type SessionStore,
-  defineApp,
-} from '../../src/index'
+import { ConflictError, ManualClock, MemoryStore, type Session, type SessionResult, SessionEngine, type SessionStore, defineApp, recipe, jsonPatch } from '../../src/index'
 import { fcParams } from '../support/fc'
 import { counterIds, expectPrototypesUntouched } from '../support/faults'
 
@@ -82,10 +73,10 @@ describe('interleavings (fast-check scheduler)', () => {
         const created = engine.create({ public: { count: 0 } })
         const { session } = await s.waitFor(created)
         const calls = Array.from({ length: n }, (_, i) =>
-          engine.patch(session.id, (d) => {
+          engine.patch(session.id, recipe((d) => {
             d.public!.count = Number(d.public!.count) + 1
             d.public![`w${i}`] = true
-          }),
+          })),
         )
         const results = await s.waitFor(Promise.all(calls))
         const final = inner.get(session.id)!
@@ -123,13 +114,13 @@ describe('interleavings (fast-check scheduler)', () => {
           const invocations = calls.map(() => 0)
           const pending = calls.map((call, i) =>
             engines[call.engine]
-              .patch(ids[call.session]!, (d) => {
+              .patch(ids[call.session]!, recipe((d) => {
                 // a recipe runs once per attempt, inside the engine's per-session queue: tag the puts of this attempt
                 current.set(`${call.engine}/${ids[call.session]}`, i)
                 invocations[i]!++
                 d.public!.count = Number(d.public!.count) + 1
                 d.public![`w${i}`] = true
-              })
+              }))
               .then(
                 (r): SessionResult | Error => r,
                 (e: unknown) => e as Error,
@@ -188,14 +179,14 @@ describe('interleavings (fast-check scheduler)', () => {
         const results = await s.waitFor(
           Promise.all(
             callers.map((name, i) =>
-              engines[name].applyJsonPatch(session.id, [
+              engines[name].patch(session.id, jsonPatch([
                 // later ops write inside the value an earlier op added
                 { op: 'add', path: `/public/l${i}`, value: { items: [] } },
                 { op: 'add', path: `/public/l${i}/items/-`, value: i },
                 { op: 'add', path: `/public/l${i}/done`, value: true },
                 { op: 'copy', from: `/public/l${i}/items`, path: `/public/c${i}` },
                 { op: 'add', path: `/public/c${i}/-`, value: 'copied' },
-              ]),
+              ])),
             ),
           ),
         )
@@ -329,10 +320,10 @@ describe('100 concurrent patchers on one session with async transforms', () => {
     const { session } = await engine.create({ public: { count: 0 } })
     const results = await Promise.all(
       Array.from({ length: 100 }, (_, i) =>
-        engine.patch(session.id, (d) => {
+        engine.patch(session.id, recipe((d) => {
           d.public!.count = Number(d.public!.count) + 1
           d.public![`w${i}`] = true
-        }),
+        })),
       ),
     )
     const final = store.get(session.id)!

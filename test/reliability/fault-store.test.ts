@@ -6,16 +6,7 @@
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import {
-  ConflictError,
-  ManualClock,
-  MemoryStore,
-  type Session,
-  SessionEngine,
-  SessionNotFoundError,
-  SessionflowError,
-  StoreError,
-} from '../../src/index'
+import { ConflictError, ManualClock, MemoryStore, type Session, SessionEngine, SessionNotFoundError, SessionflowError, StoreError, recipe, jsonPatch } from '../../src/index'
 import { commerceApps } from '../support/commerce'
 import { fcParams } from '../support/fc'
 import { isDeepFrozen } from '../support/helpers'
@@ -33,8 +24,8 @@ describe('store failures', () => {
   const calls = (engine: SessionEngine, id: string) => ({
     get: () => engine.get(id),
     patch: () => engine.patch(id, { public: { postalCode: '10115' } }),
-    recipe: () => engine.patch(id, (d) => void (d.public!.postalCode = '10115')),
-    applyJsonPatch: () => engine.applyJsonPatch(id, [{ op: 'add', path: '/public/postalCode', value: '10115' }]),
+    recipe: () => engine.patch(id, recipe((d) => void (d.public!.postalCode = '10115'))),
+    applyJsonPatch: () => engine.patch(id, jsonPatch([{ op: 'add', path: '/public/postalCode', value: '10115' }])),
     touch: () => engine.touch(id),
     delete: () => engine.delete(id),
     create: () => engine.create({ public: { country: 'US' } }),
@@ -106,7 +97,7 @@ describe('store failures', () => {
         delete: () => {},
       }
       const engine = new SessionEngine({ store, clock: new ManualClock(0) })
-      for (const call of [() => engine.get('s1'), () => engine.patch('s1', { public: { a: 2 } }), () => engine.touch('s1'), () => engine.applyJsonPatch('s1', [])]) {
+      for (const call of [() => engine.get('s1'), () => engine.patch('s1', { public: { a: 2 } }), () => engine.touch('s1'), () => engine.patch('s1', jsonPatch([]))]) {
         const error = await expectRejects(call(), StoreError).catch((e: Error) => {
           throw new Error(`${JSON.stringify(answer)}: ${e.message}`)
         })
@@ -156,7 +147,7 @@ describe('store failures', () => {
         delete: () => {},
       }
       const engine = new SessionEngine({ store, clock: new ManualClock(0) })
-      for (const call of [() => engine.get('s1'), () => engine.patch('s1', { public: { b: 2 } }), () => engine.touch('s1'), () => engine.applyJsonPatch('s1', [])]) {
+      for (const call of [() => engine.get('s1'), () => engine.patch('s1', { public: { b: 2 } }), () => engine.touch('s1'), () => engine.patch('s1', jsonPatch([]))]) {
         const error = await expectRejects(call(), StoreError).catch((e: Error) => {
           throw new Error(`${what}: ${e.message}`)
         })
@@ -264,7 +255,7 @@ describe('soak: the realistic graph over a store failing at random', () => {
                 last.set(id, (await engine.patch(id, { public: { postalCode: String(step.value) } })).session)
                 break
               case 'json':
-                last.set(id, (await engine.applyJsonPatch(id, [{ op: 'add', path: '/public/utm_campaign', value: `c${step.value}` }])).session)
+                last.set(id, (await engine.patch(id, jsonPatch([{ op: 'add', path: '/public/utm_campaign', value: `c${step.value}` }]))).session)
                 break
               case 'login':
                 last.set(id, (await engine.patch(id, { cookie: { authToken: `user:${step.value}:u${step.value}@example.com` } }, { allow: ['cookie'] })).session)

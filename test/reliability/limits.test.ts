@@ -5,17 +5,7 @@
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import {
-  ConfigError,
-  DEFAULT_LIMITS,
-  InvalidValueError,
-  type Limits,
-  ManualClock,
-  MemoryStore,
-  type Session,
-  SessionEngine,
-  defineApp,
-} from '../../src/index'
+import { ConfigError, DEFAULT_LIMITS, InvalidValueError, type Limits, ManualClock, MemoryStore, type Session, SessionEngine, defineApp, recipe, jsonPatch } from '../../src/index'
 import { checkValue, jsonStringBytes, sizeOf } from '../../src/util/json'
 import type { JsonValue } from '../../src/index'
 import { fcParams } from '../support/fc'
@@ -33,8 +23,8 @@ function writers(engine: SessionEngine, id: string): Array<[string, (value: unkn
   return [
     ['create', (value) => engine.create({ public: { x: value as never } })],
     ['patch', (value) => engine.patch(id, { public: { x: value as never } })],
-    ['recipe', (value) => engine.patch(id, (d) => void (d.public!.x = value as never))],
-    ['applyJsonPatch', (value) => engine.applyJsonPatch(id, [{ op: 'add', path: '/public/x', value }])],
+    ['recipe', (value) => engine.patch(id, recipe((d) => void (d.public!.x = value as never)))],
+    ['applyJsonPatch', (value) => engine.patch(id, jsonPatch([{ op: 'add', path: '/public/x', value }]))],
     ['runTransform', (value) => engine.runTransform({}, { public: { x: value as never } })],
   ]
 }
@@ -115,13 +105,13 @@ describe('each limit at every entry point', () => {
     await expectRejects(engine.patch(session.id, { public: keys(11, 'k') }), InvalidValueError)
     await expectRejects(engine.create({ public: keys(11, 'k') }), InvalidValueError)
     await expectRejects(
-      engine.applyJsonPatch(session.id, Object.entries(keys(10, 'k')).map(([k, v]) => ({ op: 'add', path: `/public/${k}`, value: v }))),
+      engine.patch(session.id, jsonPatch(Object.entries(keys(10, 'k')).map(([k, v]) => ({ op: 'add', path: `/public/${k}`, value: v })))),
       InvalidValueError,
     )
     await expectUnchanged(engine, store, session)
     const { session: five } = await engine.patch(session.id, { public: keys(5, 'a') }) // 6 with `seed`
     await expectRejects(engine.patch(session.id, { public: keys(5, 'b') }), InvalidValueError)
-    await expectRejects(engine.patch(session.id, (d) => void Object.assign(d.public!, keys(5, 'b'))), InvalidValueError)
+    await expectRejects(engine.patch(session.id, recipe((d) => void Object.assign(d.public!, keys(5, 'b')))), InvalidValueError)
     await expectUnchanged(engine, store, five)
     const { session: ten } = await engine.patch(session.id, { public: keys(4, 'b') })
     expect(Object.keys(ten.namespaces.public!)).toHaveLength(10)
@@ -196,7 +186,7 @@ describe('amplification', () => {
   it('a JSON Patch whose copy ops double a value is stopped at the op that crosses maxSessionBytes', async () => {
     const { engine, store, session } = await setup()
     // 18 doublings reach ~1 MB: the patch must be refused at the op that crosses 64 KB, not after
-    const error = await expectRejects(engine.applyJsonPatch(session.id, doubling(18)), InvalidValueError)
+    const error = await expectRejects(engine.patch(session.id, jsonPatch(doubling(18))), InvalidValueError)
     expect(error.message).toMatch(/operation 1[0-9]\b/)
     expect(error.path).toBe('/public/x/-')
     await expectUnchanged(engine, store, session)
@@ -204,12 +194,12 @@ describe('amplification', () => {
 
   it('60 doubling copies (2^60 elements if applied) are refused, not computed', async () => {
     const { engine, store, session } = await setup()
-    await expectRejects(engine.applyJsonPatch(session.id, doubling(60)), InvalidValueError)
+    await expectRejects(engine.patch(session.id, jsonPatch(doubling(60))), InvalidValueError)
     await expectRejects(
-      engine.applyJsonPatch(session.id, [
+      engine.patch(session.id, jsonPatch([
         { op: 'add', path: '/public/s', value: 's'.repeat(16_000) },
         ...Array.from({ length: 999 }, (_, i) => ({ op: 'copy', from: '/public/s', path: `/public/c${i}` })),
-      ]),
+      ])),
       InvalidValueError,
     )
     await expectUnchanged(engine, store, session)
@@ -242,7 +232,7 @@ describe('amplification', () => {
     const { engine, session } = await setup()
     const big = 'b'.repeat(15_000)
     const ops = Array.from({ length: 50 }, (_, i) => ({ op: 'add', path: '/public/big', value: `${i}${big}` }))
-    const { session: next } = await engine.applyJsonPatch(session.id, [...ops, { op: 'copy', from: '/public/big', path: '/public/copy' }])
+    const { session: next } = await engine.patch(session.id, jsonPatch([...ops, { op: 'copy', from: '/public/big', path: '/public/copy' }]))
     expect(next.namespaces.public!.copy).toBe(`49${big}`)
   })
 })
@@ -271,7 +261,7 @@ describe('100k-deep nesting', () => {
         expect(error.message).toMatch(/nest|deep/)
         await expectUnchanged(engine, store, session)
       }
-      await expectRejects(engine.applyJsonPatch(session.id, [{ op: 'replace', path: '/public', value: { x: make() } }]), InvalidValueError)
+      await expectRejects(engine.patch(session.id, jsonPatch([{ op: 'replace', path: '/public', value: { x: make() } }])), InvalidValueError)
       await expectRejects(engine.runTransform({ public: { x: make() } } as never, {}), InvalidValueError)
       await expectRejects(engine.runCreate({ cookie: { x: make() } } as never), InvalidValueError)
       await expectUnchanged(engine, store, session)
@@ -280,7 +270,7 @@ describe('100k-deep nesting', () => {
 
   it('a 100k-long JSON Patch path and a 100k-wide array are refused too', async () => {
     const { engine, store, session } = await setup()
-    await expectRejects(engine.applyJsonPatch(session.id, [{ op: 'add', path: `/public${'/a'.repeat(DEPTH)}`, value: 1 }]), InvalidValueError)
+    await expectRejects(engine.patch(session.id, jsonPatch([{ op: 'add', path: `/public${'/a'.repeat(DEPTH)}`, value: 1 }])), InvalidValueError)
     await expectRejects(engine.patch(session.id, { public: { wide: Array.from({ length: DEPTH }, () => 1) } }), InvalidValueError)
     await expectRejects(engine.patch(session.id, { public: Object.fromEntries(Array.from({ length: DEPTH }, (_, i) => [`k${i}`, 1])) }), InvalidValueError)
     await expectUnchanged(engine, store, session)

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { InvalidValueError, ManualClock, MemoryStore, type Session, SessionEngine } from '../../src/index'
+import { InvalidValueError, ManualClock, MemoryStore, type Session, SessionEngine, recipe, jsonPatch } from '../../src/index'
 import { fcParams } from '../support/fc'
 import { counterIds, expectRejects, expectUnchanged } from '../support/faults'
 
@@ -65,8 +65,8 @@ describe('malformed ids', () => {
         () => engine.get(id as string),
         () => engine.get(id as string, { items: ['*'] }),
         () => engine.patch(id as string, { public: { a: 2 } }),
-        () => engine.patch(id as string, (d) => void (d.public!.a = 2)),
-        () => engine.applyJsonPatch(id as string, [{ op: 'add', path: '/public/a', value: 2 }]),
+        () => engine.patch(id as string, recipe((d) => void (d.public!.a = 2))),
+        () => engine.patch(id as string, jsonPatch([{ op: 'add', path: '/public/a', value: 2 }])),
         () => engine.delete(id as string),
         () => engine.touch(id as string),
       ]
@@ -230,7 +230,7 @@ describe('malformed JSON Patches', () => {
   it('a body that is not an array is refused', async () => {
     const { engine, store, session } = await setup()
     for (const body of NOT_ARRAYS) {
-      await expectRejects(call(() => engine.applyJsonPatch(session.id, body as never)), InvalidValueError)
+      await expectRejects(call(() => engine.patch(session.id, jsonPatch(body as never))), InvalidValueError)
     }
     await expectUnchanged(engine, store, session)
   })
@@ -238,14 +238,14 @@ describe('malformed JSON Patches', () => {
   for (const { name, ops } of BAD_OPS) {
     it(`${name}: the whole patch is refused with InvalidValueError`, async () => {
       const { engine, store, session } = await setup()
-      await expectRejects(call(() => engine.applyJsonPatch(session.id, ops)), InvalidValueError)
+      await expectRejects(call(() => engine.patch(session.id, jsonPatch(ops))), InvalidValueError)
       await expectUnchanged(engine, store, session)
     })
   }
 
   it('passing test ops let the patch apply whole (RFC 6902 order)', async () => {
     const { engine, session } = await setup()
-    const { session: next } = await engine.applyJsonPatch(session.id, [
+    const { session: next } = await engine.patch(session.id, jsonPatch([
       { op: 'test', path: '/public/a', value: 1 },
       { op: 'test', path: '/public/obj', value: { k: 'v' } },
       { op: 'replace', path: '/public/a', value: 2 },
@@ -254,7 +254,7 @@ describe('malformed JSON Patches', () => {
       { op: 'move', from: '/public/obj', path: '/public/moved' },
       { op: 'copy', from: '/public/list', path: '/public/copy' },
       { op: 'add', path: '/public/copy/0', value: 0 },
-    ])
+    ]))
     expect(next.namespaces.public).toEqual({ a: 2, list: [1, 2, 3, 4], moved: { k: 'v' }, copy: [0, 1, 2, 3, 4] })
     expect(next.version).toBe(2)
   })
@@ -276,10 +276,10 @@ describe('malformed JSON Patches', () => {
         const ops = [...sets.slice(0, position), test, ...sets.slice(position)]
         const before = store.get(session.id)
         if (fail) {
-          await expectRejects(engine.applyJsonPatch(session.id, ops), InvalidValueError)
+          await expectRejects(engine.patch(session.id, jsonPatch(ops)), InvalidValueError)
           expect(store.get(session.id)).toBe(before)
         } else {
-          const { session: next } = await engine.applyJsonPatch(session.id, ops)
+          const { session: next } = await engine.patch(session.id, jsonPatch(ops))
           const expected: Record<string, unknown> = { ...before!.namespaces.public }
           for (const op of sets) expected[op.path.slice('/public/'.length)] = op.value
           expect(next.namespaces.public).toEqual(expected)
@@ -313,14 +313,14 @@ describe('exotic host input', () => {
       [new Proxy(op, { getOwnPropertyDescriptor: throwing })],
     ]
     for (const body of bodies) {
-      await expectRejects(call(() => engine.applyJsonPatch(session.id, body as never)), InvalidValueError, 'INVALID_VALUE')
+      await expectRejects(call(() => engine.patch(session.id, jsonPatch(body as never))), InvalidValueError, 'INVALID_VALUE')
     }
     await expectUnchanged(engine, store, session)
     // an ops array is read by index only: its prototype is never asked, so this one is just its op
-    const { session: after } = await engine.applyJsonPatch(session.id, new Proxy([op], { getPrototypeOf: throwing }))
+    const { session: after } = await engine.patch(session.id, jsonPatch(new Proxy([op], { getPrototypeOf: throwing })))
     expect(after.namespaces.public?.x).toBe(1)
     for (const options of [revoked(), new Proxy({}, { getOwnPropertyDescriptor: throwing }), { allow: revoked() }]) {
-      await expectRejects(call(() => engine.applyJsonPatch(session.id, [op], options as never)), InvalidValueError, 'INVALID_VALUE')
+      await expectRejects(call(() => engine.patch(session.id, jsonPatch([op]), options as never)), InvalidValueError, 'INVALID_VALUE')
       await expectRejects(call(() => engine.patch(session.id, { public: { y: 1 } }, options as never)), InvalidValueError, 'INVALID_VALUE')
     }
     for (const options of [revoked(), { items: revoked() }, new Proxy({}, { getOwnPropertyDescriptor: throwing })]) {
@@ -339,11 +339,11 @@ describe('exotic host input', () => {
       },
     })
     // read as the one op it holds, not as the 100,000 its iterator yields
-    const { session: after } = await engine.applyJsonPatch(session.id, many)
+    const { session: after } = await engine.patch(session.id, jsonPatch(many))
     expect(after.namespaces.public).toEqual({ ...session.namespaces.public, x: 1 })
     const tooMany = Array.from({ length: 1_001 }, () => op)
     Object.defineProperty(tooMany, Symbol.iterator, { value: function* () {} })
-    await expectRejects(call(() => engine.applyJsonPatch(after.id, tooMany)), InvalidValueError, 'INVALID_VALUE')
+    await expectRejects(call(() => engine.patch(after.id, jsonPatch(tooMany))), InvalidValueError, 'INVALID_VALUE')
     expect(store.get(session.id)).toBe(after)
   })
 

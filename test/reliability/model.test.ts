@@ -10,18 +10,7 @@
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import {
-  ConflictError,
-  InvalidValueError,
-  type JsonValue,
-  ManualClock,
-  type Namespaces,
-  type Session,
-  SessionEngine,
-  SessionNotFoundError,
-  StoreError,
-  defineApp,
-} from '../../src/index'
+import { ConflictError, InvalidValueError, type JsonValue, ManualClock, type Namespaces, type Session, SessionEngine, SessionNotFoundError, StoreError, defineApp, recipe, jsonPatch } from '../../src/index'
 import { fcParams } from '../support/fc'
 import { type Fault, FaultStore, counterIds, expectPrototypesUntouched } from '../support/faults'
 
@@ -276,12 +265,12 @@ class PatchCommand implements fc.AsyncCommand<Model, Real> {
     await expectOutcome(outcome, () =>
       withFaults(real, this.faults, () =>
         this.recipe
-          ? real.engine.patch(id, (draft) => {
+          ? real.engine.patch(id, recipe((draft) => {
               for (const [k, v] of Object.entries(changes)) {
                 if (v === undefined) delete draft.public![k]
                 else draft.public![k] = v as never
               }
-            })
+            }))
           : real.engine.patch(id, { public: changes }),
       ),
     )
@@ -317,7 +306,7 @@ class JsonPatchCommand implements fc.AsyncCommand<Model, Real> {
       return modelCycle(rec.namespaces, pub)
     })
     const ops = this.ops.map((op) => ({ ...op, path: `/public/${op.key}`, key: undefined }))
-    await expectOutcome(outcome, () => withFaults(real, this.faults, () => real.engine.applyJsonPatch(id, ops)))
+    await expectOutcome(outcome, () => withFaults(real, this.faults, () => real.engine.patch(id, jsonPatch(ops))))
     expectStoreMatches(model, real)
   }
   toString(): string {

@@ -72,3 +72,13 @@ export function plain(namespaces: Namespaces): Record<string, Record<string, unk
 export function withoutRotate(store: SessionStore): SessionStore {
   return { get: (id) => store.get(id), put: (s, e) => store.put(s, e), delete: (id) => store.delete(id) }
 }
+
+/** What `fn` throws (fails the test when it returns). */
+export function thrownBy(fn: () => unknown): unknown {
+  try {
+    fn()
+  } catch (error) {
+    return error
+  }
+  throw new Error('expected a throw')
+}

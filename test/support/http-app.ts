@@ -3,7 +3,7 @@
  * `createSessionHandler`, capturing the `authToken` cookie. Runtime-neutral (no Node API), so the
  * same module is served by a Node server and bundled into a workerd worker.
  */
-import { type Clock, SessionEngine, type SessionStore, createTokenSigner } from '../../src/index'
+import { type Clock, SessionEngine, type SessionStore, createTokenSigner, segmentBy } from '../../src/index'
 import { type SessionHandler, type SessionHandlerOptions, createSessionHandler } from '../../src/http/index'
 import { commerceApps } from './commerce'
 
@@ -25,7 +25,7 @@ export interface ScenarioAppOptions {
 export function scenarioApp(options: ScenarioAppOptions = {}): { engine: SessionEngine; handle: SessionHandler } {
   const engine = new SessionEngine({
     apps: commerceApps,
-    segment: { params: SEGMENT_PARAMS },
+    segment: segmentBy({ params: SEGMENT_PARAMS }),
     store: options.store,
     clock: options.clock,
     ttlMs: options.ttlMs,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ConfigError, SessionEngine } from '../../src/index'
+import { ConfigError, SessionEngine, describeGraph } from '../../src/index'
 import { type VtexSessionConfig, appsFromVtexConfig } from '../../src/vtex/index'
 import { type RemoteServer, startRemoteServer, vtexBody } from '../support/remote-app'
 
@@ -55,11 +55,11 @@ describe('appsFromVtexConfig', () => {
     ])
   })
 
-  it('a configuration with a cycle loads; the engine names the cycle (and can refuse it)', () => {
+  it('a configuration with a cycle loads; describeGraph names the cycle (and can refuse it)', () => {
     const cyclic = { ping: { input: { p: ['x'] }, output: { p: ['y'] } }, pong: { input: { p: ['y'] }, output: { p: ['x'] } } }
     const apps = appsFromVtexConfig(cyclic, { resolve: () => () => undefined })
-    expect(new SessionEngine({ apps }).graph.cycles).toEqual([{ params: ['p.x', 'p.y'], apps: ['ping', 'pong'] }])
-    expect(() => new SessionEngine({ apps, cycles: 'refuse' })).toThrow(/cycle/)
+    expect(describeGraph({ apps }).cycles).toEqual([{ params: ['p.x', 'p.y'], apps: ['ping', 'pong'] }])
+    expect(() => describeGraph({ apps }, { cycles: 'refuse' })).toThrow(/cycle/)
   })
 
   it.each([

@@ -4,7 +4,7 @@
  * elementary steps (never wall time).
  */
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_LIMITS, InvalidValueError, ManualClock, MemoryStore, SessionEngine, type Session } from '../../src/index'
+import { DEFAULT_LIMITS, InvalidValueError, ManualClock, MemoryStore, SessionEngine, type Session, jsonPatch } from '../../src/index'
 import { type CheckedOp, applyJsonPatch, checkJsonPatch } from '../../src/writes/json-patch'
 import { expectRejects } from '../support/errors'
 import spec from './fixtures/json-patch-tests/spec_tests.json'
@@ -57,7 +57,7 @@ describe('json-patch-tests conformance suite, under one param', () => {
     const title = `${name}: ${c.comment ?? JSON.stringify(c.patch).slice(0, 80)}${c.error === undefined ? '' : ' (refused)'}`
     it(title, async () => {
       const { engine, store, session } = await setup(c.doc)
-      const call = engine.applyJsonPatch(session.id, prefixed(c.patch!))
+      const call = engine.patch(session.id, jsonPatch(prefixed(c.patch!)))
       if (c.error !== undefined) {
         await expectRejects(call, InvalidValueError, 'INVALID_VALUE')
         expect(store.get(session.id)).toBe(session)
@@ -96,7 +96,7 @@ describe('RFC 6902 pointers, to the letter', () => {
     it(`refused, nothing saved: ${what}`, async () => {
       const { engine, store, session } = await setup(null)
       const { session: base } = await engine.patch(session.id, { public: { arr: [1, 2, 3], obj: { inner: 1 }, n: 5 } })
-      await expectRejects(engine.applyJsonPatch(base.id, ops), InvalidValueError, 'INVALID_VALUE')
+      await expectRejects(engine.patch(base.id, jsonPatch(ops)), InvalidValueError, 'INVALID_VALUE')
       expect(store.get(base.id)).toBe(base)
       expect(Object.prototype.hasOwnProperty.call(Object.prototype, 'x')).toBe(false)
     })
@@ -104,7 +104,7 @@ describe('RFC 6902 pointers, to the letter', () => {
 
   it('"-" appends; index == length appends; members named like Object.prototype ones are ordinary own members', async () => {
     const { engine, session } = await setup(null)
-    const { session: after } = await engine.applyJsonPatch(session.id, [
+    const { session: after } = await engine.patch(session.id, jsonPatch([
       { op: 'add', path: '/public/arr', value: [1] },
       { op: 'add', path: '/public/arr/-', value: 2 },
       { op: 'add', path: '/public/arr/2', value: 3 },
@@ -112,18 +112,18 @@ describe('RFC 6902 pointers, to the letter', () => {
       { op: 'add', path: '/public/obj', value: { '-': 1 } },
       { op: 'replace', path: '/public/obj/-', value: 2 },
       { op: 'move', from: '/public/toString', path: '/public/toString' },
-    ])
+    ]))
     expect(after.namespaces.public).toEqual({ doc: null, other: 'kept', arr: [1, 2, 3], toString: 'own', obj: { '-': 2 } })
   })
 
   it('a copy is independent of its source: a later write through one does not show through the other', async () => {
     const { engine, session } = await setup({ a: { list: [1] } })
-    const { session: after } = await engine.applyJsonPatch(session.id, [
+    const { session: after } = await engine.patch(session.id, jsonPatch([
       { op: 'add', path: '/public/doc/a/list/-', value: 2 }, // /public/doc/a is now this patch's copy
       { op: 'copy', from: '/public/doc/a', path: '/public/doc/b' },
       { op: 'add', path: '/public/doc/b/list/-', value: 3 },
       { op: 'add', path: '/public/doc/a/x', value: true },
-    ])
+    ]))
     expect(after.namespaces.public?.doc).toEqual({ a: { list: [1, 2], x: true }, b: { list: [1, 2, 3] } })
     expect(session.namespaces.public?.doc).toEqual({ a: { list: [1] } })
   })
