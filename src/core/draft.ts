@@ -236,11 +236,11 @@ export class Draft {
     const id = this.#count++
     this.#extra.set(param, id)
     ;(this.#extraNames ??= []).push(param)
-    set(this.#keys, id, key)
-    set(this.#spaces, id, this.#spaceId(namespace))
-    set(this.#paths, id, pointer(namespace, key))
-    set(this.#monitors, id, this.#table.lookup?.get(param))
-    for (const [array, value] of this.#perParam) set(array, id, value)
+    setAt(this.#keys, id, key)
+    setAt(this.#spaces, id, this.#spaceId(namespace))
+    setAt(this.#paths, id, pointer(namespace, key))
+    setAt(this.#monitors, id, this.#table.lookup?.get(param))
+    for (const [array, value] of this.#perParam) setAt(array, id, value)
     return id
   }
 
@@ -266,8 +266,8 @@ export class Draft {
     if (extra !== undefined) return extra
     const id = this.#spaceCount++
     this.#extraSpaces.set(namespace, id)
-    set(this.#spaceNames, id, namespace)
-    for (const [array, value] of this.#perSpace) set(array, id, value)
+    setAt(this.#spaceNames, id, namespace)
+    for (const [array, value] of this.#perSpace) setAt(array, id, value)
     if (id === this.#keysOf.length) for (const array of [this.#keysOf, this.#keyList, this.#readOf, this.#readList, this.#shape, this.#copier]) array.push(undefined)
     return id
   }
@@ -315,7 +315,7 @@ export class Draft {
     const tail = this.#head[space] === -1 ? -1 : this.#tail[space]!
     if (tail === -1) {
       this.#head[space] = id
-      set(this.#order, this.#orderCount++, space)
+      setAt(this.#order, this.#orderCount++, space)
     } else this.#next[tail] = id
     this.#tail[space] = id
   }
@@ -334,7 +334,7 @@ export class Draft {
       this.#writer[id] = writer
       this.#writers[id] = undefined
       this.#conflict[id] = false
-      set(this.#touched, this.#touchedCount++, id)
+      setAt(this.#touched, this.#touchedCount++, id)
       if (this.#written[id] !== this.#cycle) this.#wrote(id)
     } else {
       ;(this.#writers[id] ??= [this.#writer[id]!]).push(writer)
@@ -645,7 +645,7 @@ function filled<T>(n: number, value: T): T[] {
 }
 
 /** `array[i] = value` for `i <= array.length`: appends rather than leaving holes. */
-function set<T>(array: T[], i: number, value: T): void {
+export function setAt<T>(array: T[], i: number, value: T): void {
   if (i < array.length) array[i] = value
   else array.push(value)
 }
