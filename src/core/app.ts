@@ -169,6 +169,13 @@ export interface CompiledApp {
   readonly outputParams: ReadonlyMap<string, ReadonlyMap<string, number>>
   /** The declared output params, in declaration order. */
   readonly outputList: readonly OutputParam[]
+  /**
+   * The first declared output param's namespace, that namespace's `outputParams` entry, and its
+   * key: most apps write one namespace, many one param, found without a map lookup.
+   */
+  readonly outputNamespace: string | undefined
+  readonly outputKeys: ReadonlyMap<string, number> | undefined
+  readonly outputKey: string | undefined
   /** Graph-wide id of each of `outputList` (set by the graph; empty for a lone app). */
   readonly outputIds: readonly number[]
   /** Same for every app declaring the same inputs: apps of a wave with equal keys share one frozen input. */
@@ -278,6 +285,9 @@ export function compileApp(
     outputs,
     outputParams,
     outputList,
+    outputNamespace: outputList[0]?.namespace,
+    outputKeys: outputList.length === 0 ? undefined : outputParams.get(outputList[0]!.namespace),
+    outputKey: outputList[0]?.key,
     outputIds: [],
     inputKey: JSON.stringify([inputNamespaces, inputs]),
     inputId: 0,

@@ -111,6 +111,9 @@ export class Draft {
   readonly #writers: Array<string[] | undefined>
   readonly #conflict: boolean[]
   readonly #mark: number[]
+  /** The param's index in a compiled copier's key list, for the copier last asked. */
+  readonly #posCopier: Array<Copier | undefined>
+  readonly #pos: number[]
   /** The counted wave a change of the param alone first triggered, valid when `#seenCycle` is the cycle's stamp. */
   readonly #seenCycle: number[]
   readonly #seenWave: number[]
@@ -121,6 +124,14 @@ export class Draft {
   readonly #spaceBase: Array<Namespace | undefined>
   readonly #head: number[]
   readonly #tail: number[]
+  /** The last namespace object built for the namespace id, and its keys (the next cycle on that session starts from it). */
+  readonly #keysOf: Array<Namespace | undefined>
+  readonly #keyList: Array<readonly string[] | undefined>
+  readonly #readOf: Array<Namespace | undefined>
+  readonly #readList: Array<readonly string[] | undefined>
+  /** The key list of the namespace id's last copy, and its compiled copier (`null`: none can be compiled). */
+  readonly #shape: Array<readonly string[] | undefined>
+  readonly #copier: Array<Copier | null | undefined>
   /** Namespaces written this cycle, in first-write order. */
   readonly #order: number[] = [0]
   #orderCount = 0
@@ -149,6 +160,8 @@ export class Draft {
     this.#writers = filled<string[] | undefined>(n, undefined)
     this.#conflict = filled(n, false)
     this.#mark = filled(n, 0)
+    this.#posCopier = filled<Copier | undefined>(n, undefined)
+    this.#pos = filled(n, 0)
     this.#seenCycle = filled(n, 0)
     this.#seenWave = filled(n, 0)
     const s = table.spaceNames.length
@@ -158,6 +171,12 @@ export class Draft {
     this.#spaceBase = filled<Namespace | undefined>(s, undefined)
     this.#head = filled(s, -1)
     this.#tail = filled(s, -1)
+    this.#keysOf = filled<Namespace | undefined>(s, undefined)
+    this.#keyList = filled<readonly string[] | undefined>(s, undefined)
+    this.#readOf = filled<Namespace | undefined>(s, undefined)
+    this.#readList = filled<readonly string[] | undefined>(s, undefined)
+    this.#shape = filled<readonly string[] | undefined>(s, undefined)
+    this.#copier = filled<Copier | null | undefined>(s, undefined)
     this.begin(base)
   }
 
@@ -217,6 +236,8 @@ export class Draft {
     set(this.#writers, id, undefined)
     set(this.#conflict, id, false)
     set(this.#mark, id, 0)
+    set(this.#posCopier, id, undefined)
+    set(this.#pos, id, 0)
     set(this.#seenCycle, id, 0)
     set(this.#seenWave, id, 0)
     return id
@@ -249,6 +270,15 @@ export class Draft {
     set(this.#spaceBase, id, undefined)
     set(this.#head, id, -1)
     set(this.#tail, id, -1)
+    // what is known of key lists holds whatever namespace the id stands for this time: kept
+    if (id === this.#keysOf.length) {
+      this.#keysOf.push(undefined)
+      this.#keyList.push(undefined)
+      this.#readOf.push(undefined)
+      this.#readList.push(undefined)
+      this.#shape.push(undefined)
+      this.#copier.push(undefined)
+    }
     return id
   }
 
@@ -360,6 +390,36 @@ export class Draft {
     this.#seenWave[id] = wave
   }
 
+  /**
+   * The keys of a namespace object: remembered for the last one this draft built under the
+   * namespace and for the last one it copied from (a session's next cycle starts from the former;
+   * pure runs from the same base, from the latter).
+   */
+  #keysFor(space: number, before: Namespace): readonly string[] {
+    if (this.#keysOf[space] === before) return this.#keyList[space]!
+    if (this.#readOf[space] === before) return this.#readList[space]!
+    const keys = Object.keys(before)
+    this.#readOf[space] = before
+    this.#readList[space] = keys
+    return keys
+  }
+
+  /**
+   * The compiled copier of a namespace's key list, once the list is copied a second time in a row
+   * under the namespace; `null` meanwhile, or when it cannot have one.
+   */
+  #copierOf(space: number, keys: readonly string[]): Copier | null {
+    const shape = this.#shape[space]
+    if (shape === keys || (shape !== undefined && sameKeys(shape, keys))) {
+      let copier = this.#copier[space]
+      if (copier === undefined) this.#copier[space] = copier = copierFor(keys)
+      return copier
+    }
+    this.#shape[space] = keys
+    this.#copier[space] = undefined
+    return null
+  }
+
   /** Current value of a param by name, `undefined` when absent. */
   get(namespace: string, key: string): JsonValue | undefined {
     return this.value(this.id(namespace, key))
@@ -421,22 +481,24 @@ export class Draft {
       const firstOp = patch.length
       const firstChange = changed.length
       let count = 0
+      let added = false
+      let removed = false
       for (let id = head; id !== -1; id = this.#next[id]!) {
         const a = this.#base[id]
         const b = this.#value[id]
         if (a === b || jsonEqual(a, b)) continue
         changed.push(this.name(id))
-        const key = this.#keys[id]!
         const path = this.#paths[id]!
         // `"key":` (the separating commas are counted once per namespace below)
-        const size = jsonStringBytes(key) + 1
         if (a === undefined) {
           count++
-          sizeDelta += size + sizeOf(b!)
+          added = true
+          sizeDelta += jsonStringBytes(this.#keys[id]!) + 1 + sizeOf(b!)
           if (before !== undefined) patch.push({ op: 'add', path, value: b! })
         } else if (b === undefined) {
           count--
-          sizeDelta -= size + sizeOf(a)
+          removed = true
+          sizeDelta -= jsonStringBytes(this.#keys[id]!) + 1 + sizeOf(a)
           patch.push({ op: 'remove', path })
         } else {
           sizeDelta += sizeOf(b) - sizeOf(a)
@@ -450,7 +512,7 @@ export class Draft {
         current = copyObject(this.base, names)
         namespaceCount = baseCount = names.length
       }
-      const keys = before === undefined ? [] : Object.keys(before)
+      const keys = before === undefined ? NO_KEYS : this.#keysFor(space, before)
       count += keys.length
       if (count > largestNamespace) largestNamespace = count
       sizeDelta += commas(count) - commas(keys.length)
@@ -463,15 +525,38 @@ export class Draft {
         sizeDelta -= jsonStringBytes(ns) + 3 // `"ns":{}`
         continue
       }
-      const after = keys.length < LARGE && count < LARGE ? (before === undefined ? {} : { ...before }) : largeCopy(before, keys)
-      // the written params overlay the copy: a present key keeps its place, an added one comes after
-      for (let id = head; id !== -1; id = this.#next[id]!) {
-        const value = this.#value[id]
-        if (value === this.#base[id]) continue
-        if (value === undefined) delete after[this.#keys[id]!]
-        else after[this.#keys[id]!] = value
+      const copier = before === undefined ? null : this.#copierOf(space, keys)
+      let after: MutableNamespace
+      if (copier !== null && !added && !removed) {
+        // every written key is in the copier's key list: one literal with the new values in place
+        const stamp = nextStamp(copier)
+        for (let id = head; id !== -1; id = this.#next[id]!) {
+          const value = this.#value[id]
+          if (value === this.#base[id]) continue
+          let at: number
+          if (this.#posCopier[id] === copier) at = this.#pos[id]!
+          else {
+            this.#pos[id] = at = copier.positions.get(this.#keys[id]!)!
+            this.#posCopier[id] = copier
+          }
+          copier.values[at] = value
+          copier.stamps[at] = stamp
+        }
+        after = copier.build(before!, copier.values, copier.stamps, stamp)
+      } else {
+        after = before === undefined ? {} : copier !== null ? copier.build(before, NO_VALUES, NO_STAMPS, 0) : genericCopy(before, keys, count)
+        // the written params overlay the copy: a present key keeps its place, an added one comes after
+        for (let id = head; id !== -1; id = this.#next[id]!) {
+          const value = this.#value[id]
+          if (value === this.#base[id]) continue
+          if (value === undefined) delete after[this.#keys[id]!]
+          else after[this.#keys[id]!] = value
+        }
       }
       current[ns] = Object.freeze(after)
+      this.#keysOf[space] = after
+      // (added keys may be array indexes, which objects list first: their order is V8's to tell)
+      this.#keyList[space] = removed || added ? Object.keys(after) : keys
       if (before === undefined) {
         // a namespace appears whole: RFC 6902 cannot add into a missing parent
         namespaceCount++
@@ -486,6 +571,80 @@ export class Draft {
 }
 
 const EMPTY: Namespaces = Object.freeze({})
+const NO_KEYS: readonly string[] = Object.freeze([])
+
+/**
+ * A compiled copy of objects with one key list: `build(s, values, stamps, stamp)` is a literal
+ * `{ "k": stamps[i] === stamp ? values[i] : s["k"], … }` — V8 builds it from a boilerplate, in
+ * fast mode, where spreading a frozen object goes through its slow path, a large one ends up a hash
+ * table, and storing the new values afterwards costs a keyed store each into a wide object.
+ * `positions` gives each key's index; `values` and `stamps` are its scratch arrays (a draft fills
+ * them and builds at once: no call can interleave).
+ */
+interface Copier {
+  readonly build: (source: Namespace, values: ReadonlyArray<JsonValue | undefined>, stamps: readonly number[], stamp: number) => MutableNamespace
+  readonly positions: ReadonlyMap<string, number>
+  readonly values: Array<JsonValue | undefined>
+  readonly stamps: number[]
+  stamp: number
+}
+
+/** The stamp of a build's values in `copier`'s scratch arrays: never 0 (a build that takes none passes 0), never one of an earlier build. */
+function nextStamp(copier: Copier): number {
+  if (copier.stamp >= MAX_STAMP) {
+    copier.stamp = 0
+    copier.stamps.fill(0)
+  }
+  return ++copier.stamp
+}
+const NO_VALUES: ReadonlyArray<JsonValue | undefined> = Object.freeze([])
+const NO_STAMPS: readonly number[] = Object.freeze([])
+
+/** Most keys a compiled copier takes: V8 keeps an object literal with more than about 1,000 properties in dictionary mode. */
+const MAX_COMPILED = 1000
+/** Compiled copiers by key list, shared by every draft (bounded: key lists can come from clients). */
+const copiers = new Map<string, Copier | null>()
+const MAX_COPIERS = 256
+/** Whether code may be compiled from strings here: CSP runtimes and workerd refuse it, and copies then take the generic paths. */
+let compiling: boolean | undefined
+
+/** The compiled copier of a key list, or `null` when it cannot have one. */
+function copierFor(keys: readonly string[]): Copier | null {
+  if (keys.length === 0 || keys.length > MAX_COMPILED) return null
+  if (compiling === undefined) {
+    try {
+      compiling = new Function('return true')() === true
+    } catch {
+      compiling = false
+    }
+  }
+  if (!compiling) return null
+  const id = JSON.stringify(keys)
+  let copier = copiers.get(id)
+  if (copier !== undefined) return copier
+  let body = ''
+  for (let i = 0; i < keys.length; i++) {
+    // in a literal, `__proto__: v` would set the prototype instead of defining a property
+    if (keys[i] === '__proto__') return null
+    const literal = JSON.stringify(keys[i])
+    body += `${literal}:m[${i}]===t?v[${i}]:s[${literal}],`
+  }
+  try {
+    const build = new Function('s', 'v', 'm', 't', `return {${body}}`) as Copier['build']
+    copier = { build, positions: new Map(keys.map((key, i) => [key, i])), values: new Array<JsonValue | undefined>(keys.length).fill(undefined), stamps: new Array<number>(keys.length).fill(0), stamp: 0 }
+  } catch {
+    copier = null
+  }
+  if (copiers.size >= MAX_COPIERS) copiers.clear()
+  copiers.set(id, copier)
+  return copier
+}
+
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
 const NO_PARAMS = paramTable()
 
 /** An array of `n` copies of `value`, packed (never holey) and in its final elements kind from the start. */
@@ -520,6 +679,11 @@ function hashTable(): Record<string, unknown> {
   delete table.a
   delete table.b
   return table
+}
+
+/** A copy of a namespace without a compiled copier: a spread, or for a large one a hash table. */
+function genericCopy(before: Namespace, keys: readonly string[], count: number): MutableNamespace {
+  return keys.length < LARGE && count < LARGE ? { ...before } : largeCopy(before, keys)
 }
 
 /** A large namespace (`keys`: those of `before`) copied into a hash table, in its order. */

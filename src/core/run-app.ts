@@ -322,13 +322,14 @@ function readOutput(app: CompiledApp, result: unknown, limits: Limits, out: Outp
     const namespace = namespaces[i]!
     const nsValue = result[namespace]
     if (nsValue === undefined) continue
-    const declared = app.outputParams.get(namespace)
+    const first = namespace === app.outputNamespace
+    const declared = first ? app.outputKeys : app.outputParams.get(namespace)
     if (declared === undefined) throw new InvalidValueError(`writes namespace "${namespace}", which is not in its output`)
     if (!isPlainObject(nsValue)) throw new InvalidValueError(`must be a plain object, got ${describe(nsValue)}`, namespace)
     const keys = Object.keys(nsValue)
     for (let j = 0; j < keys.length; j++) {
       const key = keys[j]!
-      const local = declared.get(key)
+      const local = first && key === app.outputKey ? 0 : declared.get(key)
       if (local === undefined) {
         ;(out.undeclared ??= []).push(`${namespace}.${key}`)
         continue

@@ -111,7 +111,8 @@ export interface CycleReport {
 /**
  * A call's {@link CycleReport} from its cycle's report and the call's own fields. `waves` is read
  * through: a cycle builds its wave reports only when they are first read, and a call whose caller
- * never looks at them never pays for them (the content is the same either way).
+ * never looks at them never pays for them (the content is the same either way; like a data
+ * property, it can be assigned).
  */
 export function cycleReport(
   cycle: Omit<CycleReport, 'attempts' | 'segmentChanged'>,
@@ -123,6 +124,10 @@ export function cycleReport(
     trigger: cycle.trigger,
     get waves() {
       return cycle.waves
+    },
+    // assignable, as a data property would be
+    set waves(waves: readonly WaveReport[]) {
+      Object.defineProperty(this, 'waves', { value: waves, writable: true, enumerable: true, configurable: true })
     },
     changed: cycle.changed,
     durationMs: cycle.durationMs,

@@ -1,0 +1,93 @@
+/**
+ * A draft reused cycle after cycle (the engine pools them per graph) must give what a fresh one
+ * gives: the compiled copiers of repeated key lists, the remembered key lists of the namespaces it
+ * built, and the stale slots of earlier cycles never show. Where code cannot be compiled from
+ * strings (workerd, CSP), the same results come from the generic copies.
+ */
+import fc from 'fast-check'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import type { JsonValue, Namespaces } from '../../src/model/session'
+import { fcParams } from '../support/fc'
+
+type Model = Record<string, Record<string, JsonValue>>
+
+const write = fc.record({
+  ns: fc.constantFrom('a', 'b', 'big'),
+  key: fc.oneof(fc.integer({ min: 0, max: 6 }).map((i) => `k${i}`), fc.constantFrom('0', '7', 'x"y', 'a\\b', 'ü\u2028')),
+  value: fc.option(fc.integer({ min: -2, max: 2 }), { nil: undefined }),
+})
+
+/** A base with a namespace large enough for the hash-table path. */
+function start(): Namespaces {
+  const big: Record<string, JsonValue> = {}
+  for (let i = 0; i < 260; i++) big[`k${i}`] = i
+  return Object.freeze({ a: Object.freeze({ k0: 0, k1: 1 }), big: Object.freeze(big) })
+}
+
+/** Runs `cycles` on one reused draft, each from the previous result or from the start, against a plain model. */
+async function check(compile: boolean): Promise<void> {
+  vi.resetModules()
+  let compiled = 0
+  // the draft compiles through the global `Function`: count those calls, or refuse them as workerd does
+  vi.stubGlobal(
+    'Function',
+    new Proxy(Function, {
+      construct(target, args: string[]) {
+        compiled++
+        if (!compile) throw new EvalError('Code generation from strings disallowed for this context')
+        return Reflect.construct(target, args) as object
+      },
+    }),
+  )
+  const { Draft } = await import('../../src/core/draft')
+  fc.assert(
+    fc.property(fc.array(fc.record({ fromStart: fc.boolean(), writes: fc.array(write, { maxLength: 12 }) }), { maxLength: 8 }), (cycles) => {
+      const draft = new Draft()
+      let current = start()
+      for (const { fromStart, writes } of cycles) {
+        const base = fromStart ? start() : current
+        const model = structuredClone(base) as Model
+        // a fresh draft sees every key list for the first time: it never takes a compiled copier
+        const fresh = new Draft(base)
+        draft.begin(base)
+        for (const { ns, key, value } of writes) {
+          draft.set(ns, key, value)
+          fresh.set(ns, key, value)
+          if (value === undefined) delete model[ns]?.[key]
+          else (model[ns] ??= {})[key] = value
+        }
+        for (const ns of Object.keys(model)) if (Object.keys(model[ns]!).length === 0) delete model[ns]
+        const { namespaces, patch } = draft.finish()
+        const expected = fresh.finish()
+        expect(namespaces).toEqual(model)
+        // the same keys in the same order, and the same patch
+        expect(JSON.stringify(namespaces)).toBe(JSON.stringify(expected.namespaces))
+        expect(patch).toEqual(expected.patch)
+        for (const ns of Object.values(namespaces)) {
+          expect(Object.isFrozen(ns)).toBe(true)
+          expect(Object.getPrototypeOf(ns)).toBe(Object.prototype)
+        }
+        current = namespaces
+      }
+    }),
+    fcParams(150),
+  )
+  vi.unstubAllGlobals()
+  // with compilation allowed, copiers were compiled; refused, it was tried once and never again
+  if (compile) expect(compiled).toBeGreaterThan(1)
+  else expect(compiled).toBe(1)
+}
+
+describe('Draft reused across cycles', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals()
+  })
+
+  it('gives what a plain model gives, with compiled copiers', async () => {
+    await check(true)
+  })
+
+  it('gives the same where code cannot be compiled from strings', async () => {
+    await check(false)
+  })
+})
