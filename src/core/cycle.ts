@@ -6,7 +6,7 @@ import type { AppGraph } from './graph'
 import { type Limits, jsonEqual } from '../util/json'
 import { jsonHash, stringHash } from '../util/json-hash'
 import type { Operation } from '../model/operation'
-import { type AppFailure, type CycleReport, type WaveReport, type WriteConflict, appRunReport } from '../model/report'
+import { type AppFailure, type CycleReport, type WaveReport, type WriteConflict, appRunReport, defineWaves } from '../model/report'
 import type { JsonValue, Namespaces, Write } from '../model/session'
 import { type Inspector, appsEnded, waveEnded } from '../features/inspect'
 import { Output, type Settled, runApp, runInto } from './run-app'
@@ -133,6 +133,11 @@ class CycleLog {
     const names: string[] = new Array(to - from)
     for (let i = from; i < to; i++) names[i - from] = this.name(ids[i]!)
     return names
+  }
+
+  /** The wave reports (built once), read through the cycle report's `waves`. */
+  get waves(): WaveReport[] {
+    return this.reports()
   }
 
   reports(): WaveReport[] {
@@ -266,22 +271,12 @@ export async function runCycle(
   log.extraNames = draft.extraNames()
   const { namespaces, patch, changed, sizeDelta, largestNamespace, namespaceCount } = draft.finish()
   table.pool.push(draft)
-  return {
-    namespaces,
-    patch,
-    sizeDelta,
-    largestNamespace,
-    namespaceCount,
-    report: {
-      kind,
-      trigger,
-      get waves() {
-        return log.reports()
-      },
-      changed,
-      durationMs: performance.now() - started,
-    },
-  }
+  // `waves` through the shared accessor of model/report.ts: a getter in this literal kept the cycle alive past every scavenge
+  const report: { -readonly [K in keyof CycleOutcome['report']]?: CycleOutcome['report'][K] } = { kind, trigger }
+  defineWaves(report, log)
+  report.changed = changed
+  report.durationMs = performance.now() - started
+  return { namespaces, patch, sizeDelta, largestNamespace, namespaceCount, report: report as CycleOutcome['report'] }
 }
 
 /**
