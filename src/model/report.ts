@@ -148,7 +148,7 @@ const WAVES: PropertyDescriptor = {
 }
 
 /** Gives `report` its `waves`: own and enumerable, read from `source` (built there when first read). */
-export function defineWaves(report: object, source: { readonly waves: readonly WaveReport[] }): void {
+function defineWaves(report: object, source: { readonly waves: readonly WaveReport[] }): void {
   Object.defineProperty(report, 'waves', WAVES)
   new WavesSource(report, source)
 }
