@@ -318,9 +318,10 @@ export async function runCycle(
   // in `byState` (keyed by state hash and trigger set): a repeat can only be among the waves under
   // the same key there; the hash is a filter, the exact comparison decides. A trigger set seen once
   // is just its wave (most never repeat): a single param's in the draft, no map entry at all
-  const seen = new Map<number | string, number | Repeats>()
-  const byState = new Map<string, number[]>()
-  const hashes = [0]
+  // made on first need: most cycles run one or two waves and never use them
+  let seen: Map<number | string, number | Repeats> | undefined
+  let byState: Map<string, number[]> | undefined
+  let hashes: number[] | undefined
   for (;;) {
     // a wave boundary: an aborted call stops here, before another wave starts
     throwIfAborted(signal)
@@ -331,8 +332,10 @@ export async function runCycle(
     const now = log.waveCount - counted
     let repeats: number | Repeats | undefined
     if (typeof key === 'number' && draft.seen(key) < 0) draft.see(key, now)
-    else if ((repeats = seen.get(key) ?? (typeof key === 'number' ? draft.seen(key) : undefined)) === undefined) seen.set(key, now)
+    else if ((repeats = (seen ??= new Map()).get(key) ?? (typeof key === 'number' ? draft.seen(key) : undefined)) === undefined) seen.set(key, now)
     else {
+      byState ??= new Map()
+      hashes ??= [0]
       if (typeof repeats === 'number') seen.set(key, (repeats = { waves: [repeats], indexed: 0 }))
       for (; repeats.indexed < repeats.waves.length; repeats.indexed++) {
         const wave = repeats.waves[repeats.indexed]!
@@ -357,21 +360,32 @@ export async function runCycle(
   const { namespaces, patch, changed, sizeDelta, largestNamespace, namespaceCount } = draft.finish()
   table.pool.push(draft)
   log.seal(logs)
-  return {
-    namespaces,
-    patch,
-    sizeDelta,
-    largestNamespace,
-    namespaceCount,
-    report: {
-      kind,
-      trigger,
-      get waves() {
-        return log.reports()
-      },
-      changed,
-      durationMs: performance.now() - started,
-    },
+  const report = new CycleSummary(kind, trigger, log, changed, performance.now() - started)
+  return { namespaces, patch, sizeDelta, largestNamespace, namespaceCount, report }
+}
+
+/**
+ * The cycle's report as the engine receives it: `waves` is a getter of the class, shared by every
+ * instance (an own getter per report made V8 allocate an accessor pair per report in old space,
+ * which kept each cycle alive through every scavenge). The engine turns it into the call's
+ * {@link CycleReport}, whose `waves` is an own property read through to this one.
+ */
+class CycleSummary {
+  readonly #log: CycleLog
+
+  constructor(
+    readonly kind: CycleReport['kind'],
+    readonly trigger: readonly string[],
+    log: CycleLog,
+    readonly changed: readonly string[],
+    readonly durationMs: number,
+  ) {
+    this.#log = log
+  }
+
+  /** The wave reports, built on first read. */
+  get waves(): WaveReport[] {
+    return this.#log.reports()
   }
 }
 
@@ -563,6 +577,14 @@ function runWave(
   if (deferred === undefined) return endWave(settings, draft, log, sessionId, started, undefined)
   // untimed sync apps share the time up to here, not the async apps' wait
   const syncEnded = timed ? undefined : performance.now()
+  // one async app (the common async wave): its own promise, without Promise.all's aggregate
+  const only = deferred.length === 1 ? deferred[0]! : undefined
+  if (only instanceof Promise) {
+    return only.then((run) => {
+      merge(draft, log, run)
+      return endWave(settings, draft, log, sessionId, started, syncEnded)
+    })
+  }
   return Promise.all(deferred).then((settled) => {
     for (const run of settled) merge(draft, log, run)
     return endWave(settings, draft, log, sessionId, started, syncEnded)

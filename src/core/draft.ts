@@ -39,6 +39,11 @@ export interface ParamTable {
   readonly lookup: { get(param: string): readonly number[] | undefined } | undefined
   /** Drafts of finished cycles, reused by the next ones. */
   readonly pool: Draft[]
+  /**
+   * Namespace -> key -> id: a client write names its param by namespace and key, and joining them
+   * to look up `ids` made (and hashed) a new string per write — 5 % of a stored one-app patch.
+   */
+  readonly byKey: ReadonlyMap<string, ReadonlyMap<string, number>>
 }
 
 /** The JSON Pointer of a param. */
@@ -55,7 +60,15 @@ export function paramTable(
   spaceNames: readonly string[] = [],
   lookup?: ParamTable['lookup'],
 ): ParamTable {
+  const byKey = new Map<string, Map<string, number>>()
+  for (let id = 0; id < keys.length; id++) {
+    const namespace = spaceNames[spaces[id]!]!
+    let inSpace = byKey.get(namespace)
+    if (inSpace === undefined) byKey.set(namespace, (inSpace = new Map()))
+    inSpace.set(keys[id]!, id)
+  }
   return {
+    byKey,
     ids: new Map(names.map((name, id) => [name, id])),
     names,
     keys,
@@ -134,6 +147,9 @@ export class Draft {
   /** The key list of the namespace id's last copy, and its compiled copier (`null`: none can be compiled). */
   readonly #shape: Array<readonly string[] | undefined>
   readonly #copier: Array<Copier | null | undefined>
+  /** The same for the namespaces object itself (the session's list of namespaces). */
+  #namesShape: readonly string[] | undefined = undefined
+  #namesCopier: Copier | null | undefined = undefined
   /** Namespaces written this cycle, in first-write order. */
   readonly #order: number[] = [0]
   #orderCount = 0
@@ -228,9 +244,9 @@ export class Draft {
 
   /** The id of a param: the table's, or one of this cycle's. `param` is `namespace.key` when the caller has it. */
   id(namespace: string, key: string, param?: string): number {
-    param ??= `${namespace}.${key}`
-    const fixed = this.#table.ids.get(param)
+    const fixed = param === undefined ? this.#table.byKey.get(namespace)?.get(key) : this.#table.ids.get(param)
     if (fixed !== undefined) return fixed
+    param ??= `${namespace}.${key}`
     const extra = (this.#extra ??= new Map()).get(param)
     if (extra !== undefined) return extra
     const id = this.#count++
@@ -410,6 +426,23 @@ export class Draft {
     return null
   }
 
+  /**
+   * A mutable copy of the base's namespaces object (whose keys are `names`). A spread of the
+   * frozen object took V8's slow path — with 100 namespaces about 30 % of a stored one-app patch,
+   * which then cost 2x the one of a one-namespace session; the compiled copier of a list seen
+   * twice in a row copies it as a literal (the same shapes rule as namespaces).
+   */
+  #copyNamespaces(names: readonly string[]): Record<string, Namespace> {
+    const shape = this.#namesShape
+    if (shape === undefined || !sameKeys(shape, names)) {
+      this.#namesShape = names
+      this.#namesCopier = undefined
+      return copyObject(this.base, names) as Record<string, Namespace>
+    }
+    this.#namesCopier ??= copierFor(names)
+    return this.#namesCopier === null ? (copyObject(this.base, names) as Record<string, Namespace>) : (this.#namesCopier.build(this.base as Namespace, NO_VALUES, NO_STAMPS, 0) as Record<string, Namespace>)
+  }
+
   /** Current value of a param by name, `undefined` when absent. */
   get(namespace: string, key: string): JsonValue | undefined {
     return this.value(this.id(namespace, key))
@@ -499,7 +532,7 @@ export class Draft {
       if (changed.length === firstChange) continue
       if (current === undefined) {
         const names = Object.keys(this.base)
-        current = copyObject(this.base, names)
+        current = this.#copyNamespaces(names)
         namespaceCount = baseCount = names.length
       }
       const keys = before === undefined ? NO_KEYS : this.#keysFor(space, before)

@@ -341,7 +341,9 @@ export class SessionEngine<S extends object = Namespaces> {
     inspect?.({ type: 'cycle:start', kind, sessionId: id, writes: writes.map((w) => `${w.namespace}.${w.key}`) })
     try {
       const outcome = await runCycle(this.#settings, base, writes, kind, id, signal)
-      inspect?.({ type: 'cycle:end', kind, sessionId: id, durationMs: performance.now() - started, report: outcome.report })
+      const { report } = outcome
+      // own properties, eager: an inspector may log or serialize the event
+      inspect?.({ type: 'cycle:end', kind, sessionId: id, durationMs: performance.now() - started, report: { kind: report.kind, trigger: report.trigger, waves: report.waves, changed: report.changed, durationMs: report.durationMs } })
       return outcome
     } catch (thrown) {
       // an aborted call rejects with its signal's reason, whatever the aborted apps did meanwhile

@@ -64,7 +64,7 @@ export function readChanges(changes: unknown, limits: Limits, writable?: Readonl
 function collectWrites(changes: unknown, limits: Limits, writable: ReadonlySet<string> | undefined): Write[] {
   if (!isPlainObject(changes)) throw new InvalidValueError('changes must be a plain object of namespace -> { key: value }')
   const writes: Write[] = []
-  const forbidden: string[] = []
+  let forbidden: string[] | undefined
   for (const namespace of Reflect.ownKeys(changes)) {
     if (typeof namespace !== 'string') throw new InvalidValueError('changes have a symbol key')
     const nsProblem = nameProblem(namespace)
@@ -73,11 +73,11 @@ function collectWrites(changes: unknown, limits: Limits, writable: ReadonlySet<s
     if (!isPlainObject(params)) throw new InvalidValueError('must be a plain object of key -> value', namespace)
     if (writable !== undefined && !writable.has(namespace)) {
       // names are still checked, so a malformed call is refused as such before any write is weighed
-      for (const key of namespaceKeys(namespace, params, limits)) forbidden.push(`${namespace}.${key}`)
+      for (const key of namespaceKeys(namespace, params, limits)) (forbidden ??= []).push(`${namespace}.${key}`)
       continue
     }
     namespaceWrites(writes, namespace, params, limits)
   }
-  if (forbidden.length > 0) throw new ForbiddenWriteError(forbidden, [...writable!])
+  if (forbidden !== undefined) throw new ForbiddenWriteError(forbidden, [...writable!])
   return writes
 }

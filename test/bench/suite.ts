@@ -7,6 +7,7 @@ import { type App, type JsonValue, MemoryStore, SessionEngine, defineApp } from 
 import { pathToFileURL } from 'node:url'
 import { resolve } from 'node:path'
 import { commerceApps } from '../support/commerce'
+import { storedSkeleton } from './stored-floor'
 import {
   type Graph,
   type Runner,
@@ -269,6 +270,20 @@ export async function runSuite(size: SuiteSize, log: (line: string) => void = ()
     })
     add({ section: 'stored', name: 'create (realistic graph, MemoryStore)', value: 1e3 / creates, unit: 'ops/s' })
     add({ section: 'stored', name: 'patch (public.postalCode, 2 waves)', value: 1e3 / patches, unit: 'ops/s' })
+    // the floor: the same patch written by hand with only what the contract needs, side by side
+    const skeleton = storedSkeleton(commerceApps)
+    for (const id of ids) skeleton.adopt((await engine.get(id))!)
+    const postal = (i: number) => `${10_000 + (i % 7_919)}`
+    // the same answer first: namespaces, patch and report content of one patch, both ways
+    const [mine, theirs] = [await engine.patch(ids[0]!, { public: { postalCode: '99999' } }), await skeleton.patch(ids[0]!, '99999')]
+    const shape = (r: typeof mine) => JSON.stringify({ namespaces: r.session.namespaces, patch: r.patch, report: { ...r.report, durationMs: 0, waves: r.report.waves.map((w) => ({ ...w, durationMs: 0, apps: w.apps.map((a) => ({ ...a, durationMs: 0 })) })) } })
+    if (shape(mine) !== shape(theirs)) throw new Error(`the floor skeleton answers differently:\n${shape(mine)}\n${shape(theirs)}`)
+    const [own, floor] = await timePair(
+      (i) => engine.patch(ids[i % ids.length]!, { public: { postalCode: postal(i) } }),
+      (i) => skeleton.patch(ids[i % ids.length]!, postal(i)),
+    )
+    add({ section: 'stored', name: '  the same patch hand-written with only what the contract needs (floor)', value: 1e3 / floor, unit: 'ops/s' })
+    add({ section: 'stored', name: '  engine / floor, side by side', value: own / floor, unit: 'x' })
   }
 
   // 5b: the stored path (load, cycle, save through MemoryStore) must cost in proportion to the

@@ -63,6 +63,9 @@ async function check(compile: boolean): Promise<void> {
         // the same keys in the same order, and the same patch
         expect(JSON.stringify(namespaces)).toBe(JSON.stringify(expected.namespaces))
         expect(patch).toEqual(expected.patch)
+        // the namespaces object itself too (copied as a literal once its key list repeats)
+        expect(Object.isFrozen(namespaces)).toBe(true)
+        expect(Object.getPrototypeOf(namespaces)).toBe(Object.prototype)
         for (const ns of Object.values(namespaces)) {
           expect(Object.isFrozen(ns)).toBe(true)
           expect(Object.getPrototypeOf(ns)).toBe(Object.prototype)

@@ -57,4 +57,20 @@ describe('cycle reports', () => {
     expect(report.waves).toEqual([])
     expect(Object.keys(report)).toContain('waves')
   })
+
+  it('share one `waves` accessor and hold nothing else a reflection could see (a getter per report kept each cycle alive past scavenges)', async () => {
+    const engine = new SessionEngine({ apps: [double] })
+    const a = await engine.runTransform({}, { in: { x: 1 } })
+    const b = await engine.runTransform({}, { in: { x: 2 } })
+    const c = await engine.create({ in: { x: 3 } })
+    const getters = [a, b, c].map(({ report }) => Object.getOwnPropertyDescriptor(report, 'waves')?.get)
+    expect(typeof getters[0]).toBe('function')
+    expect(new Set(getters).size).toBe(1)
+    for (const { report } of [a, b, c]) {
+      expect(Reflect.ownKeys(report)).toEqual(['kind', 'trigger', 'waves', 'changed', 'durationMs', 'attempts', 'segmentChanged'])
+      expect(report.waves[0]!.apps[0]!.app).toBe('double')
+    }
+    // the accessor reads only the report it was defined on
+    expect(() => getters[0]!.call({})).toThrow(TypeError)
+  })
 })
