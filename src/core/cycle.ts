@@ -93,24 +93,24 @@ class CycleLog {
    * anew each cycle cost more than everything they log); `seal` leaves the log copies of the
    * right length, and the arrays to the next cycle.
    */
-  changeIds: number[]
-  changeBefore: Array<JsonValue | undefined>
-  changeAfter: Array<JsonValue | undefined>
-  runDurations: number[]
-  runChangedTo: number[]
-  changedIds: number[]
+  changeIds!: number[]
+  changeBefore!: Array<JsonValue | undefined>
+  changeAfter!: Array<JsonValue | undefined>
+  runDurations!: number[]
+  runChangedTo!: number[]
+  changedIds!: number[]
   /**
    * Per wave (index = wave - 1): the one param (its id) whose change triggered it or the triggering
    * params' names (sorted), its apps (indexes into the graph's), its first run, the end of its
    * changes in the change log (they start where the previous wave's end), duration, and the share
    * of it each untimed sync app gets.
    */
-  waveTriggers: Array<number | readonly string[]>
-  waveApps: Array<readonly number[]>
-  waveRuns: number[]
-  waveChangesTo: number[]
-  waveDurations: number[]
-  waveShares: number[]
+  waveTriggers!: Array<number | readonly string[]>
+  waveApps!: Array<readonly number[]>
+  waveRuns!: number[]
+  waveChangesTo!: number[]
+  waveDurations!: number[]
+  waveShares!: number[]
   /** How many of each the cycle logged. */
   changes = 0
   runs = 0
@@ -140,18 +140,7 @@ class CycleLog {
     arrays: LogArrays,
   ) {
     this.#arrays = arrays
-    this.changeIds = arrays.changeIds
-    this.changeBefore = arrays.changeBefore
-    this.changeAfter = arrays.changeAfter
-    this.runDurations = arrays.runDurations
-    this.runChangedTo = arrays.runChangedTo
-    this.changedIds = arrays.changedIds
-    this.waveTriggers = arrays.waveTriggers
-    this.waveApps = arrays.waveApps
-    this.waveRuns = arrays.waveRuns
-    this.waveChangesTo = arrays.waveChangesTo
-    this.waveDurations = arrays.waveDurations
-    this.waveShares = arrays.waveShares
+    Object.assign(this, arrays)
   }
 
   /** The cycle ended: the log keeps copies of what it logged, and hands its arrays back for reuse. */

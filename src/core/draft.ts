@@ -167,12 +167,7 @@ export class Draft {
     this.#paths = table.paths.slice()
     this.#monitors = table.monitors.slice()
     // every per-id array with the value a new id starts from: a cycle's own params and namespaces extend them all
-    const perParam = (this.#perParam = [] as Array<[unknown[], unknown]>)
-    const param = <T>(value: T): T[] => {
-      const array = filled(n, value)
-      perParam.push([array, value])
-      return array
-    }
+    const param = perId((this.#perParam = []), n)
     this.#loaded = param(0)
     this.#written = param(0)
     this.#base = param<JsonValue | undefined>(undefined)
@@ -192,12 +187,7 @@ export class Draft {
     const s = table.spaceNames.length
     this.#spaceCount = s
     this.#spaceNames = table.spaceNames.slice()
-    const perSpace = (this.#perSpace = [] as Array<[unknown[], unknown]>)
-    const space = <T>(value: T): T[] => {
-      const array = filled(s, value)
-      perSpace.push([array, value])
-      return array
-    }
+    const space = perId((this.#perSpace = []), s)
     this.#spaceLoaded = space(0)
     this.#spaceBase = space<Namespace | undefined>(undefined)
     this.#head = space(-1)
@@ -675,6 +665,15 @@ function filled<T>(n: number, value: T): T[] {
   const array: T[] = [value]
   for (let i = 1; i < n; i++) array.push(value)
   return array
+}
+
+/** A maker of per-id arrays of `n` values, each listed in `list` with the value a new id starts from. */
+function perId(list: Array<[unknown[], unknown]>, n: number): <T>(value: T) => T[] {
+  return (value) => {
+    const array = filled(n, value)
+    list.push([array, value])
+    return array
+  }
 }
 
 /** `array[i] = value` for `i <= array.length`: appends rather than leaving holes. */
