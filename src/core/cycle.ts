@@ -1,6 +1,6 @@
 import type { CompiledApp } from './app'
 import type { Timers } from './clock'
-import { Draft } from './draft'
+import { Draft, setAt } from './draft'
 import { TransformFailedError, TransformLoopError } from '../model/errors'
 import type { AppGraph } from './graph'
 import { type Limits, jsonEqual } from '../util/json'
@@ -51,6 +51,29 @@ interface RunExtra {
   readonly cached: true | undefined
 }
 
+/**
+ * The arrays a cycle logs into, reused cycle after cycle (per graph, one set per cycle running at
+ * once), each created in its final elements kind.
+ */
+class LogArrays {
+  readonly changeIds: number[] = [0]
+  readonly changeBefore: Array<JsonValue | undefined> = [null]
+  readonly changeAfter: Array<JsonValue | undefined> = [null]
+  readonly runDurations: number[] = [0.5]
+  readonly runChangedTo: number[] = [0]
+  readonly changedIds: number[] = [0]
+  readonly waveTriggers: Array<number | readonly string[]> = [NO_TRIGGER]
+  readonly waveApps: Array<readonly number[]> = [NO_TRIGGER]
+  readonly waveRuns: number[] = [0]
+  readonly waveChangesTo: number[] = [0]
+  readonly waveDurations: number[] = [0.5]
+  readonly waveShares: number[] = [0.5]
+}
+
+const logPools = new WeakMap<AppGraph, LogArrays[]>()
+const NO_TRIGGER: readonly never[] = Object.freeze([])
+const NO_VALUES: Array<JsonValue | undefined> = []
+
 /** A trigger set that started several counted waves: those waves, of which `indexed` are in the state index. */
 interface Repeats {
   readonly waves: number[]
@@ -63,32 +86,43 @@ interface Repeats {
  * `report.waves` never pays for their objects.
  */
 class CycleLog {
-  /** Every change of the cycle (the call's own, then each wave's): param, value before and after. */
-  readonly changeIds: number[] = []
-  readonly changeBefore: Array<JsonValue | undefined> = []
-  readonly changeAfter: Array<JsonValue | undefined> = []
-  /** Every app run, in wave and `apps` order: duration (-1: untimed), end of its `changed` in `changedIds`. */
-  readonly runDurations: number[] = []
-  readonly runChangedTo: number[] = []
-  readonly changedIds: number[] = []
-  /** The few runs whose report has more: undeclared writes, an error, a cache hit (by run index). */
-  runExtras: Map<number, RunExtra> | undefined = undefined
-  /** The call's own changes: the first `callChanges` of the change log. */
-  callChanges = 0
-  /** Whether the first wave is the create wave. */
-  created = false
+  /**
+   * Every change of the cycle (the call's own, then each wave's): param, value before and after;
+   * every app run, in wave and `apps` order: duration (-1: untimed) and the end of its `changed`
+   * in `changedIds`. While the cycle runs these are a finished cycle's arrays, reused (growing them
+   * anew each cycle cost more than everything they log); `seal` leaves the log copies of the
+   * right length, and the arrays to the next cycle.
+   */
+  changeIds!: number[]
+  changeBefore!: Array<JsonValue | undefined>
+  changeAfter!: Array<JsonValue | undefined>
+  runDurations!: number[]
+  runChangedTo!: number[]
+  changedIds!: number[]
   /**
    * Per wave (index = wave - 1): the one param (its id) whose change triggered it or the triggering
    * params' names (sorted), its apps (indexes into the graph's), its first run, the end of its
    * changes in the change log (they start where the previous wave's end), duration, and the share
    * of it each untimed sync app gets.
    */
-  readonly waveTriggers: Array<number | readonly string[]> = []
-  readonly waveApps: Array<readonly number[]> = []
-  readonly waveRuns: number[] = []
-  readonly waveChangesTo: number[] = []
-  readonly waveDurations: number[] = []
-  readonly waveShares: number[] = []
+  waveTriggers!: Array<number | readonly string[]>
+  waveApps!: Array<readonly number[]>
+  waveRuns!: number[]
+  waveChangesTo!: number[]
+  waveDurations!: number[]
+  waveShares!: number[]
+  /** How many of each the cycle logged. */
+  changes = 0
+  runs = 0
+  changed = 0
+  waveCount = 0
+  #arrays: LogArrays | undefined
+  /** The few runs whose report has more: undeclared writes, an error, a cache hit (by run index). */
+  runExtras: Map<number, RunExtra> | undefined = undefined
+  /** The call's own changes: the first `callChanges` of the change log. */
+  callChanges = 0
+  /** Whether the first wave is the create wave. */
+  created = false
   waveConflicts: Map<number, WriteConflict[]> | undefined = undefined
   /** The running wave: its tick, its untimed runs, and the first critical app that failed in it. */
   tick = 0
@@ -101,22 +135,65 @@ class CycleLog {
   readonly #reports: Array<WaveReport | undefined> = []
   #all: WaveReport[] | undefined = undefined
 
-  constructor(readonly graph: AppGraph) {}
+  constructor(
+    readonly graph: AppGraph,
+    arrays: LogArrays,
+  ) {
+    this.#arrays = arrays
+    Object.assign(this, arrays)
+  }
+
+  /** The cycle ended: the log keeps copies of what it logged, and hands its arrays back for reuse. */
+  seal(pool: LogArrays[]): void {
+    this.changeIds = this.changeIds.slice(0, this.changes)
+    this.runDurations = this.runDurations.slice(0, this.runs)
+    this.runChangedTo = this.runChangedTo.slice(0, this.runs)
+    this.changedIds = this.changedIds.slice(0, this.changed)
+    this.waveTriggers = this.waveTriggers.slice(0, this.waveCount)
+    this.waveApps = this.waveApps.slice(0, this.waveCount)
+    this.waveRuns = this.waveRuns.slice(0, this.waveCount)
+    this.waveChangesTo = this.waveChangesTo.slice(0, this.waveCount)
+    this.waveDurations = this.waveDurations.slice(0, this.waveCount)
+    this.waveShares = this.waveShares.slice(0, this.waveCount)
+    // only loop detection reads values, never the reports
+    this.changeBefore = this.changeAfter = NO_VALUES
+    pool.push(this.#arrays!)
+    this.#arrays = undefined
+  }
 
   change(id: number, before: JsonValue | undefined, after: JsonValue | undefined): void {
-    this.changeIds.push(id)
-    this.changeBefore.push(before)
-    this.changeAfter.push(after)
+    const c = this.changes++
+    setAt(this.changeIds, c, id)
+    setAt(this.changeBefore, c, before)
+    setAt(this.changeAfter, c, after)
+  }
+
+  /** Logs a param an app changed (its run is logged next). */
+  appChanged(id: number): void {
+    setAt(this.changedIds, this.changed++, id)
   }
 
   run(durationMs: number, extra: RunExtra | undefined): void {
-    if (extra !== undefined) (this.runExtras ??= new Map()).set(this.runDurations.length, extra)
-    this.runDurations.push(durationMs)
-    this.runChangedTo.push(this.changedIds.length)
+    const r = this.runs++
+    if (extra !== undefined) (this.runExtras ??= new Map()).set(r, extra)
+    setAt(this.runDurations, r, durationMs)
+    setAt(this.runChangedTo, r, this.changed)
   }
 
-  get waveCount(): number {
-    return this.waveApps.length
+  /** Starts the log of a wave (index `waveCount`). */
+  wave(trigger: number | readonly string[], apps: readonly number[]): void {
+    const w = this.waveCount++
+    setAt(this.waveTriggers, w, trigger)
+    setAt(this.waveApps, w, apps)
+    setAt(this.waveRuns, w, this.runs)
+  }
+
+  /** Ends the log of the last wave. */
+  waveEnd(durationMs: number, share: number): void {
+    const w = this.waveCount - 1
+    setAt(this.waveChangesTo, w, this.changes)
+    setAt(this.waveDurations, w, durationMs)
+    setAt(this.waveShares, w, share)
   }
 
   /** Where the changes of (finished) wave index `w` start in the change log. */
@@ -196,7 +273,9 @@ export async function runCycle(
   // a finished cycle's draft is reused (its slots are stale by stamp); a failed one is dropped
   const draft = table.pool.pop() ?? new Draft(base, table)
   draft.begin(base)
-  const log = new CycleLog(graph)
+  let logs = logPools.get(graph)
+  if (logs === undefined) logPools.set(graph, (logs = []))
+  const log = new CycleLog(graph, logs.pop() ?? new LogArrays())
   for (const { namespace, key, value, param } of writes) {
     const id = draft.id(namespace, key, param)
     const before = draft.value(id)
@@ -205,21 +284,21 @@ export async function runCycle(
     log.change(id, before, value)
   }
   log.extraNames = draft.extraNames()
-  log.callChanges = log.changeIds.length
-  const trigger = log.names(log.changeIds, 0, log.changeIds.length)
+  log.callChanges = log.changes
+  const trigger = log.names(log.changeIds, 0, log.changes)
   // a wave starts where the previous one ended: one clock read per wave boundary, not two
   let clock = started
   // the changes that trigger the next wave: [from, to) of the change log; after a create wave, the
   // call's (up to `initial`) and the create wave's, a param both changed counted once
   let from = 0
-  let to = log.changeIds.length
+  let to = log.changes
   let initial = -1
   let counted = 0
   if (kind === 'create' && graph.onCreate.length > 0) {
     const created = runWave(settings, draft, log, graph.onCreate, 'create', [], 1, sessionId, clock, signal)
     clock = created instanceof Promise ? await (signal === undefined ? created : untilAborted(created, signal)) : created
     initial = to
-    to = log.changeIds.length
+    to = log.changes
     counted = 1
     log.created = true
   }
@@ -263,12 +342,13 @@ export async function runCycle(
     const ran = runWave(settings, draft, log, apps, 'changes', params, log.waveCount + 1, sessionId, clock, signal)
     clock = ran instanceof Promise ? await (signal === undefined ? ran : untilAborted(ran, signal)) : ran
     from = log.changesFrom(log.waveCount - 1)
-    to = log.changeIds.length
+    to = log.changes
     initial = -1
   }
   log.extraNames = draft.extraNames()
   const { namespaces, patch, changed, sizeDelta, largestNamespace, namespaceCount } = draft.finish()
   table.pool.push(draft)
+  log.seal(logs)
   const report = new CycleSummary(kind, trigger, log, changed, performance.now() - started)
   return { namespaces, patch, sizeDelta, largestNamespace, namespaceCount, report }
 }
@@ -411,9 +491,7 @@ function runWave(
   const { limits, timers, inspect } = settings
   if (inspect) inspect({ type: 'wave:start', sessionId, wave, kind, trigger: log.trigger(trigger), apps: appIndexes.map((i) => apps[i]!.name) })
   const tick = draft.wave()
-  log.waveTriggers.push(trigger)
-  log.waveApps.push(appIndexes)
-  log.waveRuns.push(log.runDurations.length)
+  log.wave(trigger, appIndexes)
   log.tick = tick
   log.untimed = 0
   log.critical = undefined
@@ -462,7 +540,7 @@ function runWave(
           const { locals, values } = out
           for (let k = 0; k < out.count; k++) {
             const id = ids[locals[k]!]!
-            if (draft.land(id, values[k], tick, app.name)) log.changedIds.push(id)
+            if (draft.land(id, values[k], tick, app.name)) log.appChanged(id)
           }
         }
         log.run(durationMs, out.undeclared === undefined ? undefined : { undeclared: out.undeclared, error: undefined, cached: undefined })
@@ -516,7 +594,7 @@ function merge(draft: Draft, log: CycleLog, run: Settled): void {
     const name = run.app.name
     for (const { namespace, key, value, param } of run.writes) {
       const id = draft.id(namespace, key, param)
-      if (draft.land(id, value, log.tick, name)) log.changedIds.push(id)
+      if (draft.land(id, value, log.tick, name)) log.appChanged(id)
     }
   }
   const extra = run.undeclared === undefined && run.cached === undefined ? undefined : { undeclared: run.undeclared, error: undefined, cached: run.cached }
@@ -555,10 +633,8 @@ function endWave(
     if (writers !== undefined) (conflicts ??= []).push({ param: draft.name(id), apps: writers, winner: writers[writers.length - 1]! })
   }
   if (conflicts !== undefined) (log.waveConflicts ??= new Map()).set(w, conflicts)
-  log.waveChangesTo.push(log.changeIds.length)
-  log.waveDurations.push(ended - started)
   // the untimed sync apps share the wave's time (up to the async apps' start, if any) equally
-  log.waveShares.push(log.untimed > 0 ? ((syncEnded ?? ended) - started) / log.untimed : 0)
+  log.waveEnd(ended - started, log.untimed > 0 ? ((syncEnded ?? ended) - started) / log.untimed : 0)
   if (inspect) {
     log.extraNames = draft.extraNames()
     waveEnded(inspect, sessionId, log.report(w))

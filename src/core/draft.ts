@@ -137,6 +137,8 @@ export class Draft {
   readonly #spaceBase: Array<Namespace | undefined>
   readonly #head: number[]
   readonly #tail: number[]
+  readonly #perParam: Array<[unknown[], unknown]>
+  readonly #perSpace: Array<[unknown[], unknown]>
   /** The last namespace object built for the namespace id, and its keys (the next cycle on that session starts from it). */
   readonly #keysOf: Array<Namespace | undefined>
   readonly #keyList: Array<readonly string[] | undefined>
@@ -164,29 +166,33 @@ export class Draft {
     this.#spaces = table.spaces.slice()
     this.#paths = table.paths.slice()
     this.#monitors = table.monitors.slice()
-    this.#loaded = filled(n, 0)
-    this.#written = filled(n, 0)
-    this.#base = filled<JsonValue | undefined>(n, undefined)
-    this.#value = filled<JsonValue | undefined>(n, undefined)
-    this.#next = filled(n, -1)
-    this.#waveTick = filled(n, 0)
-    this.#before = filled<JsonValue | undefined>(n, undefined)
-    this.#first = filled<JsonValue | undefined>(n, undefined)
-    this.#writer = filled(n, '')
-    this.#writers = filled<string[] | undefined>(n, undefined)
-    this.#conflict = filled(n, false)
-    this.#mark = filled(n, 0)
-    this.#posCopier = filled<Copier | undefined>(n, undefined)
-    this.#pos = filled(n, 0)
-    this.#seenCycle = filled(n, 0)
-    this.#seenWave = filled(n, 0)
+    // every per-id array with the value a new id starts from: a cycle's own params and namespaces extend them all
+    const param = perId((this.#perParam = []), n)
+    this.#loaded = param(0)
+    this.#written = param(0)
+    this.#base = param<JsonValue | undefined>(undefined)
+    this.#value = param<JsonValue | undefined>(undefined)
+    this.#next = param(-1)
+    this.#waveTick = param(0)
+    this.#before = param<JsonValue | undefined>(undefined)
+    this.#first = param<JsonValue | undefined>(undefined)
+    this.#writer = param('')
+    this.#writers = param<string[] | undefined>(undefined)
+    this.#conflict = param(false)
+    this.#mark = param(0)
+    this.#posCopier = param<Copier | undefined>(undefined)
+    this.#pos = param(0)
+    this.#seenCycle = param(0)
+    this.#seenWave = param(0)
     const s = table.spaceNames.length
     this.#spaceCount = s
     this.#spaceNames = table.spaceNames.slice()
-    this.#spaceLoaded = filled(s, 0)
-    this.#spaceBase = filled<Namespace | undefined>(s, undefined)
-    this.#head = filled(s, -1)
-    this.#tail = filled(s, -1)
+    const space = perId((this.#perSpace = []), s)
+    this.#spaceLoaded = space(0)
+    this.#spaceBase = space<Namespace | undefined>(undefined)
+    this.#head = space(-1)
+    this.#tail = space(-1)
+    // what is known of key lists holds whatever namespace the id stands for this time: not reset
     this.#keysOf = filled<Namespace | undefined>(s, undefined)
     this.#keyList = filled<readonly string[] | undefined>(s, undefined)
     this.#readOf = filled<Namespace | undefined>(s, undefined)
@@ -236,26 +242,11 @@ export class Draft {
     const id = this.#count++
     this.#extra.set(param, id)
     ;(this.#extraNames ??= []).push(param)
-    set(this.#keys, id, key)
-    set(this.#spaces, id, this.#spaceId(namespace))
-    set(this.#paths, id, pointer(namespace, key))
-    set(this.#monitors, id, this.#table.lookup?.get(param))
-    set(this.#loaded, id, 0)
-    set(this.#written, id, 0)
-    set(this.#base, id, undefined)
-    set(this.#value, id, undefined)
-    set(this.#next, id, -1)
-    set(this.#waveTick, id, 0)
-    set(this.#before, id, undefined)
-    set(this.#first, id, undefined)
-    set(this.#writer, id, '')
-    set(this.#writers, id, undefined)
-    set(this.#conflict, id, false)
-    set(this.#mark, id, 0)
-    set(this.#posCopier, id, undefined)
-    set(this.#pos, id, 0)
-    set(this.#seenCycle, id, 0)
-    set(this.#seenWave, id, 0)
+    setAt(this.#keys, id, key)
+    setAt(this.#spaces, id, this.#spaceId(namespace))
+    setAt(this.#paths, id, pointer(namespace, key))
+    setAt(this.#monitors, id, this.#table.lookup?.get(param))
+    for (const [array, value] of this.#perParam) setAt(array, id, value)
     return id
   }
 
@@ -281,20 +272,9 @@ export class Draft {
     if (extra !== undefined) return extra
     const id = this.#spaceCount++
     this.#extraSpaces.set(namespace, id)
-    set(this.#spaceNames, id, namespace)
-    set(this.#spaceLoaded, id, 0)
-    set(this.#spaceBase, id, undefined)
-    set(this.#head, id, -1)
-    set(this.#tail, id, -1)
-    // what is known of key lists holds whatever namespace the id stands for this time: kept
-    if (id === this.#keysOf.length) {
-      this.#keysOf.push(undefined)
-      this.#keyList.push(undefined)
-      this.#readOf.push(undefined)
-      this.#readList.push(undefined)
-      this.#shape.push(undefined)
-      this.#copier.push(undefined)
-    }
+    setAt(this.#spaceNames, id, namespace)
+    for (const [array, value] of this.#perSpace) setAt(array, id, value)
+    if (id === this.#keysOf.length) for (const array of [this.#keysOf, this.#keyList, this.#readOf, this.#readList, this.#shape, this.#copier]) array.push(undefined)
     return id
   }
 
@@ -341,7 +321,7 @@ export class Draft {
     const tail = this.#head[space] === -1 ? -1 : this.#tail[space]!
     if (tail === -1) {
       this.#head[space] = id
-      set(this.#order, this.#orderCount++, space)
+      setAt(this.#order, this.#orderCount++, space)
     } else this.#next[tail] = id
     this.#tail[space] = id
   }
@@ -360,7 +340,7 @@ export class Draft {
       this.#writer[id] = writer
       this.#writers[id] = undefined
       this.#conflict[id] = false
-      set(this.#touched, this.#touchedCount++, id)
+      setAt(this.#touched, this.#touchedCount++, id)
       if (this.#written[id] !== this.#cycle) this.#wrote(id)
     } else {
       ;(this.#writers[id] ??= [this.#writer[id]!]).push(writer)
@@ -687,8 +667,17 @@ function filled<T>(n: number, value: T): T[] {
   return array
 }
 
+/** A maker of per-id arrays of `n` values, each listed in `list` with the value a new id starts from. */
+function perId(list: Array<[unknown[], unknown]>, n: number): <T>(value: T) => T[] {
+  return (value) => {
+    const array = filled(n, value)
+    list.push([array, value])
+    return array
+  }
+}
+
 /** `array[i] = value` for `i <= array.length`: appends rather than leaving holes. */
-function set<T>(array: T[], i: number, value: T): void {
+export function setAt<T>(array: T[], i: number, value: T): void {
   if (i < array.length) array[i] = value
   else array.push(value)
 }
