@@ -5,6 +5,7 @@
  * script does) for the memory figures; `--in-process` runs every part in this process instead.
  */
 import { spawnSync } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
 import { availableParallelism, cpus } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { cacheRows } from './cache'
@@ -37,6 +38,9 @@ const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU'
 console.log(`\nsessionflow benchmarks — Node ${process.version}, ${availableParallelism()} cores (${cpu}), ${new Date().toISOString().slice(0, 10)}`)
 console.log(`median of ${size.samples} timed batches per figure (${size.samples * 2}, alternating, for figures timed side by side), each part of the suite in a fresh process; total ${((performance.now() - started) / 1000).toFixed(0)} s\n`)
 printTable(rows)
+// `--json <file>`: the rows as JSON too, to combine runs (the ranges of the bench guide's table)
+const jsonArg = process.argv.indexOf('--json')
+if (jsonArg > 0) writeFileSync(process.argv[jsonArg + 1]!, JSON.stringify(rows))
 const missed = rows.filter((r) => r.ok === false)
 if (missed.length > 0) console.log(`\n${missed.length} target(s) missed: ${missed.map((r) => r.name.trim()).join('; ')}`)
 
