@@ -88,7 +88,7 @@ export class SessionEngine<S extends object = Namespaces> {
   /** Pending calls made from transforms: caller session -> called session -> how many. */
   readonly #waits = new Map<string, Map<string, number>>()
   readonly #validators: SessionValidator | undefined
-  /** Approximate JSON size per namespaces object, so the size limit costs what changed, not the session. */
+  /** Approximate JSON size of the namespaces of pure calls (`runTransform` chains), so the size limit costs what changed. */
   readonly #sizes = new WeakMap<Namespaces, number>()
 
   /** Checks the configuration (throws `ConfigError`) and indexes the app graph. */
@@ -434,7 +434,8 @@ export class SessionEngine<S extends object = Namespaces> {
     const report = this.#report(outcome, attempt)
     throwIfAborted(signal)
     if (outcome.report.changed.length === 0) return { session, patch: outcome.patch, report }
-    const size = this.#checkLimits(session.namespaces, outcome, knownSize(session))
+    // a session from a deserializing store is a new object each read: measured, not cached
+    const size = this.#checkLimits(session.namespaces, outcome, knownSize(session) ?? sizeOf(session.namespaces as JsonValue))
     const now = this.#clock.now()
     const id = session.id
     // expired while the cycle ran: saving would revive it (a store that keeps expired sessions would take the write)
