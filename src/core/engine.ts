@@ -397,7 +397,7 @@ export class SessionEngine<S extends object = Namespaces> {
   }
 
   /**
-   * The read-cycle-save attempt of `patch` and `applyJsonPatch`, in the one update loop. Written
+   * The read-cycle-save attempt of `patch`, in the one update loop. Written
    * without `async`: with a synchronous store (`MemoryStore`) the read and the write cost no
    * promise, and each `await` of a plain value cost a microtask turn (together about a fifth of a
    * stored one-app patch).

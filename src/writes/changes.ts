@@ -24,14 +24,26 @@ export interface ChangeSource {
   readonly prepare: (writable: ReadonlySet<string>, limits: Limits) => (namespaces: Namespaces) => Write[]
 }
 
-/** The sources this module made: their writes come from checked code, so only they are taken as sources. */
-const made = new WeakSet<object>()
+/**
+ * A source this module made: its writes come from checked code, so only such objects are taken
+ * as sources. Recognized by a private field (proxies and look-alikes never have it, and checking
+ * runs no trap) rather than a WeakSet, whose entries V8 keeps through minor GCs: one per call.
+ */
+class MadeSource implements ChangeSource {
+  readonly #made = true
+
+  constructor(readonly prepare: ChangeSource['prepare']) {
+    Object.freeze(this)
+  }
+
+  static is(value: object): value is MadeSource {
+    return #made in value
+  }
+}
 
 /** A {@link ChangeSource} (frozen) for the modules that turn a kind of change into checked writes. */
 export function makeChangeSource(prepare: ChangeSource['prepare']): ChangeSource {
-  const source = Object.freeze({ prepare })
-  made.add(source)
-  return source
+  return new MadeSource(prepare)
 }
 
 /**
@@ -44,7 +56,7 @@ export function changeSource(changes: unknown): ChangeSource | undefined {
   if (typeof changes === 'function') {
     throw new InvalidValueError("a recipe is passed as recipe((draft) => ...): engine.patch(id, recipe((draft) => ...)) (import { recipe } from 'sessionflow')")
   }
-  return typeof changes === 'object' && changes !== null && made.has(changes) ? (changes as ChangeSource) : undefined
+  return typeof changes === 'object' && changes !== null && MadeSource.is(changes) ? changes : undefined
 }
 
 /**
