@@ -93,7 +93,7 @@ describe('the update loop', () => {
     }
   })
 
-  it('patch, applyJsonPatch and touch share it: ConflictError after 1 + maxConflictRetries attempts, each paused through the clock', async () => {
+  it('patch, JSON Patch and touch share it: ConflictError after 1 + maxConflictRetries attempts, each paused through the clock', async () => {
     for (const maxConflictRetries of [0, 3, undefined]) {
       const store = new AlwaysContended()
       const clock = recordingClock(() => 0.5)

@@ -1,7 +1,7 @@
 /**
  * The bad-input corpus: every value that is not plain JSON, every prototype name, every write
  * outside the writable namespaces goes through `create`, `patch` (changes object and recipe),
- * `applyJsonPatch` and the pure API. Each is refused with the right typed error, the store is
+ * `jsonPatch` and the pure API. Each is refused with the right typed error, the store is
  * unchanged, `get` still returns the old session, and no built-in prototype was touched.
  */
 import { describe, expect, it } from 'vitest'

@@ -25,18 +25,18 @@ describe('store failures', () => {
     get: () => engine.get(id),
     patch: () => engine.patch(id, { public: { postalCode: '10115' } }),
     recipe: () => engine.patch(id, recipe((d) => void (d.public!.postalCode = '10115'))),
-    applyJsonPatch: () => engine.patch(id, jsonPatch([{ op: 'add', path: '/public/postalCode', value: '10115' }])),
+    jsonPatch: () => engine.patch(id, jsonPatch([{ op: 'add', path: '/public/postalCode', value: '10115' }])),
     touch: () => engine.touch(id),
     delete: () => engine.delete(id),
     create: () => engine.create({ public: { country: 'US' } }),
   })
 
   const cases: Array<{ op: 'get' | 'put' | 'delete'; fault: Fault; methods: Array<keyof ReturnType<typeof calls>> }> = [
-    { op: 'get', fault: 'throw', methods: ['get', 'patch', 'recipe', 'applyJsonPatch', 'touch'] },
-    { op: 'get', fault: 'reject', methods: ['get', 'patch', 'recipe', 'applyJsonPatch', 'touch'] },
-    { op: 'put', fault: 'throw', methods: ['patch', 'recipe', 'applyJsonPatch', 'touch', 'create'] },
-    { op: 'put', fault: 'reject', methods: ['patch', 'recipe', 'applyJsonPatch', 'touch', 'create'] },
-    { op: 'put', fault: 'garbage', methods: ['patch', 'recipe', 'applyJsonPatch', 'touch', 'create'] },
+    { op: 'get', fault: 'throw', methods: ['get', 'patch', 'recipe', 'jsonPatch', 'touch'] },
+    { op: 'get', fault: 'reject', methods: ['get', 'patch', 'recipe', 'jsonPatch', 'touch'] },
+    { op: 'put', fault: 'throw', methods: ['patch', 'recipe', 'jsonPatch', 'touch', 'create'] },
+    { op: 'put', fault: 'reject', methods: ['patch', 'recipe', 'jsonPatch', 'touch', 'create'] },
+    { op: 'put', fault: 'garbage', methods: ['patch', 'recipe', 'jsonPatch', 'touch', 'create'] },
     { op: 'delete', fault: 'throw', methods: ['delete'] },
     { op: 'delete', fault: 'reject', methods: ['delete'] },
   ]

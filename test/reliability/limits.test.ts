@@ -24,7 +24,7 @@ function writers(engine: SessionEngine, id: string): Array<[string, (value: unkn
     ['create', (value) => engine.create({ public: { x: value as never } })],
     ['patch', (value) => engine.patch(id, { public: { x: value as never } })],
     ['recipe', (value) => engine.patch(id, recipe((d) => void (d.public!.x = value as never)))],
-    ['applyJsonPatch', (value) => engine.patch(id, jsonPatch([{ op: 'add', path: '/public/x', value }]))],
+    ['jsonPatch', (value) => engine.patch(id, jsonPatch([{ op: 'add', path: '/public/x', value }]))],
     ['runTransform', (value) => engine.runTransform({}, { public: { x: value as never } })],
   ]
 }
