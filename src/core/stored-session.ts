@@ -1,5 +1,5 @@
 import { StoreError } from '../model/errors'
-import type { Limits } from '../util/json'
+import { type Limits, ownStringKeys } from '../util/json'
 import type { Namespaces, Session } from '../model/session'
 
 /** Returns the object it is given, so that a subclass's fields are stamped onto that object. */
@@ -131,10 +131,10 @@ function paramsProblem(namespaces: object, limits: Limits): string | undefined {
     if (depth > limits.maxDepth) return `a value nested deeper than limits.maxDepth at ${path}`
     const array = Array.isArray(object)
     if (array ? Object.getPrototypeOf(object) !== Array.prototype : !isPlain(object)) return `a value that is not plain JSON at ${path}`
-    const keys = Reflect.ownKeys(object)
+    const keys = ownStringKeys(object)
+    if (keys === undefined) return `a symbol key at ${path}`
     if (array && keys.length !== (object as unknown[]).length + 1) return `a sparse array or one with extra properties at ${path}`
     for (const key of keys) {
-      if (typeof key !== 'string') return `a symbol key at ${path}`
       if (array && key === 'length') continue
       const where = `${path}/${key.slice(0, 128)}`
       const d = Object.getOwnPropertyDescriptor(object, key)!
