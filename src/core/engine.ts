@@ -81,6 +81,8 @@ export class SessionEngine<S extends object = Namespaces> {
   readonly #retry: RetryPolicy
   /** The update loop's pauses: on the app timers' clock, jittered by the engine clock's `random` (if any). */
   readonly #loopClock: LoopClock
+  /** Tells the inspector of a re-run; one function for every call (a closure per call was garbage on every patch). */
+  readonly #retried = (attempt: number, sessionId: string): void => this.#settings.inspect?.({ type: 'store:retry', sessionId, attempt })
   readonly #generateId: () => string
   readonly #segment: Segmenter | undefined
   /** Calls per session, one at a time; a session with a call running in this engine is `busy` there. */
@@ -453,7 +455,7 @@ export class SessionEngine<S extends object = Namespaces> {
    */
   #update<T>(id: string, caller: string | undefined, attempt: (attempt: number) => T | typeof CONFLICT | Promise<T | typeof CONFLICT>): Promise<T> {
     return this.#queued(id, caller, () =>
-      updateLoop(id, attempt, this.#retry, this.#loopClock, (n) => this.#settings.inspect?.({ type: 'store:retry', sessionId: id, attempt: n })),
+      updateLoop(id, attempt, this.#retry, this.#loopClock, this.#retried),
     )
   }
 

@@ -39,7 +39,7 @@ export const CONFLICT: unique symbol = Symbol('sessionflow.conflict')
  * The one compare-and-set loop of every stateful call (patch, JSON Patch, touch): runs `attempt`
  * (read, compute, compare-and-set write) until it returns something other than {@link CONFLICT},
  * pausing between re-runs as `policy` says; after `policy.maxRetries` re-runs it throws
- * `ConflictError` with the number of attempts made. `onRetry` is told before each re-run.
+ * `ConflictError` with the number of attempts made. `onRetry` is told before each re-run (the attempt about to run, and the session).
  *
  * `attempt` may answer synchronously (a synchronous store and cycle): the first attempt, nearly
  * always the only one, then costs no promise of the loop's own.
@@ -49,7 +49,7 @@ export function updateLoop<T>(
   attempt: (attempt: number) => T | typeof CONFLICT | Promise<T | typeof CONFLICT>,
   policy: RetryPolicy,
   clock: LoopClock,
-  onRetry?: (attempt: number) => void,
+  onRetry?: (attempt: number, sessionId: string) => void,
 ): Promise<T> {
   let first: T | typeof CONFLICT | Promise<T | typeof CONFLICT>
   try {
@@ -67,12 +67,12 @@ async function retry<T>(
   attempt: (attempt: number) => T | typeof CONFLICT | Promise<T | typeof CONFLICT>,
   policy: RetryPolicy,
   clock: LoopClock,
-  onRetry: ((attempt: number) => void) | undefined,
+  onRetry: ((attempt: number, sessionId: string) => void) | undefined,
 ): Promise<T> {
   for (let n = 1; ; n++) {
     if (n > policy.maxRetries) throw new ConflictError(sessionId, n)
     await pause(clock, backoffMs(policy, n, clock))
-    onRetry?.(n + 1)
+    onRetry?.(n + 1, sessionId)
     const result = await attempt(n + 1)
     if (result !== CONFLICT) return result as T
   }

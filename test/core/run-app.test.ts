@@ -1,6 +1,6 @@
 import { getEventListeners } from 'node:events'
 import { afterEach, describe, expect, it } from 'vitest'
-import { ManualClock, SessionEngine, TransformFailedError, defineApp } from '../../src/index'
+import { ManualClock, SessionEngine, TransformFailedError, defineApp, sessionSchema } from '../../src/index'
 import type { App, AppRunReport, Namespaces, ParamDeclaration, TransformContext } from '../../src/index'
 import { SpyStore, deferred, rejection } from '../support/helpers'
 import { driveClock, flush, timerPending } from '../support/clock'
@@ -447,5 +447,34 @@ describe('ctx.signal belongs to one run', () => {
     await engine.runTransform({}, { public: { go: 2 } })
     expect(signals.get(1)!.aborted).toBe(true)
     expect(signals.get(2)!.aborted).toBe(false)
+  })
+})
+
+describe('reading an async output', () => {
+  it("a getter of the output that runs another engine's validated app synchronously leaves this output whole", async () => {
+    const pass = { '~standard': { version: 1 as const, vendor: 'test', validate: (value: unknown) => ({ value }) } }
+    const innerApp = defineApp({ name: 'inner', input: { public: ['go'] }, output: { i: ['a', 'b'] }, transform: () => ({ i: { a: 'x', b: 'y' } }) })
+    const inner = new SessionEngine({ apps: [innerApp], schema: sessionSchema({ i: { a: pass, b: pass } }) })
+    const { session } = await inner.create({})
+    let nested: ReturnType<SessionEngine['patch']> | undefined
+    const outerApp = defineApp({
+      name: 'outer',
+      input: { public: ['go'] },
+      output: { o: ['p', 'q', 'r'] },
+      transform: async () => ({
+        o: {
+          p: 1,
+          get q() {
+            // the inner cycle runs its first wave (and reads its app's output) before this returns
+            nested = inner.patch(session.id, { public: { go: 1 } })
+            return 2
+          },
+          r: 3,
+        },
+      }),
+    })
+    const { namespaces } = await new SessionEngine({ apps: [outerApp] }).runTransform({}, { public: { go: 1 } })
+    expect(namespaces.o).toEqual({ p: 1, q: 2, r: 3 })
+    expect((await nested!).session.namespaces.i).toEqual({ a: 'x', b: 'y' })
   })
 })
