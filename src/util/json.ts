@@ -37,23 +37,7 @@ export interface CheckedValue {
  * the session, and getters run at most once. Throws `InvalidValueError` naming `path`.
  */
 export function checkValue(input: unknown, path: string, limits: Limits): CheckedValue {
-  // scalars first: most params are scalars, and they need no walk
-  switch (typeof input) {
-    case 'string':
-      if (input.length > limits.maxStringLength) throw tooLong(path, limits)
-      return { value: input, size: jsonStringBytes(input) }
-    case 'number':
-      if (!Number.isFinite(input)) throw new InvalidValueError(`${input} is not a finite number`, path)
-      return input === 0 ? { value: 0, size: 1 } : { value: input, size: numberSize(input) }
-    case 'boolean':
-      return { value: input, size: input ? 4 : 5 }
-    case 'object':
-      if (input === null) return { value: null, size: 4 }
-      break
-    default:
-      throw new InvalidValueError(`${typeof input} is not a JSON value`, path)
-  }
-  const walker = { size: 0, ancestors: new Set<object>(), limits }
+  const walker: Walker = { size: 0, ancestors: undefined, limits, inPlace: false }
   let value: JsonValue
   try {
     value = copy(walker, input, path, 1)
@@ -61,6 +45,18 @@ export function checkValue(input: unknown, path: string, limits: Limits): Checke
     throw asInvalidValue(error, path)
   }
   return { value, size: walker.size }
+}
+
+/**
+ * Checks `input` as {@link checkValue} does, but freezes it in place instead of copying it (for
+ * values that nobody else holds yet, such as what a store just deserialized), and returns the UTF-8
+ * size of its JSON text. `depth` is the depth `input` itself counts as (`-1`: the namespaces
+ * object above the params). Throws what an exotic object throws as it is; callers catch.
+ */
+export function freezeJson(input: object, depth: number, limits: Limits): number {
+  const walker: Walker = { size: 0, ancestors: undefined, limits, inPlace: true }
+  copy(walker, input, '', depth)
+  return walker.size
 }
 
 /**
@@ -99,8 +95,11 @@ export function toJson(input: unknown, path: string, limits: Limits): JsonValue 
 
 interface Walker {
   size: number
-  ancestors: Set<object>
+  /** The objects being walked (a cycle is refused); made at the first object. */
+  ancestors: Set<object> | undefined
   limits: Limits
+  /** Freeze the objects walked instead of copying them. */
+  inPlace: boolean
 }
 
 function copy(w: Walker, input: unknown, path: string, depth: number): JsonValue {
@@ -133,8 +132,9 @@ function copy(w: Walker, input: unknown, path: string, depth: number): JsonValue
   if (w.size > w.limits.maxSessionBytes) {
     throw new InvalidValueError(`value larger than limits.maxSessionBytes (${w.limits.maxSessionBytes})`, path)
   }
-  if (w.ancestors.has(object)) throw new InvalidValueError('cyclic structure', path)
-  w.ancestors.add(object)
+  const ancestors = (w.ancestors ??= new Set())
+  if (ancestors.has(object)) throw new InvalidValueError('cyclic structure', path)
+  ancestors.add(object)
   let out: JsonValue
   if (Array.isArray(object)) {
     if (Object.getPrototypeOf(object) !== Array.prototype) throw new InvalidValueError('array subclass is not JSON', path)
@@ -142,14 +142,15 @@ function copy(w: Walker, input: unknown, path: string, depth: number): JsonValue
     if (keys.length !== object.length + 1) {
       throw new InvalidValueError('sparse array or array with extra properties is not JSON', path)
     }
-    const arr: JsonValue[] = new Array(object.length)
+    const arr: JsonValue[] = w.inPlace ? (object as JsonValue[]) : new Array(object.length)
     w.size += 2 + Math.max(0, object.length - 1)
     for (let i = 0; i < object.length; i++) {
       const d = Object.getOwnPropertyDescriptor(object, i)
       if (d === undefined) throw new InvalidValueError('sparse array is not JSON', `${path}/${i}`)
       if (!('value' in d)) throw new InvalidValueError('accessor property is not JSON', `${path}/${i}`)
       if (d.value === undefined) throw new InvalidValueError('undefined is not a JSON value', `${path}/${i}`)
-      arr[i] = copy(w, d.value, `${path}/${i}`, depth + 1)
+      const item = copy(w, d.value, `${path}/${i}`, depth + 1)
+      if (!w.inPlace) arr[i] = item
     }
     out = Object.freeze(arr)
   } else {
@@ -159,7 +160,7 @@ function copy(w: Walker, input: unknown, path: string, depth: number): JsonValue
       throw new InvalidValueError(`${typeof name === 'string' && name ? name : 'non-plain object'} is not a JSON value`, path)
     }
     const keys = Reflect.ownKeys(object)
-    const obj: Record<string, JsonValue> = {}
+    const obj = (w.inPlace ? object : {}) as Record<string, JsonValue>
     w.size += 2 + Math.max(0, keys.length - 1)
     for (const key of keys) {
       if (typeof key !== 'string') throw new InvalidValueError('symbol keys are not JSON', path)
@@ -171,11 +172,12 @@ function copy(w: Walker, input: unknown, path: string, depth: number): JsonValue
       // undefined members are dropped by JSON.stringify; refusing them keeps a value and its JSON form equal
       if (d.value === undefined) throw new InvalidValueError('undefined is not a JSON value', `${path}/${key}`)
       w.size += jsonStringBytes(key) + 1
-      obj[key] = copy(w, d.value, `${path}/${key}`, depth + 1)
+      const item = copy(w, d.value, `${path}/${key}`, depth + 1)
+      if (!w.inPlace) obj[key] = item
     }
     out = Object.freeze(obj)
   }
-  w.ancestors.delete(object)
+  ancestors.delete(object)
   return out
 }
 

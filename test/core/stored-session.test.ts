@@ -76,4 +76,16 @@ describe('stored sessions', () => {
     const ok = await engine.patch(rotated.id, { public: { b: 'y'.repeat(room) } })
     expect(JSON.stringify(ok.session.namespaces).length).toBe(60)
   })
+
+  it('a deserialized session saved under larger limits stays readable, and the next write is held to the limits in force', async () => {
+    const store = new JsonStore()
+    const { session } = await new SessionEngine({ store, limits: { maxStringLength: 100_000, maxSessionBytes: 200_000 } }).create({ public: { a: 'x'.repeat(80_000) } })
+    const engine = new SessionEngine({ store })
+    const read = (await engine.get(session.id))!
+    expect(read.namespaces).toEqual(session.namespaces)
+    expect(Object.isFrozen(read.namespaces.public)).toBe(true)
+    await expect(engine.patch(session.id, { public: { b: 1 } })).rejects.toMatchObject({ limit: 'maxSessionBytes' })
+    const smaller = await engine.patch(session.id, { public: { a: 'y' } })
+    expect(smaller.session.version).toBe(2)
+  })
 })
