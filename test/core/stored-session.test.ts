@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { InvalidValueError, ManualClock, MemoryStore, type Session, SessionEngine, type SessionStore } from '../../src/index'
+import { InvalidValueError, ManualClock, MemoryStore, type Session, SessionEngine, type SessionStore, StoreError } from '../../src/index'
 import { fcParams } from '../support/fc'
 
 /** A store that keeps JSON text, as Redis or a KV store does: every read is a fresh, unmarked object. */
@@ -87,5 +87,19 @@ describe('stored sessions', () => {
     await expect(engine.patch(session.id, { public: { b: 1 } })).rejects.toMatchObject({ limit: 'maxSessionBytes' })
     const smaller = await engine.patch(session.id, { public: { a: 'y' } })
     expect(smaller.session.version).toBe(2)
+  })
+
+  it('a deserialized session holding a reserved name (which no write can store) is a StoreError, as any other garbage', async () => {
+    const envelope = '"id":"s1","version":1,"createdAt":0,"updatedAt":0,"expiresAt":1e12'
+    for (const namespaces of ['{"public":{"a":{"__proto__":{"x":1}}}}', '{"constructor":{}}', '{"public":{"prototype":1}}']) {
+      const engine = new SessionEngine({ store: { get: () => JSON.parse(`{${envelope},"namespaces":${namespaces}}`) as Session, put: () => true, delete: () => {} } })
+      const error = await engine.get('s1').then(
+        () => undefined,
+        (e: unknown) => e,
+      )
+      expect(error, namespaces).toBeInstanceOf(StoreError)
+      expect((error as StoreError).operation).toBe('get')
+      expect(String(((error as StoreError).cause as Error).message)).toMatch(/reserved name/)
+    }
   })
 })
