@@ -59,15 +59,12 @@ class LogArrays {
   readonly changeIds: number[] = [0]
   readonly changeBefore: Array<JsonValue | undefined> = [null]
   readonly changeAfter: Array<JsonValue | undefined> = [null]
-  readonly runDurations: number[] = [0.5]
-  readonly runChangedTo: number[] = [0]
   readonly changedIds: number[] = [0]
-  readonly waveTriggers: Array<number | readonly string[]> = [NO_TRIGGER]
-  readonly waveApps: Array<readonly number[]> = [NO_TRIGGER]
-  readonly waveRuns: number[] = [0]
-  readonly waveChangesTo: number[] = [0]
-  readonly waveDurations: number[] = [0.5]
-  readonly waveShares: number[] = [0.5]
+  readonly runNums: number[] = [0.5]
+  readonly waveNums: number[] = [0.5]
+  readonly waveObjs: Array<number | readonly string[] | readonly number[]> = [NO_TRIGGER]
+  /** Where a synchronous app's output is read (one per running cycle: a nested cycle has its own set). */
+  readonly out = new Output()
 }
 
 const logPools = new WeakMap<AppGraph, LogArrays[]>()
@@ -88,29 +85,26 @@ interface Repeats {
 class CycleLog {
   /**
    * Every change of the cycle (the call's own, then each wave's): param, value before and after;
-   * every app run, in wave and `apps` order: duration (-1: untimed) and the end of its `changed`
-   * in `changedIds`. While the cycle runs these are a finished cycle's arrays, reused (growing them
-   * anew each cycle cost more than everything they log); `seal` leaves the log copies of the
-   * right length, and the arrays to the next cycle.
+   * the params each app run changed. While the cycle runs these are a finished cycle's arrays,
+   * reused (growing them anew each cycle cost more than everything they log); `seal` leaves the
+   * log copies of the right length, and the arrays to the next cycle.
    */
   changeIds!: number[]
   changeBefore!: Array<JsonValue | undefined>
   changeAfter!: Array<JsonValue | undefined>
-  runDurations!: number[]
-  runChangedTo!: number[]
   changedIds!: number[]
   /**
-   * Per wave (index = wave - 1): the one param (its id) whose change triggered it or the triggering
-   * params' names (sorted), its apps (indexes into the graph's), its first run, the end of its
-   * changes in the change log (they start where the previous wave's end), duration, and the share
-   * of it each untimed sync app gets.
+   * Per app run, in wave and `apps` order, two numbers: duration (-1: untimed) and the end of its
+   * changes in `changedIds`. Per wave (index = wave - 1), four numbers — its first run, the end of
+   * its changes in the change log (they start where the previous wave's end), its duration, and the
+   * share of it each untimed sync app gets — and two objects: the one param (its id) whose change
+   * triggered it or the triggering params' names (sorted), and its apps (indexes into the graph's).
+   * Interleaved, not an array per field: sealing copies three arrays instead of eight, a tenth of a
+   * one-app stored patch's garbage.
    */
-  waveTriggers!: Array<number | readonly string[]>
-  waveApps!: Array<readonly number[]>
-  waveRuns!: number[]
-  waveChangesTo!: number[]
-  waveDurations!: number[]
-  waveShares!: number[]
+  runNums!: number[]
+  waveNums!: number[]
+  waveObjs!: Array<number | readonly string[] | readonly number[]>
   /** How many of each the cycle logged. */
   changes = 0
   runs = 0
@@ -128,11 +122,12 @@ class CycleLog {
   tick = 0
   untimed = 0
   critical: { readonly app: CompiledApp; readonly error: AppFailure } | undefined = undefined
-  /** Where a synchronous app's output is read (one per cycle: a nested cycle has its own). */
-  readonly out = new Output()
+  /** Where a synchronous app's output is read: the pooled arrays' (none once sealed). */
+  out!: Output
   /** Names of the cycle's params that the graph does not declare. */
   extraNames: readonly string[] | undefined = undefined
-  readonly #reports: Array<WaveReport | undefined> = []
+  // made on the first report read: most cycles' reports are never read
+  #reports: Array<WaveReport | undefined> | undefined = undefined
   #all: WaveReport[] | undefined = undefined
 
   constructor(
@@ -140,21 +135,24 @@ class CycleLog {
     arrays: LogArrays,
   ) {
     this.#arrays = arrays
-    Object.assign(this, arrays)
+    // field by field, not Object.assign: its generic copy was most of a log's cost in a one-app cycle
+    this.changeIds = arrays.changeIds
+    this.changeBefore = arrays.changeBefore
+    this.changeAfter = arrays.changeAfter
+    this.changedIds = arrays.changedIds
+    this.runNums = arrays.runNums
+    this.waveNums = arrays.waveNums
+    this.waveObjs = arrays.waveObjs
+    this.out = arrays.out
   }
 
   /** The cycle ended: the log keeps copies of what it logged, and hands its arrays back for reuse. */
   seal(pool: LogArrays[]): void {
     this.changeIds = this.changeIds.slice(0, this.changes)
-    this.runDurations = this.runDurations.slice(0, this.runs)
-    this.runChangedTo = this.runChangedTo.slice(0, this.runs)
     this.changedIds = this.changedIds.slice(0, this.changed)
-    this.waveTriggers = this.waveTriggers.slice(0, this.waveCount)
-    this.waveApps = this.waveApps.slice(0, this.waveCount)
-    this.waveRuns = this.waveRuns.slice(0, this.waveCount)
-    this.waveChangesTo = this.waveChangesTo.slice(0, this.waveCount)
-    this.waveDurations = this.waveDurations.slice(0, this.waveCount)
-    this.waveShares = this.waveShares.slice(0, this.waveCount)
+    this.runNums = this.runNums.slice(0, 2 * this.runs)
+    this.waveNums = this.waveNums.slice(0, 4 * this.waveCount)
+    this.waveObjs = this.waveObjs.slice(0, 2 * this.waveCount)
     // only loop detection reads values, never the reports
     this.changeBefore = this.changeAfter = NO_VALUES
     pool.push(this.#arrays!)
@@ -176,29 +174,55 @@ class CycleLog {
   run(durationMs: number, extra: RunExtra | undefined): void {
     const r = this.runs++
     if (extra !== undefined) (this.runExtras ??= new Map()).set(r, extra)
-    setAt(this.runDurations, r, durationMs)
-    setAt(this.runChangedTo, r, this.changed)
+    setAt(this.runNums, 2 * r, durationMs)
+    setAt(this.runNums, 2 * r + 1, this.changed)
+  }
+
+  /** Duration of run `r` (-1: untimed). */
+  runDuration(r: number): number {
+    return this.runNums[2 * r]!
+  }
+
+  /** The end of run `r`'s changes in `changedIds` (they start where the previous run's end). */
+  runChangedTo(r: number): number {
+    return r < 0 ? 0 : this.runNums[2 * r + 1]!
   }
 
   /** Starts the log of a wave (index `waveCount`). */
   wave(trigger: number | readonly string[], apps: readonly number[]): void {
     const w = this.waveCount++
-    setAt(this.waveTriggers, w, trigger)
-    setAt(this.waveApps, w, apps)
-    setAt(this.waveRuns, w, this.runs)
+    setAt(this.waveObjs, 2 * w, trigger)
+    setAt(this.waveObjs, 2 * w + 1, apps)
+    // its other three numbers are set by waveEnd; a wave that throws is never read
+    setAt(this.waveNums, 4 * w, this.runs)
   }
 
   /** Ends the log of the last wave. */
   waveEnd(durationMs: number, share: number): void {
     const w = this.waveCount - 1
-    setAt(this.waveChangesTo, w, this.changes)
-    setAt(this.waveDurations, w, durationMs)
-    setAt(this.waveShares, w, share)
+    setAt(this.waveNums, 4 * w + 1, this.changes)
+    setAt(this.waveNums, 4 * w + 2, durationMs)
+    setAt(this.waveNums, 4 * w + 3, share)
+  }
+
+  /** The first run of wave index `w`. */
+  waveRuns(w: number): number {
+    return this.waveNums[4 * w]!
+  }
+
+  /** The end of (finished) wave index `w`'s changes in the change log. */
+  changesTo(w: number): number {
+    return this.waveNums[4 * w + 1]!
+  }
+
+  /** The apps of wave index `w` (indexes into the graph's). */
+  waveApps(w: number): readonly number[] {
+    return this.waveObjs[2 * w + 1] as readonly number[]
   }
 
   /** Where the changes of (finished) wave index `w` start in the change log. */
   changesFrom(w: number): number {
-    return w === 0 ? this.callChanges : this.waveChangesTo[w - 1]!
+    return w === 0 ? this.callChanges : this.changesTo(w - 1)
   }
 
   name(id: number): string {
@@ -223,28 +247,28 @@ class CycleLog {
 
   /** The report of finished wave index `w` (built once). */
   report(w: number): WaveReport {
-    const built = this.#reports[w]
+    const built = (this.#reports ??= [])[w]
     if (built !== undefined) return built
-    const apps = this.waveApps[w]!
-    const runs = this.waveRuns[w]!
+    const apps = this.waveApps(w)
+    const runs = this.waveRuns(w)
     const reports = new Array(apps.length)
     for (let i = 0; i < apps.length; i++) {
       const r = runs + i
-      const duration = this.runDurations[r]!
+      const duration = this.runDuration(r)
       const extra = this.runExtras?.get(r)
-      const changed = this.names(this.changedIds, r === 0 ? 0 : this.runChangedTo[r - 1]!, this.runChangedTo[r]!)
-      reports[i] = appRunReport(this.graph.apps[apps[i]!]!.name, duration < 0 ? this.waveShares[w]! : duration, changed, extra?.undeclared, extra?.error, extra?.cached)
+      const changed = this.names(this.changedIds, this.runChangedTo(r - 1), this.runChangedTo(r))
+      reports[i] = appRunReport(this.graph.apps[apps[i]!]!.name, duration < 0 ? this.waveNums[4 * w + 3]! : duration, changed, extra?.undeclared, extra?.error, extra?.cached)
     }
     const report: WaveReport = {
       wave: w + 1,
       kind: w === 0 && this.created ? 'create' : 'changes',
-      trigger: this.trigger(this.waveTriggers[w]!),
+      trigger: this.trigger(this.waveObjs[2 * w] as number | readonly string[]),
       apps: reports,
-      changed: this.names(this.changeIds, this.changesFrom(w), this.waveChangesTo[w]!),
+      changed: this.names(this.changeIds, this.changesFrom(w), this.changesTo(w)),
       conflicts: this.waveConflicts?.get(w) ?? [],
-      durationMs: this.waveDurations[w]!,
+      durationMs: this.waveNums[4 * w + 2]!,
     }
-    this.#reports[w] = report
+    this.#reports![w] = report
     return report
   }
 
@@ -388,7 +412,7 @@ function stateHash(draft: Draft, log: CycleLog, counted: number, hashes: number[
   while (hashes.length <= wave) {
     let state = hashes[hashes.length - 1]!
     const w = counted + hashes.length - 1
-    for (let c = log.changesFrom(w); c < log.waveChangesTo[w]!; c++) {
+    for (let c = log.changesFrom(w); c < log.changesTo(w); c++) {
       const param = stringHash(draft.name(log.changeIds[c]!), 5)
       const after = log.changeAfter[c]
       const before = log.changeBefore[c]
@@ -452,7 +476,7 @@ function triggered(draft: Draft, log: CycleLog, from: number, to: number, initia
 function sameStateSince(draft: Draft, log: CycleLog, counted: number, i: number): boolean {
   const first = new Map<number, JsonValue | undefined>()
   for (let w = counted + i; w < log.waveCount; w++) {
-    for (let c = log.changesFrom(w); c < log.waveChangesTo[w]!; c++) if (!first.has(log.changeIds[c]!)) first.set(log.changeIds[c]!, log.changeBefore[c])
+    for (let c = log.changesFrom(w); c < log.changesTo(w); c++) if (!first.has(log.changeIds[c]!)) first.set(log.changeIds[c]!, log.changeBefore[c])
   }
   for (const [id, before] of first) if (!jsonEqual(before, draft.value(id))) return false
   return true
@@ -462,8 +486,8 @@ function loopError(draft: Draft, log: CycleLog, counted: number, reason: 'repeat
   const apps = new Set<string>()
   const params = new Set<string>()
   for (let w = counted + from; w < log.waveCount; w++) {
-    for (const app of log.waveApps[w]!) apps.add(log.graph.apps[app]!.name)
-    for (let c = log.changesFrom(w); c < log.waveChangesTo[w]!; c++) params.add(draft.name(log.changeIds[c]!))
+    for (const app of log.waveApps(w)) apps.add(log.graph.apps[app]!.name)
+    for (let c = log.changesFrom(w); c < log.changesTo(w); c++) params.add(draft.name(log.changeIds[c]!))
   }
   return new TransformLoopError(reason, [...apps], [...params].sort(), log.waveCount - counted)
 }
@@ -564,8 +588,9 @@ function runWave(
   }
   // a wave of sync apps settles without a promise: `await` on it would still cost a microtask per wave
   if (deferred === undefined) return endWave(settings, draft, log, sessionId, started, undefined)
-  // untimed sync apps share the time up to here, not the async apps' wait
-  const syncEnded = timed ? undefined : performance.now()
+  // untimed sync apps share the time up to here, not the async apps' wait; no read when there are
+  // none (one async app, none before it: `deferred` holds from the first async app on)
+  const syncEnded = timed || (log.untimed === 0 && deferred.length === 1) ? undefined : performance.now()
   // one async app (the common async wave): its own promise, without Promise.all's aggregate
   const only = deferred.length === 1 ? deferred[0]! : undefined
   if (only instanceof Promise) {
@@ -616,8 +641,8 @@ function endWave(
     const { app, error } = log.critical
     if (inspect) {
       // the draft is dropped with the call: the wave merged nothing
-      const runs = log.waveRuns[w]!
-      const reports = log.waveApps[w]!.map((a, i) => appRunReport(log.graph.apps[a]!.name, log.runDurations[runs + i]!, [], undefined, log.runExtras?.get(runs + i)?.error))
+      const runs = log.waveRuns(w)
+      const reports = log.waveApps(w).map((a, i) => appRunReport(log.graph.apps[a]!.name, log.runDuration(runs + i), [], undefined, log.runExtras?.get(runs + i)?.error))
       appsEnded(inspect, sessionId, w + 1, reports)
     }
     throw new TransformFailedError(app.name, `${error.kind}: ${error.message}`, error.cause)
