@@ -27,8 +27,11 @@ const globalTimers = {
 /** The default clock: `Date.now()` and the global `setTimeout`/`clearTimeout`. */
 export const systemClock: Clock = { now: () => Date.now(), ...globalTimers }
 
-// timeouts on real time are measured with the monotonic clock: Date.now() may jump
-const realTimers: Timers = { now: () => performance.now(), ...globalTimers }
+/**
+ * The engine's timers when its clock is the system's (internal). Timeouts on real time are
+ * measured with the monotonic clock: Date.now() may jump.
+ */
+export const realTimers: Timers = { now: () => performance.now(), ...globalTimers }
 
 /**
  * The timers app timeouts of an engine on `clock` run on: the clock's own when it has both

@@ -1,5 +1,5 @@
 import type { CompiledApp, TransformContext } from './app'
-import type { Timers } from './clock'
+import { type Timers, realTimers } from './clock'
 import { InvalidValueError, remoteStatus } from '../model/errors'
 import { type Limits, describe, isPlainObject, toJson } from '../util/json'
 import type { AppFailure, AppFailureKind } from '../model/report'
@@ -89,6 +89,8 @@ const ASYNC = {}
 let thrown: unknown
 let pendingCtx: RunContext | undefined
 let pendingResult: PromiseLike<unknown> | undefined
+/** When the async run was called, in `performance.now()` time, if {@link call} read it (else -1). */
+let pendingAt = -1
 
 function takeThrown(): unknown {
   const error = thrown
@@ -102,6 +104,8 @@ function call(app: CompiledApp, input: unknown, sessionId: string | undefined, w
   const ctx = new RunContext(sessionId, app.name, wave)
   // the overrun of a synchronous app is measured in the timers' time, so a manual clock drives it too
   const timedFrom = timeoutMs === undefined ? 0 : timers.now()
+  // the real timers' clock is performance.now(): an async run's start is that same read
+  pendingAt = timeoutMs !== undefined && timers === realTimers ? timedFrom : -1
   let result: unknown
   const outer = running
   running = ctx
@@ -132,8 +136,8 @@ function later(app: CompiledApp, start: number, limits: Limits, timers: Timers, 
   const result = pendingResult!
   pendingCtx = pendingResult = undefined
   const timeoutMs = app.timeoutMs
-  // an untimed app (`start` < 0) that turns out async is timed from its promise on
-  if (start < 0) start = performance.now()
+  // an untimed app (`start` < 0) that turns out async is timed from its call (read for its timeout) or its promise on
+  if (start < 0) start = pendingAt >= 0 ? pendingAt : performance.now()
   // the call's deadline reaches the running transform through ctx.signal (the cycle itself stops waiting for it)
   const onAbort = signal === undefined ? undefined : () => abortRun(ctx, signal.reason)
   if (onAbort !== undefined) {

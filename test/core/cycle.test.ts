@@ -541,6 +541,16 @@ describe('app durations (the timing option)', () => {
     expect(slow!.durationMs + fast!.durationMs).toBeLessThanOrEqual(report.waves[0]!.durationMs)
   })
 
+  it('sync apps after an async one in the wave share the time up to the last start, not the async wait', async () => {
+    const waiting = defineApp({ name: 'waiting', input: { in: ['x'] }, output: { out: ['w'] }, transform: async (i) => (await new Promise((r) => setTimeout(r, 50)), { out: { w: i.in.x } }) })
+    const { report } = await new SessionEngine({ apps: [waiting, apps[0]!, apps[1]!] }).runTransform({}, { in: { x: 1 } })
+    const [wait, slow, fast] = report.waves[0]!.apps
+    expect(slow!.durationMs).toBe(fast!.durationMs)
+    expect(slow!.durationMs).toBeGreaterThanOrEqual(1.5)
+    expect(wait!.durationMs).toBeGreaterThanOrEqual(49)
+    expect(slow!.durationMs + fast!.durationMs).toBeLessThan(wait!.durationMs)
+  })
+
   it("timing: 'app' (or an inspector) times each sync app on its own", async () => {
     for (const options of [{ timing: 'app' as const }, { inspect: () => {} }]) {
       const { report } = await new SessionEngine({ apps, ...options }).runTransform({}, { in: { x: 1 } })

@@ -69,6 +69,7 @@ const SCENARIO = {
     notFound: { code: 'SESSION_NOT_FOUND', isNotFound: true },
   },
   nowOnlyClock: ['slow-recommendations:timeout'],
+  systemClock: { zone: '10' },
 }
 
 /** The README's worker build command as words, e.g. `['npx', 'esbuild', 'src/worker.ts', ...]`. */
