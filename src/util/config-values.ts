@@ -30,7 +30,8 @@ export function functionOption<T>(value: T, name: string, app?: string): T {
   return value
 }
 
-/** Whether `value` is an object with each of `methods` (as functions). */
+/** Whether `value` is an object (or a function) with each of `methods` (as functions, own or inherited). */
 export function hasMethods(value: unknown, methods: readonly string[]): boolean {
-  return typeof value === 'object' && value !== null && methods.every((m) => typeof (value as Record<string, unknown>)[m] === 'function')
+  if (typeof value !== 'function' && (typeof value !== 'object' || value === null)) return false
+  return methods.every((m) => typeof (value as Record<string, unknown>)[m] === 'function')
 }

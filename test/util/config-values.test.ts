@@ -49,6 +49,8 @@ describe('configuration values (one check per kind)', () => {
     expect(functionOption(undefined, 'f')).toBeUndefined()
     expect(outcome(() => functionOption(5, 'f'))).toBe('f must be a function')
     expect(hasMethods({ a: f, b: f }, ['a', 'b'])).toBe(true)
+    expect(hasMethods(Object.assign(() => 0, { a: f, b: f }), ['a', 'b'])).toBe(true)
+    expect(hasMethods(new (class { a() {} b() {} })(), ['a', 'b'])).toBe(true)
     for (const bad of [null, 5, 'ab', { a: f }, { a: f, b: 1 }]) expect(hasMethods(bad, ['a', 'b'])).toBe(false)
   })
 
