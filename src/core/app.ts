@@ -1,6 +1,7 @@
 import { ConfigError } from '../model/errors'
 import { nameProblem } from '../util/names'
 import { isPlainObject } from '../util/json'
+import { integerOption, msOption } from '../util/config-values'
 import type { CachePolicy } from './transform-cache'
 import type { SessionValidator } from '../features/schema'
 import type { JsonValue, Namespaces } from '../model/session'
@@ -224,6 +225,9 @@ export function matchesPrefix(prefixes: readonly string[], key: string): boolean
   return false
 }
 
+/** Longest app timeout, ms: timers take at most 2^31 - 1 (a longer one fires at once). */
+export const MAX_TIMEOUT_MS = 2_147_483_647
+
 const KNOWN_KEYS = new Set(['name', 'input', 'output', 'runOnCreate', 'timeoutMs', 'critical', 'cache', 'transform'])
 
 /** Checks one app's configuration and resolves it; throws `ConfigError`. */
@@ -243,10 +247,7 @@ export function compileApp(
   for (const flag of ['runOnCreate', 'critical'] as const) {
     if (config[flag] !== undefined && typeof config[flag] !== 'boolean') throw new ConfigError(`${flag} must be a boolean`, name)
   }
-  const timeoutMs = config.timeoutMs ?? defaultTimeoutMs
-  if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && timeoutMs > 0 && timeoutMs <= 2_147_483_647)) {
-    throw new ConfigError('timeoutMs must be a number > 0 and < 2^31', name)
-  }
+  const timeoutMs = msOption(config.timeoutMs, defaultTimeoutMs, 'timeoutMs', MAX_TIMEOUT_MS, name)
   const inputs = declaredParams(config.input, 'input', name, true)
   const outputs = new Map<string, Set<string>>()
   for (const [ns, key] of declaredParams(config.output, 'output', name)) {
@@ -308,10 +309,10 @@ function cachePolicy(option: unknown, app: string): CachePolicy | undefined {
   if (option === undefined) return undefined
   if (!isPlainObject(option)) throw new ConfigError('cache must be an object { ttlMs, maxEntries? }', app)
   for (const key of Object.keys(option)) if (key !== 'ttlMs' && key !== 'maxEntries') throw new ConfigError(`unknown cache option "${key}"`, app)
-  const { ttlMs, maxEntries = DEFAULT_CACHE_ENTRIES } = option
-  if (!(typeof ttlMs === 'number' && ttlMs > 0 && Number.isFinite(ttlMs))) throw new ConfigError('cache.ttlMs must be a finite number > 0', app)
-  if (!Number.isSafeInteger(maxEntries) || (maxEntries as number) < 1) throw new ConfigError('cache.maxEntries must be an integer >= 1', app)
-  return Object.freeze({ ttlMs, maxEntries: maxEntries as number })
+  return Object.freeze({
+    ttlMs: msOption(option.ttlMs ?? Number.NaN, 0, 'cache.ttlMs', undefined, app),
+    maxEntries: integerOption(option.maxEntries, DEFAULT_CACHE_ENTRIES, 'cache.maxEntries', 1, undefined, app),
+  })
 }
 
 /** The declared `[namespace, key]` pairs; with `patterns`, a key may be `prefix*` (checked as a name without its `*`). */

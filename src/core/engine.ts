@@ -103,7 +103,7 @@ export class SessionEngine<S extends object = Namespaces> {
     this.#retry = checked.retry
     this.#generateId = checked.generateId
     this.#validators = checked.schema
-    const graph = buildGraph(options.apps ?? [], options.timeoutMs, this.#validators)
+    const graph = buildGraph(options.apps ?? [], checked.timeoutMs, this.#validators)
     this.#settings = {
       graph,
       limits: checked.limits,

@@ -1,7 +1,8 @@
-import type { AppFor } from './app'
+import { type AppFor, MAX_TIMEOUT_MS } from './app'
 import type { TransformCaching } from './cache-transforms'
 import { type Clock, systemClock } from './clock'
 import { ConfigError } from '../model/errors'
+import { functionOption, hasMethods, integerOption, msOption } from '../util/config-values'
 import { randomId } from '../util/ids'
 import { DEFAULT_LIMITS, type Limits } from '../util/json'
 import { nameProblem } from '../util/names'
@@ -83,6 +84,8 @@ export interface SessionEngineOptions<S extends object = Namespaces> {
 export interface CheckedOptions {
   readonly limits: Limits
   readonly maxWaves: number
+  /** The apps' default timeout, ms. */
+  readonly timeoutMs: number | undefined
   readonly clock: Clock
   /** The given store, or a new {@link MemoryStore} on `clock`. */
   readonly store: SessionStore
@@ -109,28 +112,16 @@ export function checkOptions<S extends object>(options: SessionEngineOptions<S>)
   if (typeof options !== 'object' || options === null) throw new ConfigError('options must be an object')
   const limits = { ...DEFAULT_LIMITS, ...options.limits }
   for (const [name, value] of Object.entries(limits)) {
-    if (!Number.isSafeInteger(value) || value < 1) throw new ConfigError(`limits.${name} must be a positive integer`)
+    integerOption(value ?? 0, 0, `limits.${name}`, 1, name === 'maxDepth' ? 1_000 : undefined)
   }
-  if (limits.maxDepth > 1_000) throw new ConfigError('limits.maxDepth must be at most 1000')
-  const maxWaves = positiveInteger(options.maxWaves, 100, 'maxWaves')
-  if (options.timeoutMs !== undefined && !(typeof options.timeoutMs === 'number' && options.timeoutMs > 0)) {
-    throw new ConfigError('timeoutMs must be a number > 0')
-  }
-  if (options.inspect !== undefined && typeof options.inspect !== 'function') throw new ConfigError('inspect must be a function')
+  functionOption(options.inspect, 'inspect')
   const clock = options.clock ?? systemClock
-  if (typeof clock?.now !== 'function') throw new ConfigError('clock must have a now() method')
-  const { setTimeout: set, clearTimeout: clear } = clock
-  if ((set !== undefined || clear !== undefined) && (typeof set !== 'function' || typeof clear !== 'function')) {
+  if (!hasMethods(clock, ['now'])) throw new ConfigError('clock must have a now() method')
+  if ((clock.setTimeout !== undefined || clock.clearTimeout !== undefined) && !hasMethods(clock, ['setTimeout', 'clearTimeout'])) {
     throw new ConfigError('clock must have both setTimeout() and clearTimeout() methods, or neither')
   }
   const store = options.store ?? new MemoryStore({ now: () => clock.now() })
-  for (const method of ['get', 'put', 'delete'] as const) {
-    if (typeof store?.[method] !== 'function') throw new ConfigError(`store must have a ${method}() method`)
-  }
-  const ttlMs = options.ttlMs ?? DEFAULT_TTL_MS
-  if (!(typeof ttlMs === 'number' && ttlMs > 0 && ttlMs <= MAX_TTL_MS)) {
-    throw new ConfigError(`ttlMs must be a number > 0 and at most ${MAX_TTL_MS} (100 years)`)
-  }
+  if (!hasMethods(store, ['get', 'put', 'delete'])) throw new ConfigError('store must have get(), put() and delete() methods')
   const writable = options.writableNamespaces ?? ['public']
   if (!Array.isArray(writable)) throw new ConfigError('writableNamespaces must be an array of namespace names')
   for (const ns of writable) {
@@ -143,13 +134,20 @@ export function checkOptions<S extends object>(options: SessionEngineOptions<S>)
       throw new ConfigError(`the ${name} option moved out of the engine: call describeGraph(options, { ${name}: ... }) (import { describeGraph } from 'sessionflow')`)
     }
   }
-  const segment = feature<Segmenter>(options, 'segment', ['of', 'touchedBy'], 'segmentBy', 'segmentBy({ params: [...] }) or another Segmenter (of() and touchedBy()) such as vtexSegment()')
-  const transformCache = feature<TransformCaching>(options, 'transformCache', ['runnerFor'], 'cacheTransforms', 'cacheTransforms(cache?)')
-  const schema = feature<SessionValidator>(options, 'schema', ['covers', 'validate'], 'sessionSchema', 'sessionSchema({ namespace: { key: validator } })')
-  const retry = { ...DEFAULT_RETRY_POLICY, maxRetries: positiveInteger(options.maxConflictRetries, DEFAULT_RETRY_POLICY.maxRetries, 'maxConflictRetries', 0) }
-  const generateId = options.generateId ?? randomId
-  if (typeof generateId !== 'function') throw new ConfigError('generateId must be a function')
-  return { limits, maxWaves, clock, store, ttlMs, writable: new Set(writable), retry, generateId, segment, schema, transformCache }
+  return {
+    limits,
+    maxWaves: integerOption(options.maxWaves, 100, 'maxWaves'),
+    timeoutMs: msOption(options.timeoutMs, undefined, 'timeoutMs', MAX_TIMEOUT_MS),
+    clock,
+    store,
+    ttlMs: msOption(options.ttlMs, DEFAULT_TTL_MS, 'ttlMs', MAX_TTL_MS),
+    writable: new Set(writable),
+    retry: { ...DEFAULT_RETRY_POLICY, maxRetries: integerOption(options.maxConflictRetries, DEFAULT_RETRY_POLICY.maxRetries, 'maxConflictRetries', 0) },
+    generateId: functionOption(options.generateId, 'generateId') ?? randomId,
+    segment: feature(options, 'segment', ['of', 'touchedBy'], 'segmentBy', 'segmentBy({ params: [...] }) or another Segmenter (of() and touchedBy()) such as vtexSegment()'),
+    transformCache: feature(options, 'transformCache', ['runnerFor'], 'cacheTransforms', 'cacheTransforms(cache?)'),
+    schema: feature(options, 'schema', ['covers', 'validate'], 'sessionSchema', 'sessionSchema({ namespace: { key: validator } })'),
+  }
 }
 
 /**
@@ -159,15 +157,8 @@ export function checkOptions<S extends object>(options: SessionEngineOptions<S>)
  */
 function feature<T>(options: object, name: string, methods: readonly string[], maker: string, example: string): T | undefined {
   const value = (options as Record<string, unknown>)[name]
-  if (value === undefined) return undefined
-  if (typeof value !== 'object' || value === null || methods.some((m) => typeof (value as Record<string, unknown>)[m] !== 'function')) {
+  if (value !== undefined && !hasMethods(value, methods)) {
     throw new ConfigError(`${name} must be made by ${maker}(): write ${name}: ${example} (import { ${maker} } from 'sessionflow')`)
   }
-  return value as T
-}
-
-function positiveInteger(value: unknown, fallback: number, name: string, min = 1): number {
-  if (value === undefined) return fallback
-  if (!Number.isSafeInteger(value) || (value as number) < min) throw new ConfigError(`${name} must be an integer >= ${min}`)
-  return value as number
+  return value as T | undefined
 }

@@ -1,5 +1,5 @@
-import { StoreError } from '../model/errors'
-import { type Limits, ownStringKeys } from '../util/json'
+import { InvalidValueError, StoreError } from '../model/errors'
+import { type Limits, freezeJson, isPlainObject } from '../util/json'
 import type { Namespaces, Session } from '../model/session'
 
 /** Returns the object it is given, so that a subclass's fields are stamped onto that object. */
@@ -72,23 +72,33 @@ export function freezeSession(
 
 /**
  * What `store.get(id)` answered, as a session the engine can hand out: the engine's own sessions
- * as they are; anything else checked to be a session of this id made of plain JSON (no function,
- * accessor, exotic object, value nested deeper than `limits.maxDepth` or cycle) and frozen all the
- * way down, in place. A store answering garbage must not leak it to a caller or get it rewritten
- * by a later write: it is a store failure (`StoreError`), whatever the garbage throws while read.
- * The walk is iterative and bounded, so no stored value can overflow the stack or run forever.
+ * as they are; anything else checked to be a session of this id made of plain JSON (the one JSON
+ * check of `util/json`: no function, accessor, exotic object, cycle or value nested deeper than
+ * `limits.maxDepth`) and frozen all the way down, in place. A store answering garbage must not
+ * leak it to a caller or get it rewritten by a later write: it is a store failure (`StoreError`),
+ * whatever the garbage throws while read. Sizes and string lengths are not the engine's limits
+ * here (a session saved under larger limits stays readable; the next write is held to them), only
+ * bounds that keep the walk finite: 16 x `maxSessionBytes`.
  */
 export function adoptStoredSession(value: unknown, id: string, limits: Limits): Session {
   // one of ours was checked when built: only the id can be wrong, if a store mixed sessions up
   if (Known.has(value) && (value as Session).id === id) return value as Session
   let problem: string | undefined
   try {
-    problem = storedSessionProblem(value, id) ?? paramsProblem((value as Session).namespaces, limits)
-    // marked after the walk (an object frozen by the store cannot take the mark; it is walked again next time)
-    if (problem === undefined && Object.isExtensible(value)) Known.mark(value as object)
-    if (problem === undefined) Object.freeze(value)
+    problem = storedSessionProblem(value, id)
+    if (problem === undefined) {
+      const namespaces = (value as Session).namespaces
+      const size = freezeJson(namespaces, -1, { ...limits, maxStringLength: Infinity, maxSessionBytes: 16 * limits.maxSessionBytes })
+      if (!Object.values(namespaces).every(isPlainObject)) problem = 'a session with a namespace that is not an object'
+      // marked after the walk (an object frozen by the store cannot take the mark; it is walked again next time)
+      else if (Object.isExtensible(value)) Known.mark(value as object, size)
+      Object.freeze(value)
+    }
   } catch (error) {
-    problem = `a session that throws when read (${error instanceof Error ? error.message : typeof error})`
+    problem =
+      error instanceof InvalidValueError
+        ? `a value that is not plain JSON (${error.message})`
+        : `a session that throws when read (${error instanceof Error ? error.message : typeof error})`
   }
   if (problem !== undefined) throw new StoreError('get', new TypeError(`store.get("${id}") returned ${problem}`))
   return value as Session
@@ -96,10 +106,10 @@ export function adoptStoredSession(value: unknown, id: string, limits: Limits): 
 
 /**
  * Why `value` is not a stored session with id `id`, or `undefined` when it is one: the envelope,
- * read through descriptors so a getter never runs, and namespaces that are plain objects.
+ * read through descriptors so a getter never runs, and namespaces that are a plain object.
  */
 function storedSessionProblem(value: unknown, id: string): string | undefined {
-  if (!isPlain(value)) return 'something that is not a session'
+  if (!isPlainObject(value)) return 'something that is not a session'
   const s: Record<string, unknown> = {}
   for (const field of ['id', 'version', 'createdAt', 'updatedAt', 'expiresAt', 'namespaces'] as const) {
     const d = Object.getOwnPropertyDescriptor(value, field)
@@ -111,58 +121,6 @@ function storedSessionProblem(value: unknown, id: string): string | undefined {
   for (const time of ['createdAt', 'updatedAt', 'expiresAt'] as const) {
     if (typeof s[time] !== 'number' || !Number.isFinite(s[time])) return `a session whose ${time} is not a finite number`
   }
-  if (!isPlain(s.namespaces)) return 'a session without a namespaces object'
+  if (!isPlainObject(s.namespaces)) return 'a session without a namespaces object'
   return undefined
-}
-
-/**
- * Checks and freezes every namespace and param value under `namespaces`, depth first with an
- * explicit stack. The walk visits at most 16 x `maxSessionBytes` nodes: a tree of plain JSON has
- * fewer nodes than bytes, so only a value sharing sub-objects (built in memory, never parsed)
- * could come near, and it is refused instead of walked exponentially.
- */
-function paramsProblem(namespaces: object, limits: Limits): string | undefined {
-  // [object, its depth as a param value (-1: the namespaces object, 0: a namespace), path]
-  const stack: [object, number, string][] = [[namespaces, -1, '']]
-  let budget = 16 * limits.maxSessionBytes
-  while (stack.length > 0) {
-    const [object, depth, path] = stack.pop()!
-    if (--budget < 0) return 'a session too large to read'
-    if (depth > limits.maxDepth) return `a value nested deeper than limits.maxDepth at ${path}`
-    const array = Array.isArray(object)
-    if (array ? Object.getPrototypeOf(object) !== Array.prototype : !isPlain(object)) return `a value that is not plain JSON at ${path}`
-    const keys = ownStringKeys(object)
-    if (keys === undefined) return `a symbol key at ${path}`
-    if (array && keys.length !== (object as unknown[]).length + 1) return `a sparse array or one with extra properties at ${path}`
-    for (const key of keys) {
-      if (array && key === 'length') continue
-      const where = `${path}/${key.slice(0, 128)}`
-      const d = Object.getOwnPropertyDescriptor(object, key)!
-      if (!('value' in d)) return `an accessor property at ${where}`
-      if (!d.enumerable) return `a non-enumerable property at ${where}`
-      const child: unknown = d.value
-      switch (typeof child) {
-        case 'string':
-        case 'boolean':
-          break
-        case 'number':
-          if (!Number.isFinite(child)) return `a number that is not finite at ${where}`
-          break
-        case 'object':
-          if (child !== null) stack.push([child, depth + 1, where])
-          break
-        default:
-          return `a ${typeof child} at ${where}`
-      }
-      if (depth === -1 && !isPlain(child)) return `a namespace that is not an object at ${where}`
-    }
-    Object.freeze(object)
-  }
-  return undefined
-}
-
-function isPlain(value: unknown): value is object {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
-  const proto = Object.getPrototypeOf(value)
-  return proto === Object.prototype || proto === null
 }

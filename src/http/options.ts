@@ -1,6 +1,7 @@
 import type { TokenSigner } from '../features/token'
 import { ConfigError, InvalidValueError } from '../model/errors'
 import { nameProblem } from '../util/names'
+import { functionOption, integerOption } from '../util/config-values'
 import { type ParamPattern, compilePatterns } from '../util/patterns'
 import { type CookieSettings, type SameSite, cookieNameProblem } from './cookies'
 
@@ -130,9 +131,8 @@ export function resolveOptions(options: SessionHandlerOptions, ttlMs: number): H
   if (!Array.isArray(hidden) || hidden.some((ns) => nameProblem(ns) !== undefined)) {
     throw new ConfigError('createSessionHandler: hiddenNamespaces must be an array of namespace names')
   }
-  const maxBodyBytes = options.maxBodyBytes ?? HANDLER_DEFAULTS.maxBodyBytes
-  if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1) throw new ConfigError('createSessionHandler: maxBodyBytes must be a positive integer')
-  if (options.onError !== undefined && typeof options.onError !== 'function') throw new ConfigError('createSessionHandler: onError must be a function')
+  const maxBodyBytes = integerOption(options.maxBodyBytes, HANDLER_DEFAULTS.maxBodyBytes, 'createSessionHandler: maxBodyBytes')
+  functionOption(options.onError, 'createSessionHandler: onError')
   const capturedCookieItems = names(captureCookies, 'captureCookies', COOKIE_NAMESPACE)
   const rotateIdOn = options.rotateIdOn ?? []
   if (!Array.isArray(rotateIdOn)) throw new ConfigError('createSessionHandler: rotateIdOn must be an array of param patterns')

@@ -1,14 +1,15 @@
 /**
- * Base64url (RFC 4648 §5, no padding) written out on typed arrays (no Node buffer API), so ids
- * and tokens encode the same way on every runtime. The decoder is strict: it accepts exactly the strings the encoder produces, so one
- * byte sequence has one encoding and a re-encoded token (padding, `+`/`/`, stray low bits) is
- * refused rather than silently accepted as an alias.
+ * Base64url (RFC 4648 §5, no padding) without Node's buffer API, so ids and tokens encode the same
+ * way on every runtime: the encoder goes through the web-standard `btoa`; the decoder is written
+ * out on typed arrays and strict: it accepts exactly the strings the encoder produces, so one byte
+ * sequence has one encoding and a re-encoded token (padding, `+`/`/`, stray low bits) is refused
+ * rather than silently accepted as an alias.
  */
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
 
-/** Char code -> 6-bit value, -1 outside the alphabet. */
-const VALUES = (() => {
+/** Char code -> 6-bit value, -1 outside the alphabet (only the decoder needs it: pure, so tree-shaken without it). */
+const VALUES = /* @__PURE__ */ (() => {
   const table = new Int8Array(128).fill(-1)
   for (let i = 0; i < ALPHABET.length; i++) table[ALPHABET.charCodeAt(i)] = i
   return table
@@ -16,21 +17,10 @@ const VALUES = (() => {
 
 /** Encodes bytes as unpadded base64url. */
 export function encodeBase64url(bytes: Uint8Array): string {
-  let out = ''
-  let i = 0
-  for (; i + 2 < bytes.length; i += 3) {
-    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!
-    out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]! + ALPHABET[(n >> 6) & 63]! + ALPHABET[n & 63]!
-  }
-  const rest = bytes.length - i
-  if (rest === 1) {
-    const n = bytes[i]! << 16
-    out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]!
-  } else if (rest === 2) {
-    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8)
-    out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]! + ALPHABET[(n >> 6) & 63]!
-  }
-  return out
+  // the runtime's own base64 (`btoa`, web-standard), then the URL-safe alphabet without padding
+  let binary = ''
+  for (let i = 0; i < bytes.length; i++) binary += String.fromCharCode(bytes[i]!)
+  return btoa(binary).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_')
 }
 
 /**

@@ -37,30 +37,26 @@ export interface CheckedValue {
  * the session, and getters run at most once. Throws `InvalidValueError` naming `path`.
  */
 export function checkValue(input: unknown, path: string, limits: Limits): CheckedValue {
-  // scalars first: most params are scalars, and they need no walk
-  switch (typeof input) {
-    case 'string':
-      if (input.length > limits.maxStringLength) throw tooLong(path, limits)
-      return { value: input, size: jsonStringBytes(input) }
-    case 'number':
-      if (!Number.isFinite(input)) throw new InvalidValueError(`${input} is not a finite number`, path)
-      return input === 0 ? { value: 0, size: 1 } : { value: input, size: numberSize(input) }
-    case 'boolean':
-      return { value: input, size: input ? 4 : 5 }
-    case 'object':
-      if (input === null) return { value: null, size: 4 }
-      break
-    default:
-      throw new InvalidValueError(`${typeof input} is not a JSON value`, path)
-  }
-  const walker = { size: 0, ancestors: new Set<object>(), limits }
+  const walker: Walker = { size: 0, ancestors: undefined, limits, inPlace: false }
   let value: JsonValue
   try {
-    value = copy(walker, input, path, 1)
+    value = copy(walker, input, path, undefined, 1)
   } catch (error) {
     throw asInvalidValue(error, path)
   }
   return { value, size: walker.size }
+}
+
+/**
+ * Checks `input` as {@link checkValue} does, but freezes it in place instead of copying it (for
+ * values that nobody else holds yet, such as what a store just deserialized), and returns the UTF-8
+ * size of its JSON text. `depth` is the depth `input` itself counts as (`-1`: the namespaces
+ * object above the params). Throws what an exotic object throws as it is; callers catch.
+ */
+export function freezeJson(input: object, depth: number, limits: Limits): number {
+  const walker: Walker = { size: 0, ancestors: undefined, limits, inPlace: true }
+  copy(walker, input, '', undefined, depth)
+  return walker.size
 }
 
 /**
@@ -100,18 +96,26 @@ export function toJson(input: unknown, path: string, limits: Limits, key?: strin
 
 interface Walker {
   size: number
-  ancestors: Set<object>
+  /** The objects being walked (a cycle is refused); made at the first object. */
+  ancestors: Set<object> | undefined
   limits: Limits
+  /** Freeze the objects walked instead of copying them. */
+  inPlace: boolean
 }
 
-function copy(w: Walker, input: unknown, path: string, depth: number): JsonValue {
+/**
+ * The checked (frozen) form of `input`, found at `key` under `parent` (`key` undefined: at
+ * `parent` itself). The path is joined only for an error or an object to descend into: most
+ * members are scalars, and joining a path for each cost more than checking it.
+ */
+function copy(w: Walker, input: unknown, parent: string, key: string | undefined, depth: number): JsonValue {
   switch (typeof input) {
     case 'string':
-      if (input.length > w.limits.maxStringLength) throw tooLong(path, w.limits)
+      if (input.length > w.limits.maxStringLength) throw tooLong(at(parent, key), w.limits)
       w.size += jsonStringBytes(input)
       return input
     case 'number':
-      if (!Number.isFinite(input)) throw new InvalidValueError(`${input} is not a finite number`, path)
+      if (!Number.isFinite(input)) throw new InvalidValueError(`${input} is not a finite number`, at(parent, key))
       w.size += numberSize(input)
       return input === 0 ? 0 : input
     case 'boolean':
@@ -124,9 +128,10 @@ function copy(w: Walker, input: unknown, path: string, depth: number): JsonValue
       }
       break
     default:
-      throw new InvalidValueError(`${typeof input} is not a JSON value`, path)
+      throw new InvalidValueError(`${typeof input} is not a JSON value`, at(parent, key))
   }
   const object = input as object
+  const path = at(parent, key)
   // checked before descending so that 100k-deep input is a typed error, never a stack overflow
   if (depth > w.limits.maxDepth) throw new InvalidValueError(`nesting deeper than ${w.limits.maxDepth}`, path)
   // no value can be larger than a whole session; stopping here bounds the walk, which a value
@@ -134,50 +139,54 @@ function copy(w: Walker, input: unknown, path: string, depth: number): JsonValue
   if (w.size > w.limits.maxSessionBytes) {
     throw new InvalidValueError(`value larger than limits.maxSessionBytes (${w.limits.maxSessionBytes})`, path)
   }
-  if (w.ancestors.has(object)) throw new InvalidValueError('cyclic structure', path)
-  w.ancestors.add(object)
-  let out: JsonValue
+  const ancestors = (w.ancestors ??= new Set())
+  if (ancestors.has(object)) throw new InvalidValueError('cyclic structure', path)
+  ancestors.add(object)
+  const keys = ownStringKeys(object)
+  let out: Record<string, JsonValue> | JsonValue[]
   if (Array.isArray(object)) {
     if (Object.getPrototypeOf(object) !== Array.prototype) throw new InvalidValueError('array subclass is not JSON', path)
-    const keys = ownStringKeys(object)
     if (keys === undefined || keys.length !== object.length + 1) {
       throw new InvalidValueError('sparse array or array with extra properties is not JSON', path)
     }
-    const arr: JsonValue[] = new Array(object.length)
+    out = w.inPlace ? (object as JsonValue[]) : new Array(object.length)
     w.size += 2 + Math.max(0, object.length - 1)
-    for (let i = 0; i < object.length; i++) {
-      const d = Object.getOwnPropertyDescriptor(object, i)
-      if (d === undefined) throw new InvalidValueError('sparse array is not JSON', `${path}/${i}`)
-      if (!('value' in d)) throw new InvalidValueError('accessor property is not JSON', `${path}/${i}`)
-      if (d.value === undefined) throw new InvalidValueError('undefined is not a JSON value', `${path}/${i}`)
-      arr[i] = copy(w, d.value, `${path}/${i}`, depth + 1)
-    }
-    out = Object.freeze(arr)
+    for (let i = 0; i < object.length; i++) member(w, object, String(i), path, depth, out)
   } else {
     const proto = Object.getPrototypeOf(object)
     if (proto !== Object.prototype && proto !== null) {
       const name = (object as { constructor?: { name?: unknown } }).constructor?.name
       throw new InvalidValueError(`${typeof name === 'string' && name ? name : 'non-plain object'} is not a JSON value`, path)
     }
-    const keys = ownStringKeys(object)
     if (keys === undefined) throw new InvalidValueError('symbol keys are not JSON', path)
-    const obj: Record<string, JsonValue> = {}
+    out = (w.inPlace ? object : {}) as Record<string, JsonValue>
     w.size += 2 + Math.max(0, keys.length - 1)
     for (const key of keys) {
       if (RESERVED_NAMES.has(key)) throw new InvalidValueError(`"${key}" is a reserved name`, `${path}/${key}`)
       if (key.length > w.limits.maxStringLength) throw tooLong(path, w.limits)
-      const d = Object.getOwnPropertyDescriptor(object, key)!
-      if (!('value' in d)) throw new InvalidValueError('accessor property is not JSON', `${path}/${key}`)
-      if (!d.enumerable) throw new InvalidValueError('non-enumerable property is not JSON', `${path}/${key}`)
-      // undefined members are dropped by JSON.stringify; refusing them keeps a value and its JSON form equal
-      if (d.value === undefined) throw new InvalidValueError('undefined is not a JSON value', `${path}/${key}`)
       w.size += jsonStringBytes(key) + 1
-      obj[key] = copy(w, d.value, `${path}/${key}`, depth + 1)
+      member(w, object, key, path, depth, out)
     }
-    out = Object.freeze(obj)
   }
-  w.ancestors.delete(object)
-  return out
+  ancestors.delete(object)
+  return Object.freeze(out)
+}
+
+/** Checks the member `key` of an array or object (a data property, enumerable, not `undefined`) and puts its checked form into `out`, unless walking in place. */
+function member(w: Walker, object: object, key: string, path: string, depth: number, out: Record<string, JsonValue> | JsonValue[]): void {
+  const d = Object.getOwnPropertyDescriptor(object, key)
+  if (d === undefined) throw new InvalidValueError('sparse array is not JSON', `${path}/${key}`)
+  if (!('value' in d)) throw new InvalidValueError('accessor property is not JSON', `${path}/${key}`)
+  if (!d.enumerable) throw new InvalidValueError('non-enumerable property is not JSON', `${path}/${key}`)
+  // undefined members are dropped by JSON.stringify; refusing them keeps a value and its JSON form equal
+  if (d.value === undefined) throw new InvalidValueError('undefined is not a JSON value', `${path}/${key}`)
+  const value = copy(w, d.value, path, key, depth + 1)
+  if (!w.inPlace) (out as Record<string, JsonValue>)[key] = value
+}
+
+/** The path of the member `key` under `parent`; `parent` itself when there is no key. */
+function at(parent: string, key: string | undefined): string {
+  return key === undefined ? parent : `${parent}/${key}`
 }
 
 function tooLong(path: string, limits: Limits): InvalidValueError {

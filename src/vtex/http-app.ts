@@ -7,6 +7,7 @@ import { ConfigError, RemoteAppError } from '../model/errors'
 import type { Namespaces } from '../model/session'
 import { type BoundedText, readBoundedText } from '../util/bounded-read'
 import { DEFAULT_LIMITS, describe } from '../util/json'
+import { integerOption } from '../util/config-values'
 import { fromVtexNamespaces, toVtexNamespaces } from './wire'
 
 /** Options of {@link httpApp}. */
@@ -60,8 +61,7 @@ export function httpApp<const I extends ParamDeclaration = {}, const O extends P
   const url = parseUrl(options.url, name)
   const fetchFn = options.fetch ?? globalThis.fetch
   if (typeof fetchFn !== 'function') throw new ConfigError('fetch must be a function (no global fetch in this runtime?)', name)
-  const maxBytes = options.maxResponseBytes ?? DEFAULT_LIMITS.maxSessionBytes
-  if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) throw new ConfigError('maxResponseBytes must be a positive integer', name)
+  const maxBytes = integerOption(options.maxResponseBytes, DEFAULT_LIMITS.maxSessionBytes, 'maxResponseBytes', 1, undefined, name)
   let headers: Headers
   try {
     headers = new Headers({ 'content-type': 'application/json', accept: 'application/json' })

@@ -6,6 +6,7 @@ import { ConfigError, InvalidValueError } from '../model/errors'
 import type { JsonValue, Namespace, Namespaces } from '../model/session'
 import type { SegmentResult, Segmenter } from '../features/segment'
 import { DEFAULT_LIMITS, checkValue, isPlainObject } from '../util/json'
+import { integerOption } from '../util/config-values'
 import { RESERVED_NAMES, nameProblem } from '../util/names'
 
 /** VTEX's segment keys, in the order the segment lists them. */
@@ -73,8 +74,7 @@ export function vtexSegment(options: VtexSegmentOptions = {}): Segmenter {
   for (const key of Object.keys(options)) {
     if (key !== 'params' && key !== 'maxBytes') throw new ConfigError(`vtexSegment: unknown option "${key}"`)
   }
-  const maxBytes = options.maxBytes ?? DEFAULT_VTEX_SEGMENT_MAX_BYTES
-  if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) throw new ConfigError('vtexSegment: maxBytes must be a positive integer')
+  const maxBytes = integerOption(options.maxBytes, DEFAULT_VTEX_SEGMENT_MAX_BYTES, 'vtexSegment: maxBytes')
   const given = options.params ?? {}
   if (!isPlainObject(given)) throw new ConfigError('vtexSegment: params must be an object of segment key -> "ns.key"')
   // a Map, not an object: its order is insertion order even for keys like "1"

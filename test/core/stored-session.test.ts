@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { InvalidValueError, ManualClock, MemoryStore, type Session, SessionEngine, type SessionStore } from '../../src/index'
+import { InvalidValueError, ManualClock, MemoryStore, type Session, SessionEngine, type SessionStore, StoreError } from '../../src/index'
 import { fcParams } from '../support/fc'
 
 /** A store that keeps JSON text, as Redis or a KV store does: every read is a fresh, unmarked object. */
@@ -75,5 +75,31 @@ describe('stored sessions', () => {
     await expect(engine.patch(rotated.id, { public: { b: 'y'.repeat(room + 1) } })).rejects.toMatchObject({ limit: 'maxSessionBytes' })
     const ok = await engine.patch(rotated.id, { public: { b: 'y'.repeat(room) } })
     expect(JSON.stringify(ok.session.namespaces).length).toBe(60)
+  })
+
+  it('a deserialized session saved under larger limits stays readable, and the next write is held to the limits in force', async () => {
+    const store = new JsonStore()
+    const { session } = await new SessionEngine({ store, limits: { maxStringLength: 100_000, maxSessionBytes: 200_000 } }).create({ public: { a: 'x'.repeat(80_000) } })
+    const engine = new SessionEngine({ store })
+    const read = (await engine.get(session.id))!
+    expect(read.namespaces).toEqual(session.namespaces)
+    expect(Object.isFrozen(read.namespaces.public)).toBe(true)
+    await expect(engine.patch(session.id, { public: { b: 1 } })).rejects.toMatchObject({ limit: 'maxSessionBytes' })
+    const smaller = await engine.patch(session.id, { public: { a: 'y' } })
+    expect(smaller.session.version).toBe(2)
+  })
+
+  it('a deserialized session holding a reserved name (which no write can store) is a StoreError, as any other garbage', async () => {
+    const envelope = '"id":"s1","version":1,"createdAt":0,"updatedAt":0,"expiresAt":1e12'
+    for (const namespaces of ['{"public":{"a":{"__proto__":{"x":1}}}}', '{"constructor":{}}', '{"public":{"prototype":1}}']) {
+      const engine = new SessionEngine({ store: { get: () => JSON.parse(`{${envelope},"namespaces":${namespaces}}`) as Session, put: () => true, delete: () => {} } })
+      const error = await engine.get('s1').then(
+        () => undefined,
+        (e: unknown) => e,
+      )
+      expect(error, namespaces).toBeInstanceOf(StoreError)
+      expect((error as StoreError).operation).toBe('get')
+      expect(String(((error as StoreError).cause as Error).message)).toMatch(/reserved name/)
+    }
   })
 })
