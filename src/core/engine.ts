@@ -19,7 +19,7 @@ import { CONFLICT, type LoopClock, type RetryPolicy, updateLoop } from './update
 import type { SegmentResult, Segmenter } from '../features/segment'
 import { type CycleReport, type PureResult, type SessionResult, cycleReport } from '../model/report'
 import type { JsonValue, Namespaces, Session, Write } from '../model/session'
-import { adoptStoredSession, freezeSession, knownSize } from './stored-session'
+import { adoptStoredSession, freezeSession, isChecked, knownSize, markChecked } from './stored-session'
 import type { SessionValidator } from '../features/schema'
 import type { TransformCaching } from './cache-transforms'
 import type { SessionStore } from './store'
@@ -58,14 +58,12 @@ export interface GetOptions extends CallOptions {
   readonly items?: readonly string[]
 }
 
-const EMPTY: Namespaces = Object.freeze({})
+const EMPTY: Namespaces = emptyNamespaces()
 /**
  * What `segmentOf` returns when no segment is configured: every session shares the empty segment,
  * whose token (base64url of `{}`) is written out so that an engine without segments needs no encoder.
  */
 const NO_SEGMENT: SegmentResult = Object.freeze({ segment: EMPTY, token: 'e30' })
-/** Namespaces this module produced (checked and frozen): the pure API skips re-checking them. */
-const trusted = new WeakSet<Namespaces>()
 
 /**
  * The session engine: apps monitor params; a change runs the apps that monitor it in waves until
@@ -358,7 +356,6 @@ export class SessionEngine<S extends object = Namespaces> {
   #pure(outcome: CycleOutcome, base: Namespaces): PureResult {
     const size = this.#checkLimits(base, outcome, undefined)
     if (size !== undefined) this.#sizes.set(outcome.namespaces, size)
-    trusted.add(outcome.namespaces)
     return { namespaces: outcome.namespaces, patch: outcome.patch, report: this.#report(outcome, 1) }
   }
 
@@ -379,12 +376,11 @@ export class SessionEngine<S extends object = Namespaces> {
   }
 
   #checkNamespaces(namespaces: Namespaces): Namespaces {
-    if (trusted.has(namespaces)) return namespaces
+    // the engine's own (a session's, a pure result's) were checked as they were built
+    if (isChecked(namespaces)) return namespaces
     const draft = new Draft(EMPTY)
     for (const { namespace, key, value } of readChanges(namespaces, this.#settings.limits)) draft.set(namespace, key, value)
-    const checked = draft.finish().namespaces
-    trusted.add(checked)
-    return checked
+    return draft.finish().namespaces
   }
 
   #writableFor(options: WriteOptions): ReadonlySet<string> {
@@ -648,4 +644,11 @@ function callerOf(options: unknown): string | undefined {
   } catch (error) {
     throw asInvalidValue(error, undefined)
   }
+}
+
+/** The empty namespaces every session starts from, marked as the engine's own. */
+function emptyNamespaces(): Namespaces {
+  const empty = {}
+  markChecked(empty)
+  return Object.freeze(empty)
 }
