@@ -52,8 +52,8 @@ interface RunExtra {
 }
 
 /**
- * The arrays a cycle logs into, reused cycle after cycle (per graph, one set per cycle running at
- * once), each created in its final elements kind.
+ * The arrays a cycle logs into, reused cycle after cycle (kept with the pooled draft: one set per
+ * cycle running at once), each created in its final elements kind.
  */
 class LogArrays {
   readonly changeIds: number[] = [0]
@@ -67,7 +67,6 @@ class LogArrays {
   readonly out = new Output()
 }
 
-const logPools = new WeakMap<AppGraph, LogArrays[]>()
 const NO_TRIGGER: readonly never[] = Object.freeze([])
 const NO_VALUES: Array<JsonValue | undefined> = []
 
@@ -110,7 +109,6 @@ class CycleLog {
   runs = 0
   changed = 0
   waveCount = 0
-  #arrays: LogArrays | undefined
   /** The few runs whose report has more: undeclared writes, an error, a cache hit (by run index). */
   runExtras: Map<number, RunExtra> | undefined = undefined
   /** The call's own changes: the first `callChanges` of the change log. */
@@ -134,7 +132,6 @@ class CycleLog {
     readonly graph: AppGraph,
     arrays: LogArrays,
   ) {
-    this.#arrays = arrays
     // field by field, not Object.assign: its generic copy was most of a log's cost in a one-app cycle
     this.changeIds = arrays.changeIds
     this.changeBefore = arrays.changeBefore
@@ -146,8 +143,8 @@ class CycleLog {
     this.out = arrays.out
   }
 
-  /** The cycle ended: the log keeps copies of what it logged, and hands its arrays back for reuse. */
-  seal(pool: LogArrays[]): void {
+  /** The cycle ended: the log keeps copies of what it logged; its arrays stay with the draft, for the next cycle. */
+  seal(): void {
     this.changeIds = this.changeIds.slice(0, this.changes)
     this.changedIds = this.changedIds.slice(0, this.changed)
     this.runNums = this.runNums.slice(0, 2 * this.runs)
@@ -155,8 +152,6 @@ class CycleLog {
     this.waveObjs = this.waveObjs.slice(0, 2 * this.waveCount)
     // only loop detection reads values, never the reports
     this.changeBefore = this.changeAfter = NO_VALUES
-    pool.push(this.#arrays!)
-    this.#arrays = undefined
   }
 
   change(id: number, before: JsonValue | undefined, after: JsonValue | undefined): void {
@@ -297,9 +292,8 @@ export async function runCycle(
   // a finished cycle's draft is reused (its slots are stale by stamp); a failed one is dropped
   const draft = table.pool.pop() ?? new Draft(base, table)
   draft.begin(base)
-  let logs = logPools.get(graph)
-  if (logs === undefined) logPools.set(graph, (logs = []))
-  const log = new CycleLog(graph, logs.pop() ?? new LogArrays())
+  // the log's arrays travel with the pooled draft: both serve one running cycle at a time
+  const log = new CycleLog(graph, (draft.logArrays ??= new LogArrays()) as LogArrays)
   for (const { namespace, key, value, param } of writes) {
     const id = draft.id(namespace, key, param)
     const before = draft.value(id)
@@ -372,7 +366,7 @@ export async function runCycle(
   log.extraNames = draft.extraNames()
   const { namespaces, patch, changed, sizeDelta, largestNamespace, namespaceCount } = draft.finish()
   table.pool.push(draft)
-  log.seal(logs)
+  log.seal()
   const report = new CycleSummary(kind, trigger, log, changed, performance.now() - started)
   return { namespaces, patch, sizeDelta, largestNamespace, namespaceCount, report }
 }

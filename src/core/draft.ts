@@ -94,6 +94,8 @@ export function paramTable(
  */
 export class Draft {
   base: Namespaces = EMPTY
+  /** The cycle's log arrays, pooled with the draft (the cycle's own type; a draft never reads them). */
+  logArrays: object | undefined = undefined
   readonly #table: ParamTable
   #cycle = 0
   #tick = 0
