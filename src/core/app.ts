@@ -188,6 +188,8 @@ export interface CompiledApp {
    * built once, and the prefixes of the namespace's patterns (`undefined` when it has none).
    */
   readonly inputGroups: ReadonlyArray<InputGroup>
+  /** Makes the app's input object. */
+  readonly inputRecord: RecordMaker
   readonly runOnCreate: boolean
   readonly timeoutMs: number | undefined
   readonly critical: boolean
@@ -217,6 +219,23 @@ export interface InputGroup {
   readonly ids: readonly number[]
   /** Prefixes of the pattern keys (`'VtexIdclientAutCookie_'` for `'VtexIdclientAutCookie_*'`); `undefined`: none. */
   readonly prefixes: readonly string[] | undefined
+  /** Makes the namespace's input object. */
+  readonly record: RecordMaker
+}
+
+/** A constructor of empty plain objects (prototype `Object.prototype`), of one input shape. */
+export type RecordMaker = new () => Record<string, JsonValue>
+
+/**
+ * A constructor of its own for the objects of one input shape. Objects made by it are ordinary
+ * plain objects (`Object.prototype`, no own `constructor`), but V8 gives them a map family of
+ * their own: a cycle filling in `{}` made V8 search, on every store, the transitions of the one
+ * map every empty object literal in the process starts from — about a tenth of a 300-wave chain.
+ */
+export function recordMaker(): RecordMaker {
+  const maker = function (): void {} as unknown as RecordMaker
+  maker.prototype = Object.prototype
+  return maker
 }
 
 /** Whether `key` starts with one of `prefixes`: the one test of an input pattern. */
@@ -269,7 +288,7 @@ export function compileApp(
     const declared = inputs.filter(([ns]) => ns === namespace).map(([, key]) => key)
     const keys = declared.filter((key) => !key.endsWith('*'))
     const prefixes = declared.filter((key) => key.endsWith('*')).map((key) => key.slice(0, -1))
-    return { namespace, keys, params: keys.map((key) => `${namespace}.${key}`), ids: [], prefixes: prefixes.length > 0 ? prefixes : undefined }
+    return { namespace, keys, params: keys.map((key) => `${namespace}.${key}`), ids: [], prefixes: prefixes.length > 0 ? prefixes : undefined, record: recordMaker() }
   })
   const outputParams = new Map<string, Map<string, number>>()
   const outputList: OutputParam[] = []
@@ -293,6 +312,7 @@ export function compileApp(
     inputKey: JSON.stringify([inputNamespaces, inputs]),
     inputId: 0,
     inputGroups,
+    inputRecord: recordMaker(),
     runOnCreate: config.runOnCreate === true,
     timeoutMs,
     critical: config.critical === true,

@@ -663,9 +663,9 @@ function endWave(
 
 /** The frozen input of one app: each declared namespace present, each declared param (or pattern match) set at the wave's start. */
 function inputOf(app: CompiledApp, draft: Draft, tick: number): unknown {
-  const input: Record<string, Readonly<Record<string, JsonValue>>> = {}
-  for (const { namespace, keys, ids, prefixes } of app.inputGroups) {
-    const values: Record<string, JsonValue> = {}
+  const input = new app.inputRecord() as Record<string, Readonly<Record<string, JsonValue>>>
+  for (const { namespace, keys, ids, prefixes, record } of app.inputGroups) {
+    const values = new record()
     for (let i = 0; i < keys.length; i++) {
       const value = draft.snapshot(ids[i]!, tick)
       if (value !== undefined) values[keys[i]!] = value

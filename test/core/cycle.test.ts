@@ -602,3 +602,48 @@ describe('pattern inputs, as a property', () => {
     )
   })
 })
+
+describe('inputs are ordinary plain objects', () => {
+  it('every input and input namespace: Object.prototype, no own constructor, frozen, only the declared params, equal to its JSON', async () => {
+    const seen: Array<[string, Record<string, Record<string, JsonValue>>]> = []
+    const spy = (name: string) => (input: object) => void seen.push([name, input as Record<string, Record<string, JsonValue>>])
+    const apps = [
+      // two apps of one input shape (one shared object per wave), one of another, one with a pattern
+      defineApp({ name: 'a', input: { public: ['x', 'y'], cookie: ['t'] }, output: {}, transform: spy('a') }),
+      defineApp({ name: 'b', input: { public: ['x', 'y'], cookie: ['t'] }, output: {}, transform: spy('b') }),
+      defineApp({ name: 'c', input: { public: ['y'] }, output: {}, transform: spy('c') }),
+      defineApp({ name: 'd', input: { cookie: ['t*'] }, output: {}, transform: spy('d') }),
+    ]
+    const engine = new SessionEngine({ apps })
+    const initials = [
+      { public: { x: 1, y: { deep: [1] } }, cookie: { t: 't', tz: 'z', other: 'o' } },
+      { public: { y: 2 }, cookie: { t: 'u' } },
+    ]
+    for (const initial of initials) {
+      seen.length = 0
+      await engine.create(initial)
+      expect(seen.map(([name]) => name)).toEqual(['a', 'b', 'c', 'd'])
+      for (const [, input] of seen) {
+        for (const object of [input, ...Object.values(input)]) {
+          expect(Object.getPrototypeOf(object)).toBe(Object.prototype)
+          expect(object.constructor).toBe(Object)
+          expect(Object.getOwnPropertyNames(object)).toEqual(Object.keys(object))
+          expect(Object.getOwnPropertySymbols(object)).toEqual([])
+          expect(Object.isFrozen(object)).toBe(true)
+          expect(structuredClone(object)).toEqual(JSON.parse(JSON.stringify(object)))
+        }
+        expect(isDeepFrozen(input)).toBe(true)
+      }
+      const inputs = Object.fromEntries(seen.map(([name, input]) => [name, JSON.parse(JSON.stringify(input))]))
+      const { t, tz } = initial.cookie as Record<string, JsonValue>
+      expect(inputs).toEqual({
+        a: { public: initial.public, cookie: { t } },
+        b: { public: initial.public, cookie: { t } },
+        c: { public: { y: initial.public.y } },
+        d: { cookie: tz === undefined ? { t } : { t, tz } },
+      })
+      // apps declaring the same inputs get the same object in a wave
+      expect(seen[0]![1]).toBe(seen[1]![1])
+    }
+  })
+})
