@@ -39,7 +39,8 @@ export const CONFLICT: unique symbol = Symbol('sessionflow.conflict')
  * The one compare-and-set loop of every stateful call (patch, JSON Patch, touch): runs `attempt`
  * (read, compute, compare-and-set write) until it returns something other than {@link CONFLICT},
  * pausing between re-runs as `policy` says; after `policy.maxRetries` re-runs it throws
- * `ConflictError` with the number of attempts made. `onRetry` is told before each re-run (the attempt about to run, and the session).
+ * `ConflictError` with the number of attempts made. `onRetry` is told before each re-run (the
+ * attempt about to run, and the session).
  *
  * `attempt` may answer synchronously (a synchronous store and cycle): the first attempt, nearly
  * always the only one, then costs no promise of the loop's own.
