@@ -3,7 +3,6 @@ import { jsonEqual, jsonStringBytes, own, sizeOf } from '../util/json'
 import { escapePointer } from '../util/json-pointer'
 import type { JsonValue, Namespace, Namespaces } from '../model/session'
 import { matchesPrefix } from './app'
-import { markChecked } from './stored-session'
 
 type MutableNamespace = Record<string, JsonValue>
 
@@ -582,7 +581,6 @@ export class Draft {
     }
     if (current !== undefined) sizeDelta += commas(namespaceCount) - commas(baseCount)
     if (current === undefined) return { namespaces: this.base, patch: [], changed: [], sizeDelta: 0, largestNamespace: 0, namespaceCount: 0 }
-    markChecked(current)
     return { namespaces: Object.freeze(current), patch, changed, sizeDelta, largestNamespace, namespaceCount }
   }
 }

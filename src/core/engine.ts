@@ -19,7 +19,7 @@ import { CONFLICT, type LoopClock, type RetryPolicy, updateLoop } from './update
 import type { SegmentResult, Segmenter } from '../features/segment'
 import { type CycleReport, type PureResult, type SessionResult, cycleReport } from '../model/report'
 import type { JsonValue, Namespaces, Session, Write } from '../model/session'
-import { adoptStoredSession, freezeSession, isChecked, knownSize, markChecked } from './stored-session'
+import { adoptStoredSession, freezeSession, knownSize } from './stored-session'
 import type { SessionValidator } from '../features/schema'
 import type { TransformCaching } from './cache-transforms'
 import type { SessionStore } from './store'
@@ -58,12 +58,14 @@ export interface GetOptions extends CallOptions {
   readonly items?: readonly string[]
 }
 
-const EMPTY: Namespaces = emptyNamespaces()
+const EMPTY: Namespaces = Object.freeze({})
 /**
  * What `segmentOf` returns when no segment is configured: every session shares the empty segment,
  * whose token (base64url of `{}`) is written out so that an engine without segments needs no encoder.
  */
 const NO_SEGMENT: SegmentResult = Object.freeze({ segment: EMPTY, token: 'e30' })
+/** Namespaces this module produced (checked and frozen): the pure API skips re-checking them. */
+const trusted = new WeakSet<Namespaces>()
 
 /**
  * The session engine: apps monitor params; a change runs the apps that monitor it in waves until
@@ -356,6 +358,7 @@ export class SessionEngine<S extends object = Namespaces> {
   #pure(outcome: CycleOutcome, base: Namespaces): PureResult {
     const size = this.#checkLimits(base, outcome, undefined)
     if (size !== undefined) this.#sizes.set(outcome.namespaces, size)
+    trusted.add(outcome.namespaces)
     return { namespaces: outcome.namespaces, patch: outcome.patch, report: this.#report(outcome, 1) }
   }
 
@@ -376,11 +379,12 @@ export class SessionEngine<S extends object = Namespaces> {
   }
 
   #checkNamespaces(namespaces: Namespaces): Namespaces {
-    // the engine's own (a session's, a pure result's) were checked as they were built
-    if (isChecked(namespaces)) return namespaces
+    if (trusted.has(namespaces)) return namespaces
     const draft = new Draft(EMPTY)
     for (const { namespace, key, value } of readChanges(namespaces, this.#settings.limits)) draft.set(namespace, key, value)
-    return draft.finish().namespaces
+    const checked = draft.finish().namespaces
+    trusted.add(checked)
+    return checked
   }
 
   #writableFor(options: WriteOptions): ReadonlySet<string> {
@@ -644,11 +648,4 @@ function callerOf(options: unknown): string | undefined {
   } catch (error) {
     throw asInvalidValue(error, undefined)
   }
-}
-
-/** The empty namespaces every session starts from, marked as the engine's own. */
-function emptyNamespaces(): Namespaces {
-  const empty = {}
-  markChecked(empty)
-  return Object.freeze(empty)
 }

@@ -49,32 +49,6 @@ class Known extends Passthrough {
   }
 }
 
-/**
- * Marks the namespaces objects the engine built (a cycle's result, frozen all the way down), so a
- * pure call given them back — `runTransform(session.namespaces, ...)`, the way tests and previews
- * call it — takes them as they are instead of checking the whole session again (for a small
- * session that check cost twice the cycle itself). A private field for the reasons {@link Known}
- * is one: no WeakSet entry per cycle, and no copy of the object ever carries it.
- */
-class Checked extends Passthrough {
-  readonly #checked = true
-
-  /** Whether `namespaces` carries the mark. */
-  static has(namespaces: unknown): boolean {
-    return typeof namespaces === 'object' && namespaces !== null && #checked in namespaces
-  }
-}
-
-/** Marks namespaces the engine built and is about to freeze (see {@link isChecked}). */
-export function markChecked(namespaces: object): void {
-  new Checked(namespaces)
-}
-
-/** Whether `namespaces` were built by the engine (checked JSON, frozen all the way down). */
-export function isChecked(namespaces: unknown): boolean {
-  return Checked.has(namespaces)
-}
-
 /** The approximate JSON size of a session's namespaces, when the engine recorded it as it saved the session. */
 export function knownSize(session: Session): number | undefined {
   return Known.size(session)

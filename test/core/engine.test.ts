@@ -446,24 +446,6 @@ describe('the returned JSON Patch', () => {
 })
 
 describe('pure API', () => {
-  it("runTransform takes the engine's own namespaces (a session's, a pure result's) as they are; anything else is checked", async () => {
-    const engine = new SessionEngine()
-    const { session } = await engine.create({ public: { a: 1, list: [1, { b: 2 }] } })
-    const same = await engine.runTransform(session.namespaces, {})
-    expect(same.namespaces).toBe(session.namespaces)
-    const next = await engine.runTransform(same.namespaces, { public: { a: 2 } })
-    expect((await engine.runTransform(next.namespaces, {})).namespaces).toBe(next.namespaces)
-    // a copy, even of the engine's own, is not the engine's own: checked and frozen anew
-    const copy = structuredClone(session.namespaces)
-    const checked = (await engine.runTransform(copy, {})).namespaces
-    expect(checked).not.toBe(copy)
-    expect(checked).toEqual(session.namespaces)
-    expect(Object.isFrozen(checked.public!.list)).toBe(true)
-    expect(Object.isFrozen(copy.public!.list)).toBe(false)
-    const bad = { ...structuredClone(session.namespaces), public: { a: () => 1 } }
-    await expect(engine.runTransform(bad as never, {})).rejects.toBeInstanceOf(InvalidValueError)
-  })
-
   it('runCreate and runTransform never touch the store and run with ctx.sessionId undefined', async () => {
     const store = new SpyStore()
     const contexts: TransformContext[] = []
