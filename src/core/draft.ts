@@ -432,7 +432,8 @@ export class Draft {
       return copyObject(this.base, names) as Record<string, Namespace>
     }
     this.#namesCopier ??= copierFor(names)
-    return this.#namesCopier === null ? (copyObject(this.base, names) as Record<string, Namespace>) : (this.#namesCopier.build(this.base as Namespace, NO_VALUES, NO_STAMPS, 0) as Record<string, Namespace>)
+    const copier = this.#namesCopier
+    return copier === null ? (copyObject(this.base, names) as Record<string, Namespace>) : (copier.build(this.base as Namespace, copier.values, copier.stamps, -1) as Record<string, Namespace>)
   }
 
   /** Current value of a param by name, `undefined` when absent. */
@@ -559,7 +560,7 @@ export class Draft {
         }
         after = copier.build(before!, copier.values, copier.stamps, stamp)
       } else {
-        after = before === undefined ? {} : copier !== null ? copier.build(before, NO_VALUES, NO_STAMPS, 0) : genericCopy(before, keys, count)
+        after = before === undefined ? {} : copier !== null ? copier.build(before, copier.values, copier.stamps, -1) : genericCopy(before, keys, count)
         // the written params overlay the copy: a present key keeps its place, an added one comes after
         for (let id = head; id !== -1; id = this.#next[id]!) {
           const value = this.#value[id]
@@ -604,7 +605,12 @@ interface Copier {
   stamp: number
 }
 
-/** The stamp of a build's values in `copier`'s scratch arrays: never 0 (a build that takes none passes 0), never one of an earlier build. */
+/**
+ * The stamp of a build's values in `copier`'s scratch arrays: never 0 (what the arrays start
+ * with), never one of an earlier build. A plain copy passes -1, which no slot holds, with the
+ * copier's own arrays: every value comes from the source, and no read goes past an array's end
+ * (it did with empty arrays: a slow path per key, 14 % of a stored patch over 100 namespaces).
+ */
 function nextStamp(copier: Copier): number {
   if (copier.stamp >= MAX_STAMP) {
     copier.stamp = 0
@@ -612,8 +618,6 @@ function nextStamp(copier: Copier): number {
   }
   return ++copier.stamp
 }
-const NO_VALUES: ReadonlyArray<JsonValue | undefined> = Object.freeze([])
-const NO_STAMPS: readonly number[] = Object.freeze([])
 
 /** Most keys a compiled copier takes: V8 keeps an object literal with more than about 1,000 properties in dictionary mode. */
 const MAX_COMPILED = 1000
