@@ -330,6 +330,7 @@ function cachePolicy(option: unknown, app: string): CachePolicy | undefined {
   if (!isPlainObject(option)) throw new ConfigError('cache must be an object { ttlMs, maxEntries? }', app)
   for (const key of Object.keys(option)) if (key !== 'ttlMs' && key !== 'maxEntries') throw new ConfigError(`unknown cache option "${key}"`, app)
   return Object.freeze({
+    // required: an absent ttlMs is checked as NaN, which the check refuses with its usual message
     ttlMs: msOption(option.ttlMs ?? Number.NaN, 0, 'cache.ttlMs', undefined, app),
     maxEntries: integerOption(option.maxEntries, DEFAULT_CACHE_ENTRIES, 'cache.maxEntries', 1, undefined, app),
   })
