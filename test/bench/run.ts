@@ -4,6 +4,8 @@
  * JIT state never slows the next; the table is assembled here. Run with `--expose-gc` (the npm
  * script does) for the memory figures; `--in-process` runs every part in this process instead.
  */
+// first: it sets NODE_ENV before the peers' modules (imported by the suite) load
+import './production-env'
 import { spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { availableParallelism, cpus } from 'node:os'
@@ -44,10 +46,10 @@ if (jsonArg > 0) writeFileSync(process.argv[jsonArg + 1]!, JSON.stringify(rows))
 const missed = rows.filter((r) => r.ok === false)
 if (missed.length > 0) console.log(`\n${missed.length} target(s) missed: ${missed.map((r) => r.name.trim()).join('; ')}`)
 
-/** Runs one part in a child process with this process's Node flags (`--expose-gc`, the tsx loader). */
+/** Runs one part in a child process with this process's Node flags (`--expose-gc`, the tsx loader) and `NODE_ENV=production`. */
 function runPart(part: string): Row[] {
   const args = [...process.execArgv, fileURLToPath(import.meta.url), '--part', part, ...(quiet ? ['--quiet'] : []), ...(smoke ? ['--smoke'] : [])]
-  const child = spawnSync(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 1 << 24 })
+  const child = spawnSync(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 1 << 24, env: { ...process.env, NODE_ENV: 'production' } })
   if (child.status !== 0) throw new Error(`benchmark part ${part} failed (exit ${child.status ?? child.signal})`)
   return JSON.parse(child.stdout.trim().split('\n').pop()!) as Row[]
 }
