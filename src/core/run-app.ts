@@ -327,7 +327,6 @@ function readOutput(app: CompiledApp, result: unknown, limits: Limits, out: Outp
   if (!isPlainObject(result)) {
     throw new InvalidValueError(`transform must return a plain object or undefined, got ${describe(result)}`)
   }
-  const { locals, values } = out
   let count = 0
   // Object.keys, not descriptors: with a thousand output shapes, reading names, descriptors and
   // symbols of each object cost about 270 ns per app run (Node 20), Object.keys about 70 ns
@@ -340,25 +339,47 @@ function readOutput(app: CompiledApp, result: unknown, limits: Limits, out: Outp
     const declared = first ? app.outputKeys : app.outputParams.get(namespace)
     if (declared === undefined) throw new InvalidValueError(`writes namespace "${namespace}", which is not in its output`)
     if (!isPlainObject(nsValue)) throw new InvalidValueError(`must be a plain object, got ${describe(nsValue)}`, namespace)
+    // The keys are Object.keys' list, taken before any getter runs, and each is read once, in
+    // order, as before; but the reads happen in a for…in over the object. With a thousand output
+    // shapes, `nsValue[key]` over a list is a megamorphic load; with the for…in's own key, V8
+    // loads through the shape's enum cache (wide wave about 0.95x the time, side by side).
+    // for…in lists the same own keys in the same order, then inherited enumerable ones (ignored);
+    // it skips an own key deleted (by a getter) before its turn, which a read would have found
+    // undefined: such a key is taken as undefined.
     const keys = Object.keys(nsValue)
-    for (let j = 0; j < keys.length; j++) {
-      const key = keys[j]!
+    let j = 0
+    for (const key in nsValue) {
+      while (j < keys.length && keys[j] !== key) count = deleted(app, namespace, first, declared, keys[j++]!, out, count)
+      if (j === keys.length) break
+      j++
       const local = first && key === app.outputKey ? 0 : declared.get(key)
       if (local === undefined) {
         ;(out.undeclared ??= []).push(`${namespace}.${key}`)
         continue
       }
       const value = nsValue[key]
-      const checked = value === undefined ? undefined : toJson(value, app.outputList[local]!.param, limits)
-      if (count < locals.length) {
-        locals[count] = local
-        values[count] = checked
-      } else {
-        locals.push(local)
-        values.push(checked)
-      }
-      count++
+      put(out, count++, local, value === undefined ? undefined : toJson(value, app.outputList[local]!.param, limits))
     }
+    while (j < keys.length) count = deleted(app, namespace, first, declared, keys[j++]!, out, count)
   }
   out.count = count
+}
+
+/** Appends a checked write (`local`: the index in the app's `outputList`) at `count` of `out`. */
+function put(out: Output, count: number, local: number, checked: JsonValue | undefined): void {
+  if (count < out.locals.length) {
+    out.locals[count] = local
+    out.values[count] = checked
+  } else {
+    out.locals.push(local)
+    out.values.push(checked)
+  }
+}
+
+/** {@link readOutput} of an own key deleted before its turn: its value is undefined. Returns the new count. */
+function deleted(app: CompiledApp, namespace: string, first: boolean, declared: ReadonlyMap<string, number>, key: string, out: Output, count: number): number {
+  const local = first && key === app.outputKey ? 0 : declared.get(key)
+  if (local === undefined) (out.undeclared ??= []).push(`${namespace}.${key}`)
+  else put(out, count++, local, undefined)
+  return count
 }

@@ -478,3 +478,61 @@ describe('reading an async output', () => {
     expect((await nested!).session.namespaces.i).toEqual({ a: 'x', b: 'y' })
   })
 })
+
+describe('reading an output whose getters change it', () => {
+  // outputs are read from the own keys listed before any getter runs, each read once, in order
+  const app = (transform: () => unknown) => defineApp({ name: 'o', input: { public: ['go'] }, output: { o: ['p', 'q', 'r'] }, transform: transform as never })
+  const base = { o: { p: 0, q: 0, r: 0 } }
+
+  it('a key a getter deleted before its turn is read as undefined: the param is deleted', async () => {
+    const engine = new SessionEngine({ apps: [app(() => ({ o: { get p() { delete (this as Record<string, unknown>).q; return 1 }, q: 2, r: 3 } }))] })
+    const { namespaces, report } = await engine.runTransform(base, { public: { go: 1 } })
+    expect(namespaces.o).toEqual({ p: 1, r: 3 })
+    expect(Object.keys(namespaces.o!)).toEqual(['p', 'r'])
+    expect(report.waves[0]!.apps[0]!.changed).toEqual(['o.p', 'o.q', 'o.r'])
+  })
+
+  it('so is the last key, and an undeclared key deleted before its turn is still reported', async () => {
+    const engine = new SessionEngine({
+      apps: [app(() => ({ o: { get p() { const self = this as Record<string, unknown>; delete self.x; delete self.r; return 1 }, x: 9, r: 3 } }))],
+    })
+    const { namespaces, report } = await engine.runTransform(base, { public: { go: 1 } })
+    expect(namespaces.o).toEqual({ p: 1, q: 0 })
+    expect(report.waves[0]!.apps[0]).toMatchObject({ changed: ['o.p', 'o.r'], undeclared: ['o.x'] })
+  })
+
+  it('a key a getter added is not read; one it deleted and added again is read in its place', async () => {
+    const engine = new SessionEngine({
+      apps: [
+        app(() => ({
+          o: {
+            get p() {
+              const self = this as Record<string, unknown>
+              self.x = 1
+              delete self.q
+              self.q = 5
+              return 1
+            },
+            q: 2,
+          },
+        })),
+      ],
+    })
+    const { namespaces, report } = await engine.runTransform(base, { public: { go: 1 } })
+    expect(namespaces.o).toEqual({ p: 1, q: 5, r: 0 })
+    expect(report.waves[0]!.apps[0]!.undeclared).toBeUndefined()
+  })
+
+  it('an enumerable property inherited from a polluted Object.prototype is not an output', async () => {
+    const engine = new SessionEngine({ apps: [app(() => ({ o: { p: 1 } }))] })
+    Object.defineProperty(Object.prototype, 'polluted', { value: 7, enumerable: true, configurable: true, writable: true })
+    try {
+      const { namespaces, report } = await engine.runTransform(base, { public: { go: 1 } })
+      expect(Object.hasOwn(namespaces.o!, 'polluted')).toBe(false)
+      expect(report.waves[0]!.apps[0]!.undeclared).toBeUndefined()
+      expect(namespaces.o).toEqual({ p: 1, q: 0, r: 0 })
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).polluted
+    }
+  })
+})
