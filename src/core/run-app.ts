@@ -1,7 +1,7 @@
 import type { CompiledApp, TransformContext } from './app'
 import { type Timers, realTimers } from './clock'
 import { InvalidValueError, remoteStatus } from '../model/errors'
-import { type Limits, describe, isPlainObject, toJson } from '../util/json'
+import { type Limits, describe, isPlainObject, scalarJson, toJson } from '../util/json'
 import type { AppFailure, AppFailureKind } from '../model/report'
 import type { JsonValue, Write } from '../model/session'
 
@@ -358,7 +358,8 @@ function readOutput(app: CompiledApp, result: unknown, limits: Limits, out: Outp
         continue
       }
       const value = nsValue[key]
-      put(out, count++, local, value === undefined ? undefined : toJson(value, app.outputList[local]!.param, limits))
+      // the param's name (two more objects to reach, a cache miss each in a wide wave) only for a value that needs the walk
+      put(out, count++, local, value === undefined ? undefined : (scalarJson(value, limits) ?? toJson(value, app.outputList[local]!.param, limits)))
     }
     while (j < keys.length) count = deleted(app, namespace, first, declared, keys[j++]!, out, count)
   }

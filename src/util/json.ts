@@ -81,17 +81,25 @@ export function asInvalidValue(error: unknown, path: string | undefined): Invali
  * name `path.key`, a string joined only when a value needs the walk.
  */
 export function toJson(input: unknown, path: string, limits: Limits, key?: string): JsonValue {
+  return scalarJson(input, limits) ?? checkValue(input, key === undefined ? path : `${path}.${key}`, limits).value
+}
+
+/**
+ * {@link toJson} of a scalar that needs no walk (a string within the length limit, a finite
+ * number, a boolean); `undefined` for any other value, which `toJson` checks. A hot caller can
+ * then look up a value's path only for the values that need it.
+ */
+export function scalarJson(input: unknown, limits: Limits): JsonValue | undefined {
   switch (typeof input) {
     case 'string':
-      if (input.length <= limits.maxStringLength) return input
-      break
+      return input.length <= limits.maxStringLength ? input : undefined
     case 'number':
-      if (Number.isFinite(input)) return input === 0 ? 0 : input // -0 is stored as 0, as JSON would
-      break
+      // -0 is stored as 0, as JSON would
+      return Number.isFinite(input) ? (input === 0 ? 0 : input) : undefined
     case 'boolean':
       return input
   }
-  return checkValue(input, key === undefined ? path : `${path}.${key}`, limits).value
+  return undefined
 }
 
 interface Walker {
