@@ -505,7 +505,7 @@ function runWave(
   started: number,
   signal: AbortSignal | undefined,
 ): number | Promise<number> {
-  const { apps } = settings.graph
+  const { apps, firstOutput } = settings.graph
   const { limits, timers, inspect } = settings
   if (inspect) inspect({ type: 'wave:start', sessionId, wave, kind, trigger: log.trigger(trigger), apps: appIndexes.map((i) => apps[i]!.name) })
   const tick = draft.wave()
@@ -554,10 +554,10 @@ function runWave(
       if (ran !== undefined) failedRun(log, app, durationMs, ran)
       else {
         if (log.critical === undefined) {
-          const ids = app.outputIds
           const { locals, values } = out
           for (let k = 0; k < out.count; k++) {
-            const id = ids[locals[k]!]!
+            const local = locals[k]!
+            const id = local === 0 ? firstOutput[appIndexes[i]!]! : app.outputIds[local]!
             if (draft.land(id, values[k], tick, app.name)) log.appChanged(id)
           }
         }

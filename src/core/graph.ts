@@ -20,6 +20,12 @@ export interface AppGraph {
   readonly onCreate: readonly number[]
   /** The declared params, interned to ids (the apps' `outputIds` and input `ids` index it). */
   readonly params: ParamTable
+  /**
+   * Each app's first `outputIds` entry (-1: none), in one packed array: a wave reads it in app
+   * order instead of reaching each app's own array, a cache miss per app in a wide wave (which
+   * then took 0.88x the time, side by side: 12 processes, each below 1).
+   */
+  readonly firstOutput: readonly number[]
 }
 
 /**
@@ -74,7 +80,9 @@ export function buildGraph(
   const index: MonitorIndex = patterns.size === 0 ? monitors : new PatternMonitors(monitors, patterns)
   const params = [...ids.keys()]
   const table = paramTable(params, keys, spaces, params.map((name) => index.get(name)), [...spaceIds.keys()], index)
-  return { apps, monitors: index, onCreate: apps.filter((a) => a.runOnCreate).map((a) => a.index), params: table }
+  const firstOutput: number[] = []
+  for (const app of apps) firstOutput.push(app.outputIds.length === 0 ? -1 : app.outputIds[0]!)
+  return { apps, monitors: index, onCreate: apps.filter((a) => a.runOnCreate).map((a) => a.index), params: table, firstOutput }
 }
 
 function push<K>(map: Map<K, number[]>, key: K, index: number): void {
