@@ -155,6 +155,9 @@ export class Draft {
   /** Namespaces written this cycle, in first-write order. */
   readonly #order: number[] = [0]
   #orderCount = 0
+  /** Where {@link Draft.finish} builds the patch and the names of the changed params (their slots keep the last cycle's). */
+  readonly #ops: Operation[] = [{ op: 'remove', path: '' }]
+  readonly #names: string[] = ['']
   /** Params written this wave, in first-write order. */
   readonly #touched: number[] = [0]
   #touchedCount = 0
@@ -481,8 +484,12 @@ export class Draft {
     largestNamespace: number
     namespaceCount: number
   } {
-    const patch: Operation[] = []
-    const changed: string[] = []
+    // built in the draft's own arrays, then copied at their final length: pushed into new arrays,
+    // a wide wave's thousand ops and names grew them a dozen times each (wide wave 0.98x the time, side by side)
+    const patch = this.#ops
+    const changed = this.#names
+    let ops = 0
+    let names = 0
     let sizeDelta = 0
     let largestNamespace = 0
     let namespaceCount = 0
@@ -494,8 +501,8 @@ export class Draft {
       const before = this.#spaceBase[space]
       const head = this.#head[space]!
       const nsPath = `/${escapePointer(ns)}`
-      const firstOp = patch.length
-      const firstChange = changed.length
+      const firstOp = ops
+      const firstChange = names
       let count = 0
       let added = false
       let removed = false
@@ -503,26 +510,26 @@ export class Draft {
         const a = this.#base[id]
         const b = this.#value[id]
         if (a === b || jsonEqual(a, b)) continue
-        changed.push(this.name(id))
+        setAt(changed, names++, this.name(id))
         const path = this.#paths[id]!
         // `"key":` (the separating commas are counted once per namespace below)
         if (a === undefined) {
           count++
           added = true
           sizeDelta += jsonStringBytes(this.#keys[id]!) + 1 + sizeOf(b!)
-          if (before !== undefined) patch.push({ op: 'add', path, value: b! })
+          if (before !== undefined) setAt(patch, ops++, { op: 'add', path, value: b! })
         } else if (b === undefined) {
           count--
           removed = true
           sizeDelta -= jsonStringBytes(this.#keys[id]!) + 1 + sizeOf(a)
-          patch.push({ op: 'remove', path })
+          setAt(patch, ops++, { op: 'remove', path })
         } else {
           sizeDelta += sizeOf(b) - sizeOf(a)
-          patch.push({ op: 'replace', path, value: b })
+          setAt(patch, ops++, { op: 'replace', path, value: b })
         }
       }
       // written back to what it was (or not at all): the base object stays, so equal sessions share structure
-      if (changed.length === firstChange) continue
+      if (names === firstChange) continue
       if (current === undefined) {
         const names = Object.keys(this.base)
         current = this.#copyNamespaces(names)
@@ -534,10 +541,10 @@ export class Draft {
       sizeDelta += commas(count) - commas(keys.length)
       if (count === 0) {
         // a namespace disappears whole: one op for it instead of one per param
-        patch.splice(firstOp)
+        ops = firstOp
         delete current[ns]
         namespaceCount--
-        patch.push({ op: 'remove', path: nsPath })
+        setAt(patch, ops++, { op: 'remove', path: nsPath })
         sizeDelta -= jsonStringBytes(ns) + 3 // `"ns":{}`
         continue
       }
@@ -576,13 +583,13 @@ export class Draft {
       if (before === undefined) {
         // a namespace appears whole: RFC 6902 cannot add into a missing parent
         namespaceCount++
-        patch.push({ op: 'add', path: nsPath, value: after })
+        setAt(patch, ops++, { op: 'add', path: nsPath, value: after })
         sizeDelta += jsonStringBytes(ns) + 3
       }
     }
     if (current !== undefined) sizeDelta += commas(namespaceCount) - commas(baseCount)
     if (current === undefined) return { namespaces: this.base, patch: [], changed: [], sizeDelta: 0, largestNamespace: 0, namespaceCount: 0 }
-    return { namespaces: Object.freeze(current), patch, changed, sizeDelta, largestNamespace, namespaceCount }
+    return { namespaces: Object.freeze(current), patch: patch.slice(0, ops), changed: changed.slice(0, names), sizeDelta, largestNamespace, namespaceCount }
   }
 }
 
