@@ -436,8 +436,8 @@ export class Draft {
   /**
    * A mutable copy of the base's namespaces object (whose keys are `names`). A spread of the
    * frozen object took V8's slow path — with 100 namespaces about 30 % of a stored one-app patch,
-   * which then cost 2x the one of a one-namespace session; the compiled copier of a list seen
-   * twice in a row copies it as a literal (the same shapes rule as namespaces).
+   * which then cost 2x the one of a one-namespace session; the compiled copier of the list copies
+   * it as a literal (compiled by the same rule as namespaces').
    */
   #copyNamespaces(names: readonly string[]): Record<string, Namespace> {
     const shape = this.#namesShape
@@ -647,8 +647,9 @@ const FAST_LITERAL = 128
  * Copies in a row with one key list before that list is compiled. Compiling and first running a
  * copier costs about 3.5 µs per key (a 127-key list: about 450 µs, 90 one-param patches of that
  * namespace), and clients choose their key lists: compiled on the second copy, a client that
- * changed its key list every four patches made each patch cost 24x a steady client's. Waiting
- * for this many copies bounds that to about 2x.
+ * changed its list every four patches made each of its patches cost 17-24x a steady client's
+ * (100-127 keys). Now the worst pattern (a new list every 66 patches) measured 2.5x, and a new
+ * list every four patches 1.3-1.7x, where 0.1.0 measured 1.2-2.5x.
  */
 export const COMPILE_AFTER = 64
 /** Compiled copiers by key list, shared by every draft (bounded: key lists can come from clients). */
