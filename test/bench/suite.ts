@@ -114,7 +114,8 @@ export interface Row {
  */
 export function suiteParts(size: SuiteSize): string[] {
   const parts = ['wide', 'chain', ...size.scale.map((_, i) => `scale:${i}`), 'untouched', 'loops', 'parallelism', 'stored', 'stored-scale', 'memory']
-  return baselineBuild() === undefined ? parts : [...parts, 'baseline', 'baseline:swapped']
+  const all = [...parts.slice(0, -1), 'churn', 'memory']
+  return baselineBuild() === undefined ? all : [...all, 'baseline', 'baseline:swapped']
 }
 
 /** Runs the benchmarks of `parts` (default: all, in this process) at `size`; `log` gets progress lines. */
@@ -306,7 +307,20 @@ export async function runSuite(size: SuiteSize, log: (line: string) => void = ()
     }
   }
 
-  // 5c: the realistic stored patch against another build of the library, side by side. Both
+  // 5c: a client writing one param of a big namespace it owns, steadily and changing the
+  // namespace's key list every 4 patches (the engine compiles copiers for key lists it keeps
+  // seeing: a client must not make it compile for every patch)
+  if (want('churn')) {
+    const big = size.untouched / 20
+    const steady = await bigNamespaceClient(big, false)
+    const churning = await bigNamespaceClient(big, true)
+    const [own, ref] = await timePair(churning, steady)
+    add({ section: 'stored', name: `one-param stored patch of a ${big}-param namespace`, value: ref * 1e3, unit: 'µs/patch' })
+    add({ section: 'stored', name: `  same, by a client that changes the namespace's key list every 4 patches`, value: own * 1e3, unit: 'µs/patch' })
+    add({ section: 'stored', name: `  ratio to the steady client, side by side`, value: own / ref, unit: 'x', target: '≤ 2', ok: own / ref <= 2 })
+  }
+
+  // 5d: the realistic stored patch against another build of the library, side by side. Both
   // builds are loaded from copies under node_modules, which the tsx loader leaves alone: loaded
   // from where they are, one build inside this checkout and one outside it, tsx rewrote the one
   // outside (names kept by a call per function made) and two copies of the same build measured
@@ -425,6 +439,28 @@ async function nativeImport(entry: string, name: string): Promise<unknown> {
 function baselineBuild(): string | undefined {
   const path = process.env.BENCH_BASELINE
   return path === undefined || path === '' ? undefined : path
+}
+
+/**
+ * A client patching one param of its `size`-param `public` namespace per call; `churn`: every
+ * 4th call adds a new param and the 4 calls later remove it, so the key list changes every 4 patches.
+ */
+async function bigNamespaceClient(size: number, churn: boolean): Promise<(i: number) => Promise<unknown>> {
+  const app = defineApp({ name: 'echo', input: { public: ['k0'] }, output: { echo: ['k0'] }, transform: (input) => ({ echo: { k0: input.public.k0 } }) })
+  const engine = new SessionEngine({ apps: [app], store: new MemoryStore() })
+  const initial: Record<string, JsonValue> = {}
+  for (let i = 0; i < size; i++) initial[`k${i}`] = i
+  const { id } = (await engine.create({ public: initial })).session
+  // its own count of calls (the suite's call index is shared by the two sides of a pair)
+  let n = 0
+  return () => {
+    const call = n++
+    const step = call % 4
+    if (!churn || step === 1 || step === 2) return engine.patch(id, { public: { k1: call } })
+    // a fresh key at step 0, gone again at step 3
+    const key = `n${call - step}`
+    return engine.patch(id, { public: { [key]: step === 0 ? call : undefined } })
+  }
 }
 
 /** What the baseline comparison needs of a build of the library. */
