@@ -146,12 +146,15 @@ export class Draft {
   readonly #keyList: Array<readonly string[] | undefined>
   readonly #readOf: Array<Namespace | undefined>
   readonly #readList: Array<readonly string[] | undefined>
-  /** The key list of the namespace id's last copy, and its compiled copier (`null`: none can be compiled). */
+  /** The key list of the namespace id's last copy, how many copies in a row had it, and its compiled copier (`null`: none can be compiled). */
   readonly #shape: Array<readonly string[] | undefined>
+  readonly #sightings: number[]
   readonly #copier: Array<Copier | null | undefined>
   /** The same for the namespaces object itself (the session's list of namespaces). */
   #namesShape: readonly string[] | undefined = undefined
+  #namesSightings = 0
   #namesCopier: Copier | null | undefined = undefined
+  readonly #compileAfter: number
   /** Namespaces written this cycle, in first-write order. */
   readonly #order: number[] = [0]
   #orderCount = 0
@@ -162,9 +165,13 @@ export class Draft {
   readonly #touched: number[] = [0]
   #touchedCount = 0
 
-  /** A draft of `base` (reusable through {@link Draft.begin} for the next cycle on the same table). */
-  constructor(base: Namespaces = EMPTY, table: ParamTable = NO_PARAMS) {
+  /**
+   * A draft of `base` (reusable through {@link Draft.begin} for the next cycle on the same table).
+   * `compileAfter`: copies in a row with one key list before it is compiled ({@link COMPILE_AFTER}).
+   */
+  constructor(base: Namespaces = EMPTY, table: ParamTable = NO_PARAMS, compileAfter = COMPILE_AFTER) {
     this.#table = table
+    this.#compileAfter = compileAfter
     const n = table.names.length
     this.#fixed = this.#count = n
     this.#keys = table.keys.slice()
@@ -203,6 +210,7 @@ export class Draft {
     this.#readOf = filled<Namespace | undefined>(s, undefined)
     this.#readList = filled<readonly string[] | undefined>(s, undefined)
     this.#shape = filled<readonly string[] | undefined>(s, undefined)
+    this.#sightings = filled(s, 0)
     this.#copier = filled<Copier | null | undefined>(s, undefined)
     this.begin(base)
   }
@@ -279,7 +287,10 @@ export class Draft {
     this.#extraSpaces.set(namespace, id)
     setAt(this.#spaceNames, id, namespace)
     for (const [array, value] of this.#perSpace) setAt(array, id, value)
-    if (id === this.#keysOf.length) for (const array of [this.#keysOf, this.#keyList, this.#readOf, this.#readList, this.#shape, this.#copier]) array.push(undefined)
+    if (id === this.#keysOf.length) {
+      for (const array of [this.#keysOf, this.#keyList, this.#readOf, this.#readList, this.#shape, this.#copier]) array.push(undefined)
+      this.#sightings.push(0)
+    }
     return id
   }
 
@@ -406,17 +417,21 @@ export class Draft {
   }
 
   /**
-   * The compiled copier of a namespace's key list, once the list is copied a second time in a row
-   * under the namespace; `null` meanwhile, or when it cannot have one.
+   * The compiled copier of a namespace's key list, once {@link COMPILE_AFTER} copies in a row
+   * under the namespace had that list (or from the second, when the list was compiled before);
+   * `null` meanwhile, or when it cannot have one.
    */
   #copierOf(space: number, keys: readonly string[]): Copier | null {
     const shape = this.#shape[space]
     if (shape === keys || (shape !== undefined && sameKeys(shape, keys))) {
-      let copier = this.#copier[space]
-      if (copier === undefined) this.#copier[space] = copier = copierFor(keys)
-      return copier
+      const copier = this.#copier[space]
+      if (copier !== undefined) return copier
+      const made = copierAt(keys, ++this.#sightings[space]!, this.#compileAfter)
+      this.#copier[space] = made
+      return made ?? null
     }
     this.#shape[space] = keys
+    this.#sightings[space] = 1
     this.#copier[space] = undefined
     return null
   }
@@ -424,19 +439,21 @@ export class Draft {
   /**
    * A mutable copy of the base's namespaces object (whose keys are `names`). A spread of the
    * frozen object took V8's slow path — with 100 namespaces about 30 % of a stored one-app patch,
-   * which then cost 2x the one of a one-namespace session; the compiled copier of a list seen
-   * twice in a row copies it as a literal (the same shapes rule as namespaces).
+   * which then cost 2x the one of a one-namespace session; the compiled copier of the list copies
+   * it as a literal (compiled by the same rule as namespaces').
    */
   #copyNamespaces(names: readonly string[]): Record<string, Namespace> {
     const shape = this.#namesShape
     if (shape === undefined || !sameKeys(shape, names)) {
       this.#namesShape = names
+      this.#namesSightings = 1
       this.#namesCopier = undefined
       return copyObject(this.base, names) as Record<string, Namespace>
     }
-    this.#namesCopier ??= copierFor(names)
-    const copier = this.#namesCopier
-    return copier === null ? (copyObject(this.base, names) as Record<string, Namespace>) : (copier.build(this.base as Namespace, copier.values, copier.stamps, -1) as Record<string, Namespace>)
+    const copier = (this.#namesCopier ??= copierAt(names, ++this.#namesSightings, this.#compileAfter))
+    return copier === null || copier === undefined
+      ? (copyObject(this.base, names) as Record<string, Namespace>)
+      : (copier.build(this.base as Namespace, copier.values, copier.stamps, -1) as Record<string, Namespace>)
   }
 
   /** Current value of a param by name, `undefined` when absent. */
@@ -548,7 +565,10 @@ export class Draft {
         sizeDelta -= jsonStringBytes(ns) + 3 // `"ns":{}`
         continue
       }
-      const copier = before === undefined ? null : this.#copierOf(space, keys)
+      // a large namespace is copied by a compiled literal only when the writes are most of it: its
+      // literal gets a map of its own, so the source reads of a mostly-kept copy all miss (a
+      // one-param patch of a 990-param namespace took 183 µs against 100 µs for the hash table)
+      const copier = before === undefined || (keys.length >= FAST_LITERAL && (changed.length - firstChange) * 2 < keys.length) ? null : this.#copierOf(space, keys)
       let after: MutableNamespace
       if (copier !== null && !added && !removed) {
         // every written key is in the copier's key list: one literal with the new values in place
@@ -628,14 +648,29 @@ function nextStamp(copier: Copier): number {
 
 /** Most keys a compiled copier takes: V8 keeps an object literal with more than about 1,000 properties in dictionary mode. */
 const MAX_COMPILED = 1000
+/** From this many properties on, V8 gives each object a literal builds a map of its own (measured with Node 20: 127 stay shared, 128 do not). */
+const FAST_LITERAL = 128
+/**
+ * Copies in a row with one key list before that list is compiled. Compiling and first running a
+ * copier costs about 3.5 µs per key (a 127-key list: about 450 µs, 90 one-param patches of that
+ * namespace), and clients choose their key lists: compiled on the second copy, a client that
+ * changed its list every four patches made each of its patches cost 17-24x a steady client's
+ * (100-127 keys). Now the worst pattern (a new list every 66 patches) measured 2.5x, and a new
+ * list every four patches 1.3-1.7x, where 0.1.0 measured 1.2-2.5x.
+ */
+export const COMPILE_AFTER = 64
 /** Compiled copiers by key list, shared by every draft (bounded: key lists can come from clients). */
 const copiers = new Map<string, Copier | null>()
 const MAX_COPIERS = 256
 /** Whether code may be compiled from strings here: CSP runtimes and workerd refuse it, and copies then take the generic paths. */
 let compiling: boolean | undefined
 
-/** The compiled copier of a key list, or `null` when it cannot have one. */
-function copierFor(keys: readonly string[]): Copier | null {
+/**
+ * The compiled copier of a key list seen in `sightings` copies in a row: `undefined` while it is
+ * too early (a list compiled before is taken from the second copy on), `null` when it cannot have one.
+ */
+function copierAt(keys: readonly string[], sightings: number, compileAfter: number): Copier | null | undefined {
+  if (sightings < 2) return undefined
   if (keys.length === 0 || keys.length > MAX_COMPILED) return null
   if (compiling === undefined) {
     try {
@@ -645,9 +680,11 @@ function copierFor(keys: readonly string[]): Copier | null {
     }
   }
   if (!compiling) return null
+  // the id (a walk of the keys) is built on the second copy and once the list is due, not per copy between
+  if (sightings !== 2 && sightings < compileAfter) return undefined
   const id = JSON.stringify(keys)
   let copier = copiers.get(id)
-  if (copier !== undefined) return copier
+  if (copier !== undefined || sightings < compileAfter) return copier
   let body = ''
   for (let i = 0; i < keys.length; i++) {
     // in a literal, `__proto__: v` would set the prototype instead of defining a property

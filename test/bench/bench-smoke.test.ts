@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest'
 import type { Namespaces } from '../../src/index'
 import { chainGraph, engineFor, mobxRunner, naiveRunner, scaleGraph, signalsRunner, wideGraph } from './graphs'
 import { coreSize, sizeBudget } from './size'
-import { SMOKE, runSuite, storedMemory } from './suite'
+import { SMOKE, baselineSpeedUp, runSuite, storedMemory } from './suite'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 
@@ -27,15 +27,29 @@ describe('benchmark suite (smoke size)', () => {
   })
 
   it('npm run bench assembles one table from a child process per part (run at the smoke size)', () => {
-    const child = spawnSync(process.execPath, ['--import', 'tsx', 'test/bench/run.ts', '--smoke', '--quiet'], { cwd: root, encoding: 'utf8' })
+    // this build as its own baseline: the comparison's two orders and their mean are assembled too
+    const env = { ...process.env, BENCH_BASELINE: 'dist/index.js' }
+    const child = spawnSync(process.execPath, ['--import', 'tsx', 'test/bench/run.ts', '--smoke', '--quiet'], { cwd: root, encoding: 'utf8', env })
     expect(child.status, child.stderr).toBe(0)
     const lines = child.stdout.split('\n').filter((l) => l.startsWith('| '))
     const sections = lines.map((l) => l.split('|')[1]!.trim()).filter((s) => s !== '')
     expect(sections).toEqual(['overhead', 'peers', 'overhead', 'peers', 'scale', 'parallelism', 'stored', 'bundle', 'cache'])
     // the scale ratio (size 2 timed side by side with size 1) is there, with its target
     expect(lines.filter((l) => l.includes('ratio to 10 apps / 100 params'))).toHaveLength(1)
+    for (const row of ['speed-up of this build, set up first', 'speed-up of this build, set up second', 'speed-up of this build, both orders']) {
+      expect(lines.filter((l) => l.includes(row))).toHaveLength(1)
+    }
     expect(child.stdout).toContain('each part of the suite in a fresh process')
   }, 120_000)
+
+  it('combines the two set-up orders of the baseline comparison by their geometric mean, only when both ran', () => {
+    const row = (order: string, value: number) => ({ section: 'stored', name: `  speed-up of this build, set up ${order}, side by side`, value, unit: 'x' })
+    const [mean] = baselineSpeedUp([row('first', 2.5), row('second', 1.6)])
+    expect(mean!.value).toBeCloseTo(Math.sqrt(2.5 * 1.6), 12)
+    expect(mean!.ok).toBe(true)
+    expect(baselineSpeedUp([row('first', 1.8), row('second', 1.8)])[0]!.ok).toBe(false)
+    expect(baselineSpeedUp([row('first', 2.5)])).toEqual([])
+  })
 
   it('measures stored memory (without gc here, so only the mechanics are checked)', async () => {
     const { heapPerSession, jsonPerSession } = await storedMemory(SMOKE.memorySessions, () => {})

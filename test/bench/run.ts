@@ -12,7 +12,7 @@ import { availableParallelism, cpus } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { cacheRows } from './cache'
 import { coreSize, sizeBudget } from './size'
-import { FULL, type Row, SMOKE, format, runSuite, suiteParts } from './suite'
+import { FULL, type Row, SMOKE, baselineSpeedUp, format, runSuite, suiteParts } from './suite'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 const quiet = process.argv.includes('--quiet')
@@ -28,6 +28,7 @@ if (partArg >= 0) {
 }
 const started = performance.now()
 const rows = process.argv.includes('--in-process') ? await runSuite(size, log) : suiteParts(size).flatMap(runPart)
+rows.push(...baselineSpeedUp(rows))
 const bytes = await coreSize(root)
 const { limitBytes } = await sizeBudget(root)
 // the target (10 kB) and the regression budget `npm test` enforces (package.json `size-limit`) are two rows

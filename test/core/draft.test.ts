@@ -42,7 +42,8 @@ async function check(compile: boolean): Promise<void> {
   const { Draft } = await import('../../src/core/draft')
   fc.assert(
     fc.property(fc.array(fc.record({ fromStart: fc.boolean(), writes: fc.array(write, { maxLength: 12 }) }), { maxLength: 8 }), (cycles) => {
-      const draft = new Draft()
+      // a key list is compiled on its second copy in a row here, so the compiled copies are exercised
+      const draft = new Draft(undefined, undefined, 2)
       let current = start()
       for (const { fromStart, writes } of cycles) {
         const base = fromStart ? start() : current
@@ -80,6 +81,90 @@ async function check(compile: boolean): Promise<void> {
   if (compile) expect(compiled).toBeGreaterThan(1)
   else expect(compiled).toBe(1)
 }
+
+/** A draft whose `Function` constructions are counted (the probe for whether code can be compiled is the first). */
+async function countingDraft(): Promise<{ Draft: typeof import('../../src/core/draft').Draft; COMPILE_AFTER: number; compiled: () => number }> {
+  vi.resetModules()
+  let compiled = 0
+  vi.stubGlobal(
+    'Function',
+    new Proxy(Function, {
+      construct(target, args: string[]) {
+        compiled++
+        return Reflect.construct(target, args) as object
+      },
+    }),
+  )
+  const { Draft, COMPILE_AFTER } = await import('../../src/core/draft')
+  return { Draft, COMPILE_AFTER, compiled: () => compiled }
+}
+
+/** A frozen namespaces object with one namespace `ns` of `size` params `k0`... */
+function sized(size: number, value = 0): Namespaces {
+  const ns: Record<string, JsonValue> = {}
+  for (let i = 0; i < size; i++) ns[`k${i}`] = value
+  return Object.freeze({ ns: Object.freeze(ns) })
+}
+
+describe('when key lists are compiled', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals()
+  })
+
+  it(`compiles a key list after COMPILE_AFTER copies in a row, not before, and takes a compiled one from the second copy on`, async () => {
+    const { Draft, COMPILE_AFTER, compiled } = await countingDraft()
+    const draft = new Draft()
+    let base = sized(10)
+    const copy = (key: string, value: number) => {
+      draft.begin(base)
+      draft.set('ns', key, value)
+      base = draft.finish().namespaces
+    }
+    for (let i = 1; i < COMPILE_AFTER; i++) copy('k1', i)
+    // only the probe of whether code can be compiled so far
+    expect(compiled()).toBe(1)
+    copy('k1', -1)
+    // `ns`'s key list and the namespaces object's (`['ns']`, copied as often)
+    expect(compiled()).toBe(3)
+    expect(base).toEqual({ ns: { ...sized(10).ns, k1: -1 } })
+    // a client that changes its key list every few copies never gets one compiled
+    const churn = compiled()
+    for (let i = 0; i < 4 * COMPILE_AFTER; i++) copy(i % 4 === 0 ? `extra${i}` : 'k2', i)
+    expect(compiled()).toBe(churn)
+    // the compiled list itself is taken again from its second copy in a row
+    base = sized(10)
+    const back = compiled()
+    copy('k3', 1)
+    copy('k3', 2)
+    expect(compiled()).toBe(back)
+    expect(base).toEqual({ ns: { ...sized(10).ns, k3: 2 } })
+  })
+
+  it('copies a namespace of 128 params or more by a compiled literal only when the writes are most of it', async () => {
+    const { Draft, COMPILE_AFTER, compiled } = await countingDraft()
+    const draft = new Draft()
+    let base = sized(300)
+    const start = compiled()
+    for (let i = 0; i < 2 * COMPILE_AFTER; i++) {
+      draft.begin(base)
+      draft.set('ns', 'k7', i)
+      base = draft.finish().namespaces
+    }
+    // one param of 300 per copy: the hash-table copy, never a compiled one (the namespaces object's list may be)
+    expect(compiled() - start).toBeLessThanOrEqual(2)
+    expect(base.ns!['k7']).toBe(2 * COMPILE_AFTER - 1)
+    const mostly = compiled()
+    for (let i = 0; i < 2 * COMPILE_AFTER; i++) {
+      draft.begin(base)
+      for (let k = 0; k < 200; k++) draft.set('ns', `k${k}`, i)
+      base = draft.finish().namespaces
+    }
+    expect(compiled()).toBe(mostly + 1)
+    expect(Object.keys(base.ns!)).toEqual(Object.keys(sized(300).ns!))
+    expect(base.ns!['k150']).toBe(2 * COMPILE_AFTER - 1)
+    expect(base.ns!['k250']).toBe(0)
+  })
+})
 
 describe('Draft reused across cycles', () => {
   afterEach(() => {
