@@ -46,3 +46,26 @@ describe('freezeJson (the in-place form of the one JSON check)', () => {
     expect(isDeepFrozen(frozen)).toBe(true)
   })
 })
+
+describe('sizeOf of numbers', () => {
+  const powers = Array.from({ length: 17 }, (_, p) => 10 ** p).flatMap((b) => [b - 1, b, b + 1])
+  const integer = fc.oneof(fc.maxSafeInteger(), fc.constantFrom(...powers, ...powers.map((n) => -n), Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, -0))
+
+  it('property: an integer measures the length of its JSON text, at every digit count and sign', () => {
+    fc.assert(
+      fc.property(integer, (n) => {
+        expect(sizeOf(n)).toBe(JSON.stringify(n).length)
+      }),
+      fcParams(500),
+    )
+  })
+
+  it('property: so does any other finite number', () => {
+    fc.assert(
+      fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (n) => {
+        expect(sizeOf(n)).toBe(JSON.stringify(n).length)
+      }),
+      fcParams(300),
+    )
+  })
+})
