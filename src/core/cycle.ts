@@ -143,6 +143,11 @@ class CycleLog {
     this.out = arrays.out
   }
 
+  /** The longest of the pooled arrays the log writes into (before {@link seal}): what the draft keeps of them if pooled. */
+  capacity(): number {
+    return Math.max(this.changeIds.length, this.changedIds.length, this.runNums.length, this.waveNums.length)
+  }
+
   /** The cycle ended: the log keeps copies of what it logged; its arrays stay with the draft, for the next cycle. */
   seal(): void {
     this.changeIds = this.changeIds.slice(0, this.changes)
@@ -365,7 +370,7 @@ export async function runCycle(
   }
   log.extraNames = draft.extraNames()
   const { namespaces, patch, changed, sizeDelta, largestNamespace, namespaceCount } = draft.finish()
-  table.pool.push(draft)
+  draft.release(log.capacity())
   log.seal()
   const report = new CycleSummary(kind, trigger, log, changed, performance.now() - started)
   return { namespaces, patch, sizeDelta, largestNamespace, namespaceCount, report }

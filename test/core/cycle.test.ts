@@ -647,3 +647,59 @@ describe('inputs are ordinary plain objects', () => {
     }
   })
 })
+
+describe('drafts kept for reuse', () => {
+  // the pool is internal: reached through the graph a cycle runs on
+  async function setup() {
+    const { buildGraph } = await import('../../src/core/graph')
+    const { runCycle } = await import('../../src/core/cycle')
+    const { DEFAULT_LIMITS } = await import('../../src/util/json')
+    const { realTimers } = await import('../../src/core/clock')
+    const gates: Array<() => void> = []
+    const graph = buildGraph([
+      defineApp({
+        name: 'slow',
+        input: { in: ['x'] },
+        output: { out: ['y'] },
+        transform: async (input) => {
+          await new Promise<void>((resolve) => gates.push(resolve))
+          return { out: { y: input.in.x } }
+        },
+      }),
+    ])
+    const settings = { graph, limits: { ...DEFAULT_LIMITS, maxKeysPerNamespace: 5_000, maxSessionBytes: 1 << 22 }, maxWaves: 10, timers: realTimers }
+    const write = (namespace: string, key: string, value: JsonValue) => ({ namespace, key, value })
+    return { graph, settings, runCycle, gates, write }
+  }
+
+  it('keeps at most 16 after a burst of concurrent cycles, and each gives the same result as alone', async () => {
+    const { graph, settings, runCycle, gates, write } = await setup()
+    const base = Object.freeze({ keep: Object.freeze({ a: 1 }) })
+    const cycles = Array.from({ length: 40 }, (_, i) => runCycle(settings, base, [write('in', 'x', i)], 'transform', undefined))
+    // every cycle waits on its app: 40 drafts in use at once
+    while (gates.length < 40) await Promise.resolve()
+    for (const open of gates.splice(0)) open()
+    const outcomes = await Promise.all(cycles)
+    expect(outcomes.map((o) => o.namespaces)).toEqual(outcomes.map((_, i) => ({ keep: { a: 1 }, in: { x: i }, out: { y: i } })))
+    expect(graph.params.pool).toHaveLength(16)
+    // a pooled draft holds no session: the one its cycle worked on can be collected
+    for (const draft of graph.params.pool) expect(draft.base).not.toBe(base)
+  })
+
+  it('does not keep a draft a client grew with more than 1,024 params of its own', async () => {
+    const { graph, settings, runCycle, write } = await setup()
+    const small = await runCycle(settings, {}, [write('free', 'k', 1)], 'transform', undefined)
+    expect(small.namespaces).toEqual({ free: { k: 1 } })
+    expect(graph.params.pool).toHaveLength(1)
+    const pooled = graph.params.pool[0]
+    const many = Array.from({ length: 1_100 }, (_, i) => write('free', `k${i}`, i))
+    const big = await runCycle(settings, {}, many, 'transform', undefined)
+    expect(Object.keys(big.namespaces['free']!)).toHaveLength(1_100)
+    // the grown draft (the pooled one, taken by this cycle) is dropped; the next cycle makes a new one
+    expect(graph.params.pool).toHaveLength(0)
+    const again = await runCycle(settings, big.namespaces, [write('free', 'k0', -1)], 'transform', undefined)
+    expect(again.namespaces['free']!['k0']).toBe(-1)
+    expect(graph.params.pool).toHaveLength(1)
+    expect(graph.params.pool[0]).not.toBe(pooled)
+  })
+})
