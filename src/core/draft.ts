@@ -251,7 +251,8 @@ export class Draft {
     const pool = this.#table.pool
     if (pool.length >= MAX_POOLED || logCapacity > MAX_POOLED_LOG) return
     if (this.#keys.length - this.#fixed > MAX_POOLED_EXTRA || this.#spaceNames.length - this.#table.spaceNames.length > MAX_POOLED_EXTRA) return
-    // not kept alive by the pool: the session the cycle worked on
+    // not kept alive by the pool: the whole session the cycle started from (the slots keep only
+    // what the cycle touched, until the next cycle)
     this.base = EMPTY
     pool.push(this)
   }

@@ -682,7 +682,7 @@ describe('drafts kept for reuse', () => {
     const outcomes = await Promise.all(cycles)
     expect(outcomes.map((o) => o.namespaces)).toEqual(outcomes.map((_, i) => ({ keep: { a: 1 }, in: { x: i }, out: { y: i } })))
     expect(graph.params.pool).toHaveLength(16)
-    // a pooled draft holds no session: the one its cycle worked on can be collected
+    // a pooled draft does not hold the whole session its cycle started from
     for (const draft of graph.params.pool) expect(draft.base).not.toBe(base)
   })
 
