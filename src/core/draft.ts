@@ -591,7 +591,7 @@ export class Draft {
       // a large namespace is copied by a compiled literal only when the writes are most of it: its
       // literal gets a map of its own, so the source reads of a mostly-kept copy all miss (a
       // one-param patch of a 990-param namespace took 183 µs against 100 µs for the hash table)
-      const copier = before === undefined || (keys.length >= FAST_LITERAL && (changed.length - firstChange) * 2 < keys.length) ? null : this.#copierOf(space, keys)
+      const copier = before === undefined || (keys.length >= FAST_LITERAL && (names - firstChange) * 2 < keys.length) ? null : this.#copierOf(space, keys)
       let after: MutableNamespace
       if (copier !== null && !added && !removed) {
         // every written key is in the copier's key list: one literal with the new values in place

@@ -163,6 +163,18 @@ describe('when key lists are compiled', () => {
     expect(Object.keys(base.ns!)).toEqual(Object.keys(sized(300).ns!))
     expect(base.ns!['k150']).toBe(2 * COMPILE_AFTER - 1)
     expect(base.ns!['k250']).toBe(0)
+    // after a cycle that changed 200 params, one-param copies of another 300-param list still take the hash table
+    const other: Record<string, JsonValue> = {}
+    for (let i = 0; i < 300; i++) other[`j${i}`] = i
+    base = Object.freeze({ ns: Object.freeze(other) })
+    const after = compiled()
+    for (let i = 0; i < 2 * COMPILE_AFTER; i++) {
+      draft.begin(base)
+      draft.set('ns', 'j7', -i)
+      base = draft.finish().namespaces
+    }
+    expect(compiled()).toBe(after)
+    expect(base.ns!['j7']).toBe(-(2 * COMPILE_AFTER - 1))
   })
 })
 
