@@ -113,9 +113,8 @@ export interface Row {
  * same process — a state no server running one app graph is ever in.
  */
 export function suiteParts(size: SuiteSize): string[] {
-  const parts = ['wide', 'chain', ...size.scale.map((_, i) => `scale:${i}`), 'untouched', 'loops', 'parallelism', 'stored', 'stored-scale', 'memory']
-  const all = [...parts.slice(0, -1), 'churn', 'memory']
-  return baselineBuild() === undefined ? all : [...all, 'baseline', 'baseline:swapped']
+  const parts = ['wide', 'chain', ...size.scale.map((_, i) => `scale:${i}`), 'untouched', 'loops', 'parallelism', 'stored', 'stored-scale', 'churn', 'memory']
+  return baselineBuild() === undefined ? parts : [...parts, 'baseline', 'baseline:swapped']
 }
 
 /** Runs the benchmarks of `parts` (default: all, in this process) at `size`; `log` gets progress lines. */
@@ -418,6 +417,11 @@ export { median, engineFor }
  * from npm) to time the realistic stored patch against, side by side with this checkout's
  * `dist/` (run `npm run build` first).
  */
+function baselineBuild(): string | undefined {
+  const path = process.env.BENCH_BASELINE
+  return path === undefined || path === '' ? undefined : path
+}
+
 /** The speed-up against `BENCH_BASELINE`: the geometric mean of the two set-up orders, so that an order's advantage cancels out. */
 export function baselineSpeedUp(list: readonly Row[]): Row[] {
   const orders = list.filter((r) => /^ {2}speed-up of this build, set up (first|second)/.test(r.name))
@@ -436,14 +440,9 @@ async function nativeImport(entry: string, name: string): Promise<unknown> {
   return import(pathToFileURL(join(dir, 'index.js')).href)
 }
 
-function baselineBuild(): string | undefined {
-  const path = process.env.BENCH_BASELINE
-  return path === undefined || path === '' ? undefined : path
-}
-
 /**
  * A client patching one param of its `size`-param `public` namespace per call; `churn`: every
- * 4th call adds a new param and the 4 calls later remove it, so the key list changes every 4 patches.
+ * 4th call adds a new param and the 3rd call after it removes it, so the key list changes every 4 patches.
  */
 async function bigNamespaceClient(size: number, churn: boolean): Promise<(i: number) => Promise<unknown>> {
   const app = defineApp({ name: 'echo', input: { public: ['k0'] }, output: { echo: ['k0'] }, transform: (input) => ({ echo: { k0: input.public.k0 } }) })
