@@ -677,9 +677,9 @@ const FAST_LITERAL = 128
  * Copies in a row with one key list before that list is compiled. Compiling and first running a
  * copier costs about 3.5 µs per key (a 127-key list: about 450 µs, 90 one-param patches of that
  * namespace), and clients choose their key lists: compiled on the second copy, a client that
- * changed its list every four patches made each of its patches cost 17-24x a steady client's
- * (100-127 keys). Now the worst pattern (a new list every 66 patches) measured 2.5x, and a new
- * list every four patches 1.3-1.7x, where 0.1.0 measured 1.2-2.5x.
+ * changed its list every four patches paid 96 µs per patch of 100 keys (a steady client: 5.6).
+ * Now it pays the uncompiled copy, as it did with 0.1.0 (21-28 µs; 0.1.0: 19-30), and the worst
+ * pattern for compiling (a new list every 66 patches) measured 2.5x a steady client's patch.
  */
 export const COMPILE_AFTER = 64
 /** Compiled copiers by key list, shared by every draft (bounded: key lists can come from clients). */
