@@ -232,7 +232,7 @@ export type RecordMaker = new () => Record<string, JsonValue>
  * their own: a cycle filling in `{}` made V8 search, on every store, the transitions of the one
  * map every empty object literal in the process starts from — about a tenth of a 300-wave chain.
  */
-export function recordMaker(): RecordMaker {
+function recordMaker(): RecordMaker {
   const maker = function (): void {} as unknown as RecordMaker
   maker.prototype = Object.prototype
   return maker
