@@ -7,10 +7,10 @@ import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import jsonpatch from 'fast-json-patch'
 import { describe, expect, it } from 'vitest'
-import type { Namespaces } from '../../src/index'
+import { MemoryStore, type Namespaces, SessionEngine, type SessionResult } from '../../src/index'
 import { chainGraph, engineFor, mobxRunner, naiveRunner, scaleGraph, signalsRunner, wideGraph } from './graphs'
 import { coreSize, sizeBudget } from './size'
-import { SMOKE, baselineSpeedUp, runSuite, storedMemory } from './suite'
+import { POSTAL_CODE, REALISTIC_PATCHES, SIGN_IN, SMOKE, baselineSpeedUp, realisticPatcher, runSuite, storedMemory } from './suite'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 
@@ -24,6 +24,29 @@ describe('benchmark suite (smoke size)', () => {
       expect(row.value, row.name).toBeGreaterThan(0)
     }
     expect(rows.filter((r) => r.section === 'peers' && r.unit === 'x')).toHaveLength(6)
+    // both realistic patches, each with its floor and the ratio to it (checked to answer alike first)
+    const stored = rows.filter((r) => r.section === 'stored').map((r) => r.name)
+    const signIn = stored.findIndex((name) => name.startsWith('sign-in patch (cookie.authToken'))
+    expect(stored.filter((name) => name.startsWith('sign-in patch'))).toHaveLength(1)
+    expect(stored.slice(signIn + 1, signIn + 3)).toEqual(['  the same sign-in hand-written with only what the contract needs (floor)', '  engine / floor, side by side'])
+    expect(stored.filter((name) => name === '  engine / floor, side by side')).toHaveLength(2)
+  })
+
+  it('times what each realistic patch names: every call changes its session, in 1 wave (postal code) or 3 apps in 3 waves (sign-in)', async () => {
+    const library = { SessionEngine, MemoryStore }
+    for (const [patch, waves] of [
+      [POSTAL_CODE, [['checkout']]],
+      [SIGN_IN, [['authentication'], ['profile'], ['campaigns']]],
+    ] as const) {
+      const send = await realisticPatcher(library, patch)
+      // twice round the 200 sessions and one more: each call writes a value its session never had
+      for (let i = 0; i < 401; i++) {
+        const { patch: ops, report } = (await send()) as SessionResult
+        expect(report.waves.map((w) => w.apps.map((a) => a.app))).toEqual(waves)
+        expect(report.waves.every((w) => w.apps.every((a) => a.status === 'ok'))).toBe(true)
+        expect(ops.length).toBeGreaterThanOrEqual(patch === SIGN_IN ? 4 : 1)
+      }
+    }
   })
 
   it('npm run bench assembles one table from a child process per part (run at the smoke size)', () => {
@@ -36,19 +59,31 @@ describe('benchmark suite (smoke size)', () => {
     expect(sections).toEqual(['overhead', 'peers', 'overhead', 'peers', 'scale', 'parallelism', 'stored', 'bundle', 'cache'])
     // the scale ratio (size 2 timed side by side with size 1) is there, with its target
     expect(lines.filter((l) => l.includes('ratio to 10 apps / 100 params'))).toHaveLength(1)
-    for (const row of ['speed-up of this build, set up first', 'speed-up of this build, set up second', 'speed-up of this build, both orders']) {
-      expect(lines.filter((l) => l.includes(row))).toHaveLength(1)
+    const names = lines.map((l) => l.split('|')[2]!.trim())
+    for (const { name } of REALISTIC_PATCHES) {
+      for (const row of [`${name}, this build (dist/), set up first`, `${name}, this build (dist/), set up second`, `${name}: speed-up of this build, set up first, side by side`, `${name}: speed-up of this build, set up second, side by side`, `${name}: speed-up of this build, both orders (geometric mean)`]) {
+        expect(names.filter((n) => n === row), row).toHaveLength(1)
+      }
     }
+    expect(lines.filter((l) => l.includes('speed-up of this build'))).toHaveLength(3 * REALISTIC_PATCHES.length)
     expect(child.stdout).toContain('each part of the suite in a fresh process')
   }, 120_000)
 
-  it('combines the two set-up orders of the baseline comparison by their geometric mean, only when both ran', () => {
-    const row = (order: string, value: number) => ({ section: 'stored', name: `  speed-up of this build, set up ${order}, side by side`, value, unit: 'x' })
-    const [mean] = baselineSpeedUp([row('first', 2.5), row('second', 1.6)])
-    expect(mean!.value).toBeCloseTo(Math.sqrt(2.5 * 1.6), 12)
-    expect(mean!.ok).toBe(true)
-    expect(baselineSpeedUp([row('first', 1.8), row('second', 1.8)])[0]!.ok).toBe(false)
-    expect(baselineSpeedUp([row('first', 2.5)])).toEqual([])
+  it("combines each patch's two set-up orders of the baseline comparison by their geometric mean, only when both ran", () => {
+    const row = (patch: string, order: string, value: number) => ({ section: 'stored', name: `  ${patch}: speed-up of this build, set up ${order}, side by side`, value, unit: 'x' })
+    const [postal, signIn] = [POSTAL_CODE.name, SIGN_IN.name]
+    // in the order the two parts print them: each part times both patches
+    const means = baselineSpeedUp([row(postal, 'first', 2.5), row(signIn, 'first', 1.2), row(postal, 'second', 1.6), row(signIn, 'second', 3)])
+    expect(means.map((m) => m.name)).toEqual([`  ${postal}: speed-up of this build, both orders (geometric mean)`, `  ${signIn}: speed-up of this build, both orders (geometric mean)`])
+    expect(means[0]!.value).toBeCloseTo(Math.sqrt(2.5 * 1.6), 12)
+    expect(means[0]!.ok).toBe(true)
+    expect(means[1]!.value).toBeCloseTo(Math.sqrt(1.2 * 3), 12)
+    expect(means[1]!.ok).toBe(false)
+    expect(means.every((m) => m.target === '≥ 2')).toBe(true)
+    expect(baselineSpeedUp([row(postal, 'first', 1.8), row(postal, 'second', 1.8)])[0]!.ok).toBe(false)
+    // a patch timed in one order only gets no mean; the other patch still does
+    expect(baselineSpeedUp([row(postal, 'first', 2.5)])).toEqual([])
+    expect(baselineSpeedUp([row(postal, 'first', 2.5), row(signIn, 'first', 4), row(signIn, 'second', 1)]).map((m) => [m.name.includes(signIn), m.value])).toEqual([[true, 2]])
   })
 
   it('measures stored memory (without gc here, so only the mechanics are checked)', async () => {

@@ -1,94 +1,311 @@
 /**
- * The floor of the realistic stored patch: the same `patch(id, { public: { postalCode } })`
- * through a `Map` of frozen sessions, written by hand for this one graph and this one param, with
- * only what the engine's contract requires of it — read the session, check the client's value,
- * build the frozen input, call the real `checkout` transform with its timeout armed, check its
- * output, build the frozen namespaces and session, the RFC 6902 patch and an eager report, and
- * save with a compare-and-set. No graph lookups, no loop detection, no queue, no retry loop: what
- * a stored patch cannot cost less than, timed side by side with the engine's.
+ * The floor of the realistic stored patches: the same `patch` calls through a `Map` of frozen
+ * sessions, written by hand for this one graph and these params, with only what the engine's
+ * contract requires of them — read the session, check the client's value, build each app's frozen
+ * input, call the real transform (an async one with its timeout armed), check its output (a plain
+ * object, declared params only, plain JSON values copied and frozen without running a getter
+ * inside them), build the frozen namespaces and session, the RFC 6902 patch and an eager report,
+ * and save with a compare-and-set. No graph lookups, no loop detection, no queue, no retry loop:
+ * what a stored patch cannot cost less than, timed side by side with the engine's.
+ *
+ * Two patches: `public.postalCode` (one wave, the async `checkout` app) and a sign-in,
+ * `cookie.authToken` (`authentication`, async, then `profile`, then `campaigns`: three waves).
  */
-import type { App, Namespace, Namespaces, Session, SessionResult, TransformContext } from '../../src/index'
+import type { App, JsonValue, Namespace, Namespaces, Session, SessionResult, TransformContext } from '../../src/index'
 
 interface Skeleton {
   /** Copies a session the engine created (same data) into the skeleton's store. */
   adopt(session: Session): void
-  patch(id: string, postalCode: string): Promise<SessionResult>
+  /** `engine.patch(id, { public: { postalCode } })` */
+  postalCode(id: string, postalCode: string): Promise<SessionResult>
+  /** `engine.patch(id, { cookie: { authToken } }, { allow: ['cookie'] })` */
+  signIn(id: string, authToken: string): Promise<SessionResult>
 }
 
-/** The hand-specialized stored patch of `public.postalCode` over `apps` (the commerce graph). */
+type Op = SessionResult['patch'][number]
+type Report = SessionResult['report']
+type Wave = Report['waves'][number]
+type Transform = (input: unknown, ctx: TransformContext) => unknown
+/** An app of the graph as the skeleton calls it. */
+interface Run {
+  readonly name: string
+  /** Its one output namespace. */
+  readonly output: string
+  /** Its declared output params. */
+  readonly declared: readonly Param[]
+  readonly transform: Transform
+  readonly timeoutMs: number
+}
+/** A param with its name in reports and its JSON Pointer, made once (the engine interns them too). */
+interface Param {
+  readonly key: string
+  readonly name: string
+  readonly path: string
+}
+/** A patch under way. */
+interface Cycle {
+  readonly started: number
+  readonly session: Session
+  readonly base: Namespaces
+  /** The namespace the call writes, anew. */
+  readonly next: Namespace | undefined
+  /** The call's changed params: wave 1's trigger. */
+  readonly trigger: readonly string[]
+  /** Those, then the params every wave changed, in order. */
+  readonly changed: string[]
+  readonly patch: Op[]
+  readonly waves: Wave[]
+  /** When wave 1 started, and its app's timeout. */
+  t0: number
+  timer: ReturnType<typeof setTimeout> | undefined
+  /** The answer when the call changes nothing. */
+  readonly unchanged: SessionResult | undefined
+}
+
+/** The default `limits.maxStringLength` and `limits.maxDepth`. */
+const MAX_STRING = 16_384
+const MAX_DEPTH = 32
+const NEVER = new AbortController().signal
+
+/** The hand-specialized stored patches over `apps` (the commerce graph). */
 export function storedSkeleton(apps: readonly App[], ttlMs = 30 * 60_000): Skeleton {
   const store = new Map<string, Session>()
-  const checkout = apps.find((app) => app.name === 'checkout')!
-  const transform = checkout.transform as (input: unknown, ctx: TransformContext) => Promise<unknown>
-  const timeoutMs = checkout.timeoutMs ?? 2_000
+  const app = (name: string): Run => {
+    const found = apps.find((a) => a.name === name)!
+    const [output, keys] = Object.entries(found.output!)[0]!
+    return { name, output, declared: params(output, keys), transform: found.transform as Transform, timeoutMs: found.timeoutMs ?? 2_000 }
+  }
+  const [checkout, authentication, profile, campaigns] = [app('checkout'), app('authentication'), app('profile'), app('campaigns')]
+  const [postalCodeParam] = params('public', ['postalCode'])
+  const [authTokenParam] = params('cookie', ['authToken'])
+
+  const load = (id: string) => {
+    const session = store.get(id)
+    if (session === undefined || session.expiresAt <= Date.now()) throw new Error('no session')
+    return session
+  }
+  // the call's own write of one param, checked as the engine must (a JSON string within the
+  // limits); the cycle's answer at once when it changes nothing
+  const write = (started: number, id: string, ns: string, param: Param, value: unknown): Cycle => {
+    if (typeof value !== 'string' || value.length > MAX_STRING) throw new TypeError('not a JSON string within limits')
+    const session = load(id)
+    const trigger: string[] = []
+    const patch: Op[] = []
+    const before = session.namespaces[ns]
+    const next = set(param, before, undefined, value, trigger, patch)
+    const unchanged = next === undefined ? { session, patch: [], report: report([], [], [], started) } : undefined
+    return { started, session, base: session.namespaces, next: next === undefined ? before : Object.freeze(next), trigger, changed: [...trigger], patch, waves: [], t0: 0, timer: undefined, unchanged }
+  }
+  // the end of a cycle: save `namespaces` with a compare-and-set, answer the patch and the report of every wave
+  const done = (cycle: Cycle, namespaces: Namespaces): SessionResult => {
+    const { session } = cycle
+    const now = Date.now()
+    const next: Session = Object.freeze({ id: session.id, version: session.version + 1, createdAt: session.createdAt, updatedAt: now, expiresAt: now + ttlMs, namespaces })
+    if (store.get(session.id) !== session) throw new Error('conflict')
+    store.set(session.id, next)
+    return { session: next, patch: cycle.patch, report: report(cycle.trigger, cycle.waves, cycle.changed, cycle.started) }
+  }
+
   return {
     adopt(session) {
       store.set(session.id, session)
     },
-    async patch(id, postalCode) {
-      const started = performance.now()
-      const session = store.get(id)
-      if (session === undefined || session.expiresAt <= Date.now()) throw new Error('no session')
-      if (typeof postalCode !== 'string' || postalCode.length > 16_384) throw new TypeError('not a JSON string within limits')
-      const base = session.namespaces
-      const pub = base.public!
-      if (pub.postalCode === postalCode) return { session, patch: [], report: emptyReport(started) }
-      const input = Object.freeze({ public: Object.freeze({ country: pub.country, postalCode }) })
-      const ctx: TransformContext = { sessionId: id, app: 'checkout', wave: 1, signal: NEVER }
-      const appStarted = performance.now()
-      const timer = setTimeout(() => {}, timeoutMs)
-      const output = (await transform(input, ctx)) as { checkout?: { regionId?: unknown } }
-      clearTimeout(timer)
-      const appEnded = performance.now()
-      if (typeof output !== 'object' || output === null || Object.getPrototypeOf(output) !== Object.prototype) throw new TypeError('not a plain object')
-      const regionId = output.checkout?.regionId
-      if (regionId !== undefined && typeof regionId !== 'string') throw new TypeError('not a string')
-      const nextPublic: Namespace = Object.freeze({ ...pub, postalCode })
-      const before = base.checkout?.regionId
-      const changed = ['public.postalCode']
-      const patch: SessionResult['patch'][number][] = [{ op: 'replace', path: '/public/postalCode', value: postalCode }]
-      let namespaces: Namespaces
-      if (regionId !== before) {
-        changed.push('checkout.regionId')
-        patch.push(regionId === undefined ? { op: 'remove', path: '/checkout/regionId' } : { op: before === undefined ? 'add' : 'replace', path: '/checkout/regionId', value: regionId })
-        const nextCheckout: Namespace = Object.freeze({ ...base.checkout, regionId: regionId! })
-        namespaces = Object.freeze({ ...base, public: nextPublic, checkout: nextCheckout })
-      } else namespaces = Object.freeze({ ...base, public: nextPublic })
-      const now = Date.now()
-      const next: Session = Object.freeze({ id, version: session.version + 1, createdAt: session.createdAt, updatedAt: now, expiresAt: now + ttlMs, namespaces })
-      if (store.get(id) !== session) throw new Error('conflict')
-      store.set(id, next)
-      const waveChanged = changed.slice(1)
-      const ended = performance.now()
-      return {
-        session: next,
-        patch,
-        report: {
-          kind: 'patch',
-          trigger: ['public.postalCode'],
-          waves: [
-            {
-              wave: 1,
-              kind: 'changes',
-              trigger: ['public.postalCode'],
-              apps: [{ app: 'checkout', status: 'ok', durationMs: appEnded - appStarted, changed: waveChanged }],
-              changed: waveChanged,
-              conflicts: [],
-              durationMs: ended - appStarted,
-            },
-          ],
-          changed,
-          durationMs: ended - started,
-          attempts: 1,
-          segmentChanged: false,
-        },
+
+    async postalCode(id, postalCode) {
+      const cycle = write(performance.now(), id, 'public', postalCodeParam!, postalCode)
+      if (cycle.unchanged !== undefined) return cycle.unchanged
+      const { base, next: pub } = cycle
+      const region = settle(cycle, checkout, await start(cycle, checkout, { public: pick(pub, CHECKOUT_IN) }), base.checkout)
+      return done(cycle, Object.freeze({ ...base, public: pub!, checkout: region! }))
+    },
+
+    async signIn(id, authToken) {
+      const cycle = write(performance.now(), id, 'cookie', authTokenParam!, authToken)
+      if (cycle.unchanged !== undefined) return cycle.unchanged
+      const { base, next: cookie, patch, waves, changed } = cycle
+      // wave 1: authentication (async) monitors cookie.authToken
+      const auth = settle(cycle, authentication, await start(cycle, authentication, { cookie: pick(cookie, AUTHENTICATION_IN) }), base.authentication)
+      let prof = base.profile
+      let active = base.campaigns
+      // wave 2: profile monitors both authentication params (a wave's trigger is sorted)
+      const wave1 = waves[0]!.changed
+      if (wave1.length > 0) {
+        const t1 = performance.now()
+        const wave2: string[] = []
+        prof = take(call(profile, { authentication: pick(auth, PROFILE_IN) }, id, 2), profile, prof, wave2, patch)
+        const t2 = performance.now()
+        waves.push(oneAppWave(2, [...wave1].sort(), 'profile', t2 - t1, wave2, t2 - t1))
+        changed.push(...wave2)
+        // wave 3: campaigns monitors profile.email; nothing monitors profile.isAuthenticated, nor campaigns.active
+        if (wave2.includes('profile.email')) {
+          const wave3: string[] = []
+          active = take(call(campaigns, { profile: pick(prof, CAMPAIGNS_IN_PROFILE), public: pick(base.public, CAMPAIGNS_IN_PUBLIC) }, id, 3), campaigns, active, wave3, patch)
+          const t3 = performance.now()
+          waves.push(oneAppWave(3, ['profile.email'], 'campaigns', t3 - t2, wave3, t3 - t2))
+          changed.push(...wave3)
+        }
       }
+      return done(cycle, Object.freeze({ ...base, cookie: cookie!, authentication: auth!, profile: prof!, campaigns: active! }))
     },
   }
 }
 
-const NEVER = new AbortController().signal
+// the params the apps of the graph read (each session of the graph has every namespace)
+const CHECKOUT_IN = ['country', 'postalCode']
+const AUTHENTICATION_IN = ['authToken']
+const PROFILE_IN = ['storeUserId', 'storeUserEmail']
+const CAMPAIGNS_IN_PROFILE = ['email']
+const CAMPAIGNS_IN_PUBLIC = ['utm_source', 'utm_campaign']
 
-function emptyReport(started: number): SessionResult['report'] {
-  return { kind: 'patch', trigger: [], waves: [], changed: [], durationMs: performance.now() - started, attempts: 1, segmentChanged: false }
+function params(ns: string, keys: readonly string[]): Param[] {
+  return keys.map((key) => ({ key, name: `${ns}.${key}`, path: `/${ns}/${key}` }))
+}
+
+/** A transform's frozen input namespace: the listed params of `namespace` that are set. */
+function pick(namespace: Namespace | undefined, keys: readonly string[]): Namespace {
+  const input: Record<string, JsonValue> = {}
+  for (const key of keys) {
+    const value = namespace?.[key]
+    if (value !== undefined) input[key] = value
+  }
+  return Object.freeze(input)
+}
+
+/** Calls a transform with its frozen input. */
+function call(app: Run, input: Record<string, Namespace>, sessionId: string, wave: number): unknown {
+  return app.transform(Object.freeze(input), { sessionId, app: app.name, wave, signal: NEVER })
+}
+
+/**
+ * Wave 1, the one async app the call's write triggers: starts it with its timeout armed, timed on
+ * its own; `settle` takes its output into `before` (its namespace) and returns that anew. Two
+ * plain functions around the caller's `await`: an async helper costs a promise more per patch.
+ */
+function start(cycle: Cycle, app: Run, input: Record<string, Namespace>): unknown {
+  cycle.t0 = performance.now()
+  cycle.timer = setTimeout(() => {}, app.timeoutMs)
+  return call(app, input, cycle.session.id, 1)
+}
+
+function settle(cycle: Cycle, app: Run, output: unknown, before: Namespace | undefined): Namespace | undefined {
+  clearTimeout(cycle.timer)
+  const t1 = performance.now()
+  const changed: string[] = []
+  const next = take(output, app, before, changed, cycle.patch)
+  cycle.waves.push(oneAppWave(1, cycle.trigger, app.name, t1 - cycle.t0, changed, performance.now() - cycle.t0))
+  cycle.changed.push(...changed)
+  return next
+}
+
+/**
+ * `app`'s output checked as the engine must — a plain object writing only its output namespace,
+ * a plain object of declared params, values plain JSON, copied and frozen — and taken into
+ * `before`: the namespace anew, frozen, or `before` itself when nothing changed by value.
+ */
+function take(output: unknown, app: Run, before: Namespace | undefined, changed: string[], patch: Op[]): Namespace | undefined {
+  if (!isPlain(output)) throw new TypeError('not a plain object')
+  const namespaces = Object.keys(output)
+  if (namespaces.length !== 1 || namespaces[0] !== app.output) throw new TypeError('writes a namespace not in its output')
+  const writes = output[app.output]
+  if (!isPlain(writes)) throw new TypeError('not a plain object')
+  let next: Record<string, JsonValue> | undefined
+  for (const key of Object.keys(writes)) {
+    const param = declared(app, key)
+    const value = writes[key]
+    next = set(param, before, next, value === undefined ? undefined : json(value, 0), changed, patch)
+  }
+  return next === undefined ? before : Object.freeze(next)
+}
+
+function declared(app: Run, key: string): Param {
+  for (const param of app.declared) if (param.key === key) return param
+  throw new TypeError(`writes ${app.output}.${key}, which is not in its output`)
+}
+
+/** A plain JSON value, copied and deeply frozen; members are read through their descriptors, so no getter runs. */
+function json(value: unknown, depth: number): JsonValue {
+  switch (typeof value) {
+    case 'string':
+      if (value.length > MAX_STRING) throw new TypeError('string too long')
+      return value
+    case 'number':
+      if (!Number.isFinite(value)) throw new TypeError('not a finite number')
+      return value === 0 ? 0 : value
+    case 'boolean':
+      return value
+    case 'object':
+      if (value === null) return null
+      break
+    default:
+      throw new TypeError('not a JSON value')
+  }
+  if (depth >= MAX_DEPTH) throw new TypeError('too deep')
+  if (Object.getOwnPropertySymbols(value).length > 0) throw new TypeError('symbol keys')
+  const names = Object.getOwnPropertyNames(value)
+  if (Array.isArray(value)) {
+    if (Object.getPrototypeOf(value) !== Array.prototype || names.length !== value.length + 1) throw new TypeError('not a plain array')
+    const copy: JsonValue[] = new Array(value.length)
+    for (let i = 0; i < value.length; i++) copy[i] = json(member(value, String(i)), depth + 1)
+    return Object.freeze(copy)
+  }
+  if (!isPlain(value)) throw new TypeError('not a plain object')
+  const copy: Record<string, JsonValue> = {}
+  for (const key of names) {
+    if (key === '__proto__' || key === 'constructor' || key === 'prototype' || key.length > MAX_STRING) throw new TypeError('bad key')
+    copy[key] = json(member(value, key), depth + 1)
+  }
+  return Object.freeze(copy)
+}
+
+/** An enumerable data member's value, read without running a getter. */
+function member(object: object, key: string): unknown {
+  const d = Object.getOwnPropertyDescriptor(object, key)
+  if (d === undefined || !('value' in d) || !d.enumerable || d.value === undefined) throw new TypeError('not a JSON member')
+  return d.value
+}
+
+function isPlain(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
+  const proto = Object.getPrototypeOf(value)
+  return proto === Object.prototype || proto === null
+}
+
+/**
+ * Sets `param` to `value` (`undefined`: removes it) in `next`, a copy of `before` made at the
+ * first change, unless it holds that value already; a change goes to `changed` and its operation
+ * to `patch`. Returns `next`.
+ */
+function set(param: Param, before: Namespace | undefined, next: Record<string, JsonValue> | undefined, value: JsonValue | undefined, changed: string[], patch: Op[]): Record<string, JsonValue> | undefined {
+  const old = before !== undefined && Object.hasOwn(before, param.key) ? before[param.key] : undefined
+  if (same(old, value)) return next
+  next ??= { ...before }
+  if (value === undefined) {
+    delete next[param.key]
+    patch.push({ op: 'remove', path: param.path })
+  } else {
+    next[param.key] = value
+    patch.push({ op: old === undefined ? 'add' : 'replace', path: param.path, value })
+  }
+  changed.push(param.name)
+  return next
+}
+
+/** Sessions compare by value. */
+function same(a: JsonValue | undefined, b: JsonValue | undefined): boolean {
+  if (a === b) return true
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || Array.isArray(a) !== Array.isArray(b)) return false
+  const ra = a as Record<string, JsonValue>
+  const rb = b as Record<string, JsonValue>
+  const keys = Object.keys(ra)
+  if (keys.length !== Object.keys(rb).length) return false
+  for (const key of keys) if (!Object.hasOwn(rb, key) || !same(ra[key], rb[key])) return false
+  return true
+}
+
+function oneAppWave(wave: number, trigger: readonly string[], app: string, appMs: number, changed: string[], durationMs: number): Wave {
+  return { wave, kind: 'changes', trigger, apps: [{ app, status: 'ok', durationMs: appMs, changed }], changed, conflicts: [], durationMs }
+}
+
+function report(trigger: readonly string[], waves: Wave[], changed: readonly string[], started: number): Report {
+  return { kind: 'patch', trigger, waves, changed, durationMs: performance.now() - started, attempts: 1, segmentChanged: false }
 }
