@@ -301,6 +301,67 @@ describe('timeouts', () => {
     expect(signal!.aborted).toBe(false)
   })
 
+  describe('on the real timers', () => {
+    /** Counts the global timers set while `run` runs (the engine's default clock sets them there). */
+    async function timersSetDuring(run: () => Promise<unknown>): Promise<number[]> {
+      const delays: number[] = []
+      const original = globalThis.setTimeout
+      globalThis.setTimeout = ((fn: () => void, ms?: number) => {
+        delays.push(ms ?? 0)
+        return original(fn, ms)
+      }) as typeof setTimeout
+      try {
+        await run()
+      } finally {
+        globalThis.setTimeout = original
+      }
+      return delays
+    }
+
+    it('an async app that settles within a few microtask turns never arms its timeout timer', async () => {
+      const quick = goApp('quick', async () => {
+        await Promise.resolve()
+        await null
+        return { quick: { v: 1 } }
+      }, 2_000)
+      const engine = new SessionEngine({ apps: [quick] })
+      const delays = await timersSetDuring(() => engine.runTransform({}, { public: { go: 1 } }))
+      expect(delays).toEqual([])
+      expect((await engine.runTransform({}, { public: { go: 2 } })).namespaces.quick).toEqual({ v: 1 })
+    })
+
+    it('one still pending gets its timer, with the time left of a deadline counted from its call', async () => {
+      const pending = goApp('pending', () => new Promise(() => {}), 40)
+      const engine = new SessionEngine({ apps: [pending] })
+      let report: Awaited<ReturnType<typeof engine.runTransform>>['report'] | undefined
+      const delays = await timersSetDuring(async () => {
+        report = (await engine.runTransform({}, { public: { go: 1 } })).report
+      })
+      expect(delays).toHaveLength(1)
+      expect(delays[0]).toBeGreaterThan(0)
+      expect(delays[0]).toBeLessThanOrEqual(40)
+      expect(report!.waves[0]!.apps[0]!.error?.kind).toBe('timeout')
+    })
+
+    it('one that spends its whole timeout in microtasks before pending gets a timer due at once', async () => {
+      const late = goApp('late', async () => {
+        await null
+        const until = performance.now() + 30
+        while (performance.now() < until) {
+          // a transform busy in a microtask: no timer can fire meanwhile
+        }
+        return new Promise(() => {})
+      }, 10)
+      const engine = new SessionEngine({ apps: [late] })
+      let report: Awaited<ReturnType<typeof engine.runTransform>>['report'] | undefined
+      const delays = await timersSetDuring(async () => {
+        report = (await engine.runTransform({}, { public: { go: 1 } })).report
+      })
+      expect(delays).toEqual([0])
+      expect(report!.waves[0]!.apps[0]!.error?.kind).toBe('timeout')
+    })
+  })
+
   it('a synchronous app that overruns its timeout is treated as timed out (and a signal it kept is aborted)', async () => {
     let kept: AbortSignal | undefined
     const clock = new ManualClock()
