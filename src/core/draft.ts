@@ -1,7 +1,6 @@
 import type { Operation } from '../model/operation'
 import { jsonEqual, jsonStringBytes, own, sizeOf } from '../util/json'
 import { escapePointer } from '../util/json-pointer'
-import { sameItems } from '../util/lists'
 import type { JsonValue, Namespace, Namespaces } from '../model/session'
 import { matchesPrefix } from './app'
 
@@ -447,7 +446,7 @@ export class Draft {
    */
   #copierOf(space: number, keys: readonly string[]): Copier | null {
     const shape = this.#shape[space]
-    if (shape === keys || (shape !== undefined && sameItems(shape, keys))) {
+    if (shape === keys || (shape !== undefined && sameKeys(shape, keys))) {
       const copier = this.#copier[space]
       if (copier !== undefined) return copier
       const made = copierAt(keys, ++this.#sightings[space]!, this.#compileAfter)
@@ -468,7 +467,7 @@ export class Draft {
    */
   #copyNamespaces(names: readonly string[]): Record<string, Namespace> {
     const shape = this.#namesShape
-    if (shape === undefined || !sameItems(shape, names)) {
+    if (shape === undefined || !sameKeys(shape, names)) {
       this.#namesShape = names
       this.#namesSightings = 1
       this.#namesCopier = undefined
@@ -727,6 +726,11 @@ function copierAt(keys: readonly string[], sightings: number, compileAfter: numb
   return copier
 }
 
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
 const NO_PARAMS = paramTable()
 
 /** An array of `n` copies of `value`, packed (never holey) and in its final elements kind from the start. */

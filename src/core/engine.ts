@@ -4,7 +4,6 @@ import { type Clock, timersOf } from './clock'
 import { type SessionEngineOptions, checkOptions } from './options'
 import { type CycleOutcome, type CycleSettings, runCycle } from './cycle'
 import { Draft } from './draft'
-import { sameItems } from '../util/lists'
 import { ConfigError, ConflictError, InvalidValueError, ReentrantCallError, SessionNotFoundError, StoreError } from '../model/errors'
 import { type AppGraph, buildGraph } from './graph'
 import type { CacheRunner } from './cached-run'
@@ -79,8 +78,6 @@ export class SessionEngine<S extends object = Namespaces> {
   readonly #clock: Clock
   readonly #ttlMs: number
   readonly #writable: ReadonlySet<string>
-  /** The last `options.allow` list a call gave (as read), and the writable set it made. */
-  #allowed: { readonly list: readonly unknown[]; readonly set: ReadonlySet<string> } | undefined
   readonly #retry: RetryPolicy
   /** The update loop's pauses: on the app timers' clock, jittered by the engine clock's `random` (if any). */
   readonly #loopClock: LoopClock
@@ -394,16 +391,11 @@ export class SessionEngine<S extends object = Namespaces> {
     const given = optionOf(options, 'allow', 'write options')
     if (given === undefined) return this.#writable
     const allow = readList(given, 256, 'options.allow')
-    // a host passes the same list call after call (a sign-in's `['cookie']`): its set is kept
-    const last = this.#allowed
-    if (last !== undefined && sameItems(last.list, allow)) return last.set
     for (const ns of allow) {
       const problem = nameProblem(ns)
       if (problem !== undefined) throw new InvalidValueError(`options.allow: namespace ${problem}`)
     }
-    const set = new Set([...this.#writable, ...(allow as string[])])
-    this.#allowed = { list: allow, set }
-    return set
+    return new Set([...this.#writable, ...(allow as string[])])
   }
 
   /**
