@@ -1,5 +1,5 @@
 import { getEventListeners } from 'node:events'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { ManualClock, SessionEngine, TransformFailedError, defineApp, sessionSchema } from '../../src/index'
 import type { App, AppRunReport, Namespaces, ParamDeclaration, TransformContext } from '../../src/index'
 import { SpyStore, deferred, rejection } from '../support/helpers'
@@ -341,6 +341,22 @@ describe('timeouts', () => {
       expect(delays[0]).toBeGreaterThan(0)
       expect(delays[0]).toBeLessThanOrEqual(40)
       expect(report!.waves[0]!.apps[0]!.error?.kind).toBe('timeout')
+    })
+
+    it("under vitest's fake timers, a pending app times out when the faked time passes its timeout, and not before", async () => {
+      vi.useFakeTimers()
+      try {
+        const pending = goApp('pending', () => new Promise(() => {}), 5_000)
+        const engine = new SessionEngine({ apps: [pending] })
+        let settled = false
+        const run = engine.runTransform({}, { public: { go: 1 } }).finally(() => (settled = true))
+        await vi.advanceTimersByTimeAsync(4_000)
+        expect(settled).toBe(false)
+        await vi.advanceTimersByTimeAsync(1_000)
+        expect((await run).report.waves[0]!.apps[0]!.error?.kind).toBe('timeout')
+      } finally {
+        vi.useRealTimers()
+      }
     })
 
     it('one that spends its whole timeout in microtasks before pending gets a timer due at once', async () => {
