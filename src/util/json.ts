@@ -116,7 +116,7 @@ interface Walker {
  * `parent` itself). The path is joined only for an error or an object to descend into: most
  * members are scalars, and joining a path for each cost more than checking it.
  */
-function copy(w: Walker, input: unknown, parent: string, key: string | undefined, depth: number): JsonValue {
+function copy(w: Walker, input: unknown, parent: string, key: string | number | undefined, depth: number): JsonValue {
   switch (typeof input) {
     case 'string':
       if (input.length > w.limits.maxStringLength) throw tooLong(at(parent, key), w.limits)
@@ -147,9 +147,9 @@ function copy(w: Walker, input: unknown, parent: string, key: string | undefined
   if (w.size > w.limits.maxSessionBytes) {
     throw new InvalidValueError(`value larger than limits.maxSessionBytes (${w.limits.maxSessionBytes})`, path)
   }
-  const ancestors = (w.ancestors ??= new Set())
-  if (ancestors.has(object)) throw new InvalidValueError('cyclic structure', path)
-  ancestors.add(object)
+  // an object is put among the ancestors only once it has an object member to descend into: most
+  // values (a list of strings) have none, and making the set cost about 50 ns of each
+  if (w.ancestors !== undefined && w.ancestors.has(object)) throw new InvalidValueError('cyclic structure', path)
   const keys = ownStringKeys(object)
   let out: Record<string, JsonValue> | JsonValue[]
   if (Array.isArray(object)) {
@@ -159,7 +159,7 @@ function copy(w: Walker, input: unknown, parent: string, key: string | undefined
     }
     out = w.inPlace ? (object as JsonValue[]) : new Array(object.length)
     w.size += 2 + Math.max(0, object.length - 1)
-    for (let i = 0; i < object.length; i++) member(w, object, String(i), path, depth, out)
+    for (let i = 0; i < object.length; i++) member(w, object, i, path, depth, out)
   } else {
     const proto = Object.getPrototypeOf(object)
     if (proto !== Object.prototype && proto !== null) {
@@ -176,24 +176,27 @@ function copy(w: Walker, input: unknown, parent: string, key: string | undefined
       member(w, object, key, path, depth, out)
     }
   }
-  ancestors.delete(object)
+  w.ancestors?.delete(object)
   return Object.freeze(out)
 }
 
 /** Checks the member `key` of an array or object (a data property, enumerable, not `undefined`) and puts its checked form into `out`, unless walking in place. */
-function member(w: Walker, object: object, key: string, path: string, depth: number, out: Record<string, JsonValue> | JsonValue[]): void {
+function member(w: Walker, object: object, key: string | number, path: string, depth: number, out: Record<string, JsonValue> | JsonValue[]): void {
   const d = Object.getOwnPropertyDescriptor(object, key)
   if (d === undefined) throw new InvalidValueError('sparse array is not JSON', `${path}/${key}`)
   if (!('value' in d)) throw new InvalidValueError('accessor property is not JSON', `${path}/${key}`)
   if (!d.enumerable) throw new InvalidValueError('non-enumerable property is not JSON', `${path}/${key}`)
+  const member = d.value as unknown
   // undefined members are dropped by JSON.stringify; refusing them keeps a value and its JSON form equal
-  if (d.value === undefined) throw new InvalidValueError('undefined is not a JSON value', `${path}/${key}`)
-  const value = copy(w, d.value, path, key, depth + 1)
+  if (member === undefined) throw new InvalidValueError('undefined is not a JSON value', `${path}/${key}`)
+  // descending into an object: this one is its ancestor from now until its own walk ends
+  if (typeof member === 'object' && member !== null) (w.ancestors ??= new Set()).add(object)
+  const value = copy(w, member, path, key, depth + 1)
   if (!w.inPlace) (out as Record<string, JsonValue>)[key] = value
 }
 
 /** The path of the member `key` under `parent`; `parent` itself when there is no key. */
-function at(parent: string, key: string | undefined): string {
+function at(parent: string, key: string | number | undefined): string {
   return key === undefined ? parent : `${parent}/${key}`
 }
 

@@ -178,6 +178,22 @@ describe('client writes are limited to the writable namespaces', () => {
     await rejection(engine.patch(session.id, { cookie: { token: 'x' } }, { allow: ['__proto__'] }), InvalidValueError, 'INVALID_VALUE')
   })
 
+  it('an allow list is read at each call: one array reused and changed in between opens what it holds then', async () => {
+    const { engine, session } = await withSession()
+    const allow = ['cookie']
+    await engine.patch(session.id, { cookie: { token: 'a' } }, { allow })
+    allow[0] = 'account'
+    await rejection(engine.patch(session.id, { cookie: { token: 'b' } }, { allow }), ForbiddenWriteError, 'FORBIDDEN_WRITE')
+    expect((await engine.patch(session.id, { account: { id: 'b' } }, { allow })).session.namespaces.account).toEqual({ id: 'b' })
+    allow.push('__proto__')
+    await rejection(engine.patch(session.id, { account: { id: 'c' } }, { allow }), InvalidValueError, 'INVALID_VALUE')
+    allow.pop()
+    // the same names in a new array, and again after a refused list, still open the same namespaces
+    expect((await engine.patch(session.id, { account: { id: 'd' } }, { allow: ['account'] })).session.namespaces.account).toEqual({ id: 'd' })
+    await rejection(engine.patch(session.id, { cookie: { token: 'e' } }, { allow: ['account'] }), ForbiddenWriteError, 'FORBIDDEN_WRITE')
+    expect((await engine.patch(session.id, { cookie: { token: 'f' } }, { allow: ['cookie', 'account'] })).session.namespaces.cookie).toEqual({ token: 'f' })
+  })
+
   it('create(initial) and the pure API accept any namespace', async () => {
     const engine = new SessionEngine()
     const { session } = await engine.create({ cookie: { a: 1 }, account: { b: 2 } })

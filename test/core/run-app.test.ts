@@ -1,5 +1,5 @@
 import { getEventListeners } from 'node:events'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { ManualClock, SessionEngine, TransformFailedError, defineApp, sessionSchema } from '../../src/index'
 import type { App, AppRunReport, Namespaces, ParamDeclaration, TransformContext } from '../../src/index'
 import { SpyStore, deferred, rejection } from '../support/helpers'
@@ -299,6 +299,83 @@ describe('timeouts', () => {
     expect(clock.pendingTimers).toBe(0)
     clock.advance(20_000)
     expect(signal!.aborted).toBe(false)
+  })
+
+  describe('on the real timers', () => {
+    /** Counts the global timers set while `run` runs (the engine's default clock sets them there). */
+    async function timersSetDuring(run: () => Promise<unknown>): Promise<number[]> {
+      const delays: number[] = []
+      const original = globalThis.setTimeout
+      globalThis.setTimeout = ((fn: () => void, ms?: number) => {
+        delays.push(ms ?? 0)
+        return original(fn, ms)
+      }) as typeof setTimeout
+      try {
+        await run()
+      } finally {
+        globalThis.setTimeout = original
+      }
+      return delays
+    }
+
+    it('an async app that settles within a few microtask turns never arms its timeout timer', async () => {
+      const quick = goApp('quick', async () => {
+        await Promise.resolve()
+        await null
+        return { quick: { v: 1 } }
+      }, 2_000)
+      const engine = new SessionEngine({ apps: [quick] })
+      const delays = await timersSetDuring(() => engine.runTransform({}, { public: { go: 1 } }))
+      expect(delays).toEqual([])
+      expect((await engine.runTransform({}, { public: { go: 2 } })).namespaces.quick).toEqual({ v: 1 })
+    })
+
+    it('one still pending gets its timer, with the time left of a deadline counted from its call', async () => {
+      const pending = goApp('pending', () => new Promise(() => {}), 40)
+      const engine = new SessionEngine({ apps: [pending] })
+      let report: Awaited<ReturnType<typeof engine.runTransform>>['report'] | undefined
+      const delays = await timersSetDuring(async () => {
+        report = (await engine.runTransform({}, { public: { go: 1 } })).report
+      })
+      expect(delays).toHaveLength(1)
+      expect(delays[0]).toBeGreaterThan(0)
+      expect(delays[0]).toBeLessThanOrEqual(40)
+      expect(report!.waves[0]!.apps[0]!.error?.kind).toBe('timeout')
+    })
+
+    it("under vitest's fake timers, a pending app times out when the faked time passes its timeout, and not before", async () => {
+      vi.useFakeTimers()
+      try {
+        const pending = goApp('pending', () => new Promise(() => {}), 5_000)
+        const engine = new SessionEngine({ apps: [pending] })
+        let settled = false
+        const run = engine.runTransform({}, { public: { go: 1 } }).finally(() => (settled = true))
+        await vi.advanceTimersByTimeAsync(4_000)
+        expect(settled).toBe(false)
+        await vi.advanceTimersByTimeAsync(1_000)
+        expect((await run).report.waves[0]!.apps[0]!.error?.kind).toBe('timeout')
+      } finally {
+        vi.useRealTimers()
+      }
+    })
+
+    it('one that spends its whole timeout in microtasks before pending gets a timer due at once', async () => {
+      const late = goApp('late', async () => {
+        await null
+        const until = performance.now() + 30
+        while (performance.now() < until) {
+          // a transform busy in a microtask: no timer can fire meanwhile
+        }
+        return new Promise(() => {})
+      }, 10)
+      const engine = new SessionEngine({ apps: [late] })
+      let report: Awaited<ReturnType<typeof engine.runTransform>>['report'] | undefined
+      const delays = await timersSetDuring(async () => {
+        report = (await engine.runTransform({}, { public: { go: 1 } })).report
+      })
+      expect(delays).toEqual([0])
+      expect(report!.waves[0]!.apps[0]!.error?.kind).toBe('timeout')
+    })
   })
 
   it('a synchronous app that overruns its timeout is treated as timed out (and a signal it kept is aborted)', async () => {

@@ -69,3 +69,35 @@ describe('sizeOf of numbers', () => {
     )
   })
 })
+
+describe('cycles and shared sub-objects', () => {
+  /** A parsed value with the object at `path` (indexes into its object members) found again under it. */
+  const withLoop = fc.tuple(parsedValue, fc.array(fc.nat(), { maxLength: 6 }), fc.nat(), fc.boolean())
+
+  it('property: a value holding one of its own ancestors (at any depth, in an object or an array) is refused; the same object twice side by side is not', () => {
+    fc.assert(
+      fc.property(withLoop, ([parsed, path, pick, asArray]) => {
+        const root: Record<string, unknown> = { v: JSON.parse(JSON.stringify(parsed)) }
+        // walk down the object members to some container, then pick one of its ancestors (or itself)
+        const chain: object[] = [root]
+        let at: object = root
+        for (const step of path) {
+          const children = Object.values(at).filter((c): c is object => typeof c === 'object' && c !== null)
+          if (children.length === 0) break
+          at = children[step % children.length]!
+          chain.push(at)
+        }
+        const ancestor = chain[pick % chain.length]!
+        const link = asArray ? ['x', ancestor] : { x: 1, loop: ancestor }
+        if (Array.isArray(at)) at.push(link)
+        else (at as Record<string, unknown>).loopHere = link
+        expect(() => checkValue(root, 'v', LIMITS)).toThrow(/cyclic structure/)
+        // the same sub-object under two keys is a tree as JSON sees it: accepted, counted twice
+        const shared = { s: JSON.parse(JSON.stringify(parsed)) }
+        const twice = { a: shared, b: [shared] }
+        expect(checkValue(twice, 'v', LIMITS).size).toBe(new TextEncoder().encode(JSON.stringify(twice)).length)
+      }),
+      fcParams(300),
+    )
+  })
+})
