@@ -69,6 +69,17 @@ describe('benchmark suite (smoke size)', () => {
     expect(child.stdout).toContain('each part of the suite in a fresh process')
   }, 120_000)
 
+  it('npm run bench -- --only <parts> prints a table of those parts alone', () => {
+    const child = spawnSync(process.execPath, ['--import', 'tsx', 'test/bench/run.ts', '--smoke', '--quiet', '--only', 'stored'], { cwd: root, encoding: 'utf8', env: { ...process.env, BENCH_BASELINE: '' } })
+    expect(child.status, child.stderr).toBe(0)
+    const sections = child.stdout.split('\n').filter((l) => l.startsWith('| ')).map((l) => l.split('|')[1]!.trim())
+    expect(sections.filter((s) => s !== '')).toEqual(['stored'])
+    expect(child.stdout).toContain('sign-in patch (cookie.authToken')
+    const wrong = spawnSync(process.execPath, ['--import', 'tsx', 'test/bench/run.ts', '--smoke', '--quiet', '--only', 'stored,nope'], { cwd: root, encoding: 'utf8' })
+    expect(wrong.status).not.toBe(0)
+    expect(wrong.stderr).toContain('--only: no part nope')
+  }, 60_000)
+
   it("combines each patch's two set-up orders of the baseline comparison by their geometric mean, only when both ran", () => {
     const row = (patch: string, order: string, value: number) => ({ section: 'stored', name: `  ${patch}: speed-up of this build, set up ${order}, side by side`, value, unit: 'x' })
     const [postal, signIn] = [POSTAL_CODE.name, SIGN_IN.name]

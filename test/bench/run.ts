@@ -26,16 +26,23 @@ if (partArg >= 0) {
   process.stdout.write(`${JSON.stringify(rows)}\n`)
   process.exit(0)
 }
+// `--only <part>,<part>…`: a table of these parts of the suite alone, without the bundle and cache rows
+const onlyArg = process.argv.indexOf('--only')
+const only = onlyArg > 0 ? new Set(process.argv[onlyArg + 1]?.split(',')) : undefined
+const unknown = [...(only ?? [])].filter((part) => !suiteParts(size).includes(part))
+if (unknown.length > 0) throw new Error(`--only: no part ${unknown.join(', ')} (parts: ${suiteParts(size).join(', ')})`)
 const started = performance.now()
-const rows = process.argv.includes('--in-process') ? await runSuite(size, log) : suiteParts(size).flatMap(runPart)
+const rows = process.argv.includes('--in-process') ? await runSuite(size, log, only) : suiteParts(size).filter((part) => only?.has(part) ?? true).flatMap(runPart)
 rows.push(...baselineSpeedUp(rows))
-const bytes = await coreSize(root)
-const { limitBytes } = await sizeBudget(root)
-// the target (10 kB) and the regression budget `npm test` enforces (package.json `size-limit`) are two rows
-const ISSUE_TARGET_BYTES = 10_000
-rows.push({ section: 'bundle', name: 'core (SessionEngine, defineApp, MemoryStore, errors), min + brotli, without dependencies', value: bytes, unit: 'bytes', target: `≤ ${ISSUE_TARGET_BYTES}`, ok: bytes <= ISSUE_TARGET_BYTES })
-rows.push({ section: 'bundle', name: '  regression budget enforced by npm test', value: limitBytes, unit: 'bytes', target: `≥ ${bytes}`, ok: bytes <= limitBytes })
-rows.push(...(await cacheRows(size)))
+if (only === undefined) {
+  const bytes = await coreSize(root)
+  const { limitBytes } = await sizeBudget(root)
+  // the target (10 kB) and the regression budget `npm test` enforces (package.json `size-limit`) are two rows
+  const ISSUE_TARGET_BYTES = 10_000
+  rows.push({ section: 'bundle', name: 'core (SessionEngine, defineApp, MemoryStore, errors), min + brotli, without dependencies', value: bytes, unit: 'bytes', target: `≤ ${ISSUE_TARGET_BYTES}`, ok: bytes <= ISSUE_TARGET_BYTES })
+  rows.push({ section: 'bundle', name: '  regression budget enforced by npm test', value: limitBytes, unit: 'bytes', target: `≥ ${bytes}`, ok: bytes <= limitBytes })
+  rows.push(...(await cacheRows(size)))
+}
 
 const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU'
 console.log(`\nsessionflow benchmarks — Node ${process.version}, ${availableParallelism()} cores (${cpu}), ${new Date().toISOString().slice(0, 10)}`)
