@@ -293,7 +293,13 @@ function set(param: Param, before: Namespace | undefined, next: Record<string, J
 /** Sessions compare by value. */
 function same(a: JsonValue | undefined, b: JsonValue | undefined): boolean {
   if (a === b) return true
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || Array.isArray(a) !== Array.isArray(b)) return false
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false
+    for (let i = 0; i < a.length; i++) if (!same(a[i], b[i])) return false
+    return true
+  }
+  if (Array.isArray(b)) return false
   const ra = a as Record<string, JsonValue>
   const rb = b as Record<string, JsonValue>
   const keys = Object.keys(ra)
