@@ -12,6 +12,8 @@
  * `cookie.authToken` (`authentication`, async, then `profile`, then `campaigns`: three waves).
  */
 import type { App, JsonValue, Namespace, Namespaces, Session, SessionResult, TransformContext } from '../../src/index'
+// sessions compare by value: the engine's own deep equality, the same work whoever does it
+import { jsonEqual } from '../../src/util/json'
 
 interface Skeleton {
   /** Copies a session the engine created (same data) into the skeleton's store. */
@@ -277,7 +279,7 @@ function isPlain(value: unknown): value is Record<string, unknown> {
  */
 function set(param: Param, before: Namespace | undefined, next: Record<string, JsonValue> | undefined, value: JsonValue | undefined, changed: string[], patch: Op[]): Record<string, JsonValue> | undefined {
   const old = before !== undefined && Object.hasOwn(before, param.key) ? before[param.key] : undefined
-  if (same(old, value)) return next
+  if (jsonEqual(old, value)) return next
   next ??= { ...before }
   if (value === undefined) {
     delete next[param.key]
@@ -288,24 +290,6 @@ function set(param: Param, before: Namespace | undefined, next: Record<string, J
   }
   changed.push(param.name)
   return next
-}
-
-/** Sessions compare by value. */
-function same(a: JsonValue | undefined, b: JsonValue | undefined): boolean {
-  if (a === b) return true
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false
-    for (let i = 0; i < a.length; i++) if (!same(a[i], b[i])) return false
-    return true
-  }
-  if (Array.isArray(b)) return false
-  const ra = a as Record<string, JsonValue>
-  const rb = b as Record<string, JsonValue>
-  const keys = Object.keys(ra)
-  if (keys.length !== Object.keys(rb).length) return false
-  for (const key of keys) if (!Object.hasOwn(rb, key) || !same(ra[key], rb[key])) return false
-  return true
 }
 
 function oneAppWave(wave: number, trigger: readonly string[], app: string, appMs: number, changed: string[], durationMs: number): Wave {
