@@ -66,6 +66,12 @@ describe('benchmark suite (smoke size)', () => {
       }
     }
     expect(lines.filter((l) => l.includes('speed-up of this build'))).toHaveLength(3 * REALISTIC_PATCHES.length)
+    // and each patch's floor against the same build, both orders and their mean
+    for (const { name } of REALISTIC_PATCHES) {
+      for (const row of [`${name}, its floor (hand-written), set up first`, `${name}, its floor (hand-written), set up second`, `${name}: speed-up of its hand-written floor, set up first, side by side`, `${name}: speed-up of its hand-written floor, set up second, side by side`, `${name}: speed-up of its hand-written floor, both orders (geometric mean)`]) {
+        expect(names.filter((n) => n === row), row).toHaveLength(1)
+      }
+    }
     expect(child.stdout).toContain('each part of the suite in a fresh process')
   }, 120_000)
 
@@ -95,6 +101,13 @@ describe('benchmark suite (smoke size)', () => {
     // a patch timed in one order only gets no mean; the other patch still does
     expect(baselineSpeedUp([row(postal, 'first', 2.5)])).toEqual([])
     expect(baselineSpeedUp([row(postal, 'first', 2.5), row(signIn, 'first', 4), row(signIn, 'second', 1)]).map((m) => [m.name.includes(signIn), m.value])).toEqual([[true, 2]])
+    // a floor's speed-up is combined on its own, and carries no target: the target is this build's
+    const floorRow = (order: string, value: number) => ({ section: 'stored', name: `  ${signIn}: speed-up of its hand-written floor, set up ${order}, side by side`, value, unit: 'x' })
+    const withFloor = baselineSpeedUp([row(signIn, 'first', 1.2), floorRow('first', 2), row(signIn, 'second', 3), floorRow('second', 8)])
+    expect(withFloor.map((m) => [m.name, m.value, m.target])).toEqual([
+      [`  ${signIn}: speed-up of this build, both orders (geometric mean)`, Math.sqrt(1.2 * 3), '≥ 2'],
+      [`  ${signIn}: speed-up of its hand-written floor, both orders (geometric mean)`, 4, undefined],
+    ])
   })
 
   it('measures stored memory (without gc here, so only the mechanics are checked)', async () => {

@@ -15,7 +15,8 @@ import type { App, JsonValue, Namespace, Namespaces, Session, SessionResult, Tra
 // sessions compare by value: the engine's own deep equality, the same work whoever does it
 import { jsonEqual } from '../../src/util/json'
 
-interface Skeleton {
+/** The hand-written stored patches of the commerce graph. */
+export interface Skeleton {
   /** Copies a session the engine created (same data) into the skeleton's store. */
   adopt(session: Session): void
   /** `engine.patch(id, { public: { postalCode } })` */
