@@ -186,12 +186,12 @@ function member(w: Walker, object: object, key: string | number, path: string, d
   if (d === undefined) throw new InvalidValueError('sparse array is not JSON', `${path}/${key}`)
   if (!('value' in d)) throw new InvalidValueError('accessor property is not JSON', `${path}/${key}`)
   if (!d.enumerable) throw new InvalidValueError('non-enumerable property is not JSON', `${path}/${key}`)
-  const member = d.value as unknown
+  const item = d.value as unknown
   // undefined members are dropped by JSON.stringify; refusing them keeps a value and its JSON form equal
-  if (member === undefined) throw new InvalidValueError('undefined is not a JSON value', `${path}/${key}`)
+  if (item === undefined) throw new InvalidValueError('undefined is not a JSON value', `${path}/${key}`)
   // descending into an object: this one is its ancestor from now until its own walk ends
-  if (typeof member === 'object' && member !== null) (w.ancestors ??= new Set()).add(object)
-  const value = copy(w, member, path, key, depth + 1)
+  if (typeof item === 'object' && item !== null) (w.ancestors ??= new Set()).add(object)
+  const value = copy(w, item, path, key, depth + 1)
   if (!w.inPlace) (out as Record<string, JsonValue>)[key] = value
 }
 
