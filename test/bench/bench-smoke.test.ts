@@ -10,7 +10,9 @@ import { describe, expect, it } from 'vitest'
 import { MemoryStore, type Namespaces, SessionEngine, type SessionResult } from '../../src/index'
 import { chainGraph, engineFor, mobxRunner, naiveRunner, scaleGraph, signalsRunner, wideGraph } from './graphs'
 import { coreSize, sizeBudget } from './size'
-import { POSTAL_CODE, REALISTIC_PATCHES, SIGN_IN, SMOKE, baselineSpeedUp, realisticPatcher, runSuite, storedMemory } from './suite'
+import { storedSkeleton } from './stored-floor'
+import { POSTAL_CODE, REALISTIC_PATCHES, SIGN_IN, SMOKE, baselineSpeedUp, realisticInitial, realisticPatcher, runSuite, storedMemory } from './suite'
+import { commerceApps } from '../support/commerce'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 
@@ -46,6 +48,24 @@ describe('benchmark suite (smoke size)', () => {
         expect(report.waves.every((w) => w.apps.every((a) => a.status === 'ok'))).toBe(true)
         expect(ops.length).toBeGreaterThanOrEqual(patch === SIGN_IN ? 4 : 1)
       }
+    }
+  })
+
+  it("the floor keeps each session's exact JSON size, as maxSessionBytes needs, through both patches", async () => {
+    const engine = new SessionEngine({ apps: commerceApps, store: new MemoryStore() })
+    const skeleton = storedSkeleton(commerceApps)
+    const ids: string[] = []
+    for (let i = 0; i < 3; i++) {
+      const { session } = await engine.create(realisticInitial(i))
+      skeleton.adopt(session)
+      ids.push(session.id)
+    }
+    const bytes = (namespaces: Namespaces) => new TextEncoder().encode(JSON.stringify(namespaces)).length
+    for (let n = 0; n < 12; n++) {
+      const id = ids[n % ids.length]!
+      // a sign-in with a longer, non-ASCII name grows the session; the postal code changes its length
+      const { session } = n % 2 === 0 ? await skeleton.signIn(id, `user:${n}:visitör${'x'.repeat(n)}@example.com`) : await skeleton.postalCode(id, `${10 ** (n % 6)}`)
+      expect(skeleton.size(id)).toBe(bytes(session.namespaces))
     }
   })
 

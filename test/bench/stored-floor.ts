@@ -5,7 +5,8 @@
  * input, call the real transform (an async one with its timeout armed), check its output (a plain
  * object, declared params only, plain JSON values copied and frozen without running a getter
  * inside them), build the frozen namespaces and session, the RFC 6902 patch and an eager report,
- * and save with a compare-and-set. No graph lookups, no loop detection, no queue, no retry loop:
+ * keep the session's exact JSON size (`limits.maxSessionBytes`) from what changed, and save with a
+ * compare-and-set. No graph lookups, no loop detection, no queue, no retry loop:
  * what a stored patch cannot cost less than, timed side by side with the engine's.
  *
  * Two patches: `public.postalCode` (one wave, the async `checkout` app) and a sign-in,
@@ -13,7 +14,7 @@
  */
 import type { App, JsonValue, Namespace, Namespaces, Session, SessionResult, TransformContext } from '../../src/index'
 // sessions compare by value: the engine's own deep equality, the same work whoever does it
-import { jsonEqual } from '../../src/util/json'
+import { jsonEqual, jsonStringBytes, sizeOf } from '../../src/util/json'
 
 /** The hand-written stored patches of the commerce graph. */
 export interface Skeleton {
@@ -23,6 +24,8 @@ export interface Skeleton {
   postalCode(id: string, postalCode: string): Promise<SessionResult>
   /** `engine.patch(id, { cookie: { authToken } }, { allow: ['cookie'] })` */
   signIn(id: string, authToken: string): Promise<SessionResult>
+  /** The JSON size the skeleton keeps for a session, in UTF-8 bytes. */
+  size(id: string): number
 }
 
 type Op = SessionResult['patch'][number]
@@ -44,6 +47,17 @@ interface Param {
   readonly key: string
   readonly name: string
   readonly path: string
+  /** What the param adds to its namespace's JSON text besides its value: `"key":` and a comma. */
+  readonly bytes: number
+}
+/** A stored session and the UTF-8 size of its namespaces' JSON text (kept, as the engine keeps it). */
+interface Entry {
+  readonly session: Session
+  readonly size: number
+}
+/** The change in JSON size of the writes of a patch under way. */
+interface Size {
+  delta: number
 }
 /** A patch under way. */
 interface Cycle {
@@ -57,6 +71,9 @@ interface Cycle {
   /** Those, then the params every wave changed, in order. */
   readonly changed: string[]
   readonly patch: Op[]
+  readonly size: Size
+  /** The session's size before the call. */
+  readonly baseSize: number
   readonly waves: Wave[]
   /** When wave 1 started, and its app's timeout. */
   t0: number
@@ -65,14 +82,15 @@ interface Cycle {
   readonly unchanged: SessionResult | undefined
 }
 
-/** The default `limits.maxStringLength` and `limits.maxDepth`. */
+/** The default `limits.maxStringLength`, `limits.maxDepth` and `limits.maxSessionBytes`. */
 const MAX_STRING = 16_384
 const MAX_DEPTH = 32
+const MAX_SESSION_BYTES = 65_536
 const NEVER = new AbortController().signal
 
 /** The hand-specialized stored patches over `apps` (the commerce graph). */
 export function storedSkeleton(apps: readonly App[], ttlMs = 30 * 60_000): Skeleton {
-  const store = new Map<string, Session>()
+  const store = new Map<string, Entry>()
   const app = (name: string): Run => {
     const found = apps.find((a) => a.name === name)!
     const [output, keys] = Object.entries(found.output!)[0]!
@@ -83,36 +101,42 @@ export function storedSkeleton(apps: readonly App[], ttlMs = 30 * 60_000): Skele
   const [authTokenParam] = params('cookie', ['authToken'])
 
   const load = (id: string) => {
-    const session = store.get(id)
-    if (session === undefined || session.expiresAt <= Date.now()) throw new Error('no session')
-    return session
+    const entry = store.get(id)
+    if (entry === undefined || entry.session.expiresAt <= Date.now()) throw new Error('no session')
+    return entry
   }
   // the call's own write of one param, checked as the engine must (a JSON string within the
   // limits); the cycle's answer at once when it changes nothing
   const write = (started: number, id: string, ns: string, param: Param, value: unknown): Cycle => {
     if (typeof value !== 'string' || value.length > MAX_STRING) throw new TypeError('not a JSON string within limits')
-    const session = load(id)
+    const { session, size: baseSize } = load(id)
     const trigger: string[] = []
     const patch: Op[] = []
+    const size = { delta: 0 }
     const before = session.namespaces[ns]
-    const next = set(param, before, undefined, value, trigger, patch)
+    const next = set(param, before, undefined, value, trigger, patch, size)
     const unchanged = next === undefined ? { session, patch: [], report: report([], [], [], started) } : undefined
-    return { started, session, base: session.namespaces, next: next === undefined ? before : Object.freeze(next), trigger, changed: [...trigger], patch, waves: [], t0: 0, timer: undefined, unchanged }
+    return { started, session, base: session.namespaces, next: next === undefined ? before : Object.freeze(next), trigger, changed: [...trigger], patch, size, baseSize, waves: [], t0: 0, timer: undefined, unchanged }
   }
   // the end of a cycle: save `namespaces` with a compare-and-set, answer the patch and the report of every wave
   const done = (cycle: Cycle, namespaces: Namespaces): SessionResult => {
     const { session } = cycle
+    // the session's exact JSON size, from what changed: `limits.maxSessionBytes` holds for the result
+    const size = cycle.baseSize + cycle.size.delta
+    if (size > MAX_SESSION_BYTES) throw new RangeError('session larger than maxSessionBytes')
     const now = Date.now()
     const next: Session = Object.freeze({ id: session.id, version: session.version + 1, createdAt: session.createdAt, updatedAt: now, expiresAt: now + ttlMs, namespaces })
-    if (store.get(session.id) !== session) throw new Error('conflict')
-    store.set(session.id, next)
+    if (store.get(session.id)?.session !== session) throw new Error('conflict')
+    store.set(session.id, { session: next, size })
     return { session: next, patch: cycle.patch, report: report(cycle.trigger, cycle.waves, cycle.changed, cycle.started) }
   }
 
   return {
     adopt(session) {
-      store.set(session.id, session)
+      store.set(session.id, { session, size: sizeOf(session.namespaces as JsonValue) })
     },
+
+    size: (id) => load(id).size,
 
     async postalCode(id, postalCode) {
       const cycle = write(performance.now(), id, 'public', postalCodeParam!, postalCode)
@@ -135,14 +159,14 @@ export function storedSkeleton(apps: readonly App[], ttlMs = 30 * 60_000): Skele
       if (wave1.length > 0) {
         const t1 = performance.now()
         const wave2: string[] = []
-        prof = take(call(profile, { authentication: pick(auth, PROFILE_IN) }, id, 2), profile, prof, wave2, patch)
+        prof = take(call(profile, { authentication: pick(auth, PROFILE_IN) }, id, 2), profile, prof, wave2, cycle)
         const t2 = performance.now()
         waves.push(oneAppWave(2, [...wave1].sort(), 'profile', t2 - t1, wave2, t2 - t1))
         changed.push(...wave2)
         // wave 3: campaigns monitors profile.email; nothing monitors profile.isAuthenticated, nor campaigns.active
         if (wave2.includes('profile.email')) {
           const wave3: string[] = []
-          active = take(call(campaigns, { profile: pick(prof, CAMPAIGNS_IN_PROFILE), public: pick(base.public, CAMPAIGNS_IN_PUBLIC) }, id, 3), campaigns, active, wave3, patch)
+          active = take(call(campaigns, { profile: pick(prof, CAMPAIGNS_IN_PROFILE), public: pick(base.public, CAMPAIGNS_IN_PUBLIC) }, id, 3), campaigns, active, wave3, cycle)
           const t3 = performance.now()
           waves.push(oneAppWave(3, ['profile.email'], 'campaigns', t3 - t2, wave3, t3 - t2))
           changed.push(...wave3)
@@ -161,7 +185,7 @@ const CAMPAIGNS_IN_PROFILE = ['email']
 const CAMPAIGNS_IN_PUBLIC = ['utm_source', 'utm_campaign']
 
 function params(ns: string, keys: readonly string[]): Param[] {
-  return keys.map((key) => ({ key, name: `${ns}.${key}`, path: `/${ns}/${key}` }))
+  return keys.map((key) => ({ key, name: `${ns}.${key}`, path: `/${ns}/${key}`, bytes: jsonStringBytes(key) + 2 }))
 }
 
 /** A transform's frozen input namespace: the listed params of `namespace` that are set. */
@@ -194,7 +218,7 @@ function settle(cycle: Cycle, app: Run, output: unknown, before: Namespace | und
   clearTimeout(cycle.timer)
   const t1 = performance.now()
   const changed: string[] = []
-  const next = take(output, app, before, changed, cycle.patch)
+  const next = take(output, app, before, changed, cycle)
   cycle.waves.push(oneAppWave(1, cycle.trigger, app.name, t1 - cycle.t0, changed, performance.now() - cycle.t0))
   cycle.changed.push(...changed)
   return next
@@ -205,7 +229,7 @@ function settle(cycle: Cycle, app: Run, output: unknown, before: Namespace | und
  * a plain object of declared params, values plain JSON, copied and frozen — and taken into
  * `before`: the namespace anew, frozen, or `before` itself when nothing changed by value.
  */
-function take(output: unknown, app: Run, before: Namespace | undefined, changed: string[], patch: Op[]): Namespace | undefined {
+function take(output: unknown, app: Run, before: Namespace | undefined, changed: string[], cycle: Cycle): Namespace | undefined {
   if (!isPlain(output)) throw new TypeError('not a plain object')
   const namespaces = Object.keys(output)
   if (namespaces.length !== 1 || namespaces[0] !== app.output) throw new TypeError('writes a namespace not in its output')
@@ -215,7 +239,7 @@ function take(output: unknown, app: Run, before: Namespace | undefined, changed:
   for (const key of Object.keys(writes)) {
     const param = declared(app, key)
     const value = writes[key]
-    next = set(param, before, next, value === undefined ? undefined : json(value, 0), changed, patch)
+    next = set(param, before, next, value === undefined ? undefined : json(value, 0), changed, cycle.patch, cycle.size)
   }
   return next === undefined ? before : Object.freeze(next)
 }
@@ -275,19 +299,22 @@ function isPlain(value: unknown): value is Record<string, unknown> {
 
 /**
  * Sets `param` to `value` (`undefined`: removes it) in `next`, a copy of `before` made at the
- * first change, unless it holds that value already; a change goes to `changed` and its operation
- * to `patch`. Returns `next`.
+ * first change, unless it holds that value already; a change goes to `changed`, its operation to
+ * `patch` and its JSON size to `size` (a param added or removed counts its key and a comma: the
+ * namespaces of these patches are never empty). Returns `next`.
  */
-function set(param: Param, before: Namespace | undefined, next: Record<string, JsonValue> | undefined, value: JsonValue | undefined, changed: string[], patch: Op[]): Record<string, JsonValue> | undefined {
+function set(param: Param, before: Namespace | undefined, next: Record<string, JsonValue> | undefined, value: JsonValue | undefined, changed: string[], patch: Op[], size: Size): Record<string, JsonValue> | undefined {
   const old = before !== undefined && Object.hasOwn(before, param.key) ? before[param.key] : undefined
   if (jsonEqual(old, value)) return next
   next ??= { ...before }
   if (value === undefined) {
     delete next[param.key]
     patch.push({ op: 'remove', path: param.path })
+    size.delta -= param.bytes + sizeOf(old!)
   } else {
     next[param.key] = value
     patch.push({ op: old === undefined ? 'add' : 'replace', path: param.path, value })
+    size.delta += old === undefined ? param.bytes + sizeOf(value) : sizeOf(value) - sizeOf(old)
   }
   changed.push(param.name)
   return next
