@@ -75,8 +75,9 @@ interface Cycle {
   /** The session's size before the call. */
   readonly baseSize: number
   readonly waves: Wave[]
-  /** When wave 1 started, and its app's timeout. */
+  /** When wave 1 started, whether its app is still running, and its timeout once armed. */
   t0: number
+  running: boolean
   timer: ReturnType<typeof setTimeout> | undefined
   /** The answer when the call changes nothing. */
   readonly unchanged: SessionResult | undefined
@@ -87,6 +88,7 @@ const MAX_STRING = 16_384
 const MAX_DEPTH = 32
 const MAX_SESSION_BYTES = 65_536
 const NEVER = new AbortController().signal
+const RESOLVED = Promise.resolve()
 
 /** The hand-specialized stored patches over `apps` (the commerce graph). */
 export function storedSkeleton(apps: readonly App[], ttlMs = 30 * 60_000): Skeleton {
@@ -116,7 +118,7 @@ export function storedSkeleton(apps: readonly App[], ttlMs = 30 * 60_000): Skele
     const before = session.namespaces[ns]
     const next = set(param, before, undefined, value, trigger, patch, size)
     const unchanged = next === undefined ? { session, patch: [], report: report([], [], [], started) } : undefined
-    return { started, session, base: session.namespaces, next: next === undefined ? before : Object.freeze(next), trigger, changed: [...trigger], patch, size, baseSize, waves: [], t0: 0, timer: undefined, unchanged }
+    return { started, session, base: session.namespaces, next: next === undefined ? before : Object.freeze(next), trigger, changed: [...trigger], patch, size, baseSize, waves: [], t0: 0, running: false, timer: undefined, unchanged }
   }
   // the end of a cycle: save `namespaces` with a compare-and-set, answer the patch and the report of every wave
   const done = (cycle: Cycle, namespaces: Namespaces): SessionResult => {
@@ -204,18 +206,26 @@ function call(app: Run, input: Record<string, Namespace>, sessionId: string, wav
 }
 
 /**
- * Wave 1, the one async app the call's write triggers: starts it with its timeout armed, timed on
+ * Wave 1, the one async app the call's write triggers: starts it with its timeout, armed as the
+ * engine arms it (only once the app is still running after a few microtask turns), timed on
  * its own; `settle` takes its output into `before` (its namespace) and returns that anew. Two
  * plain functions around the caller's `await`: an async helper costs a promise more per patch.
  */
 function start(cycle: Cycle, app: Run, input: Record<string, Namespace>): unknown {
   cycle.t0 = performance.now()
-  cycle.timer = setTimeout(() => {}, app.timeoutMs)
+  cycle.running = true
+  void RESOLVED.then()
+    .then()
+    .then()
+    .then(() => {
+      if (cycle.running) cycle.timer = setTimeout(() => {}, app.timeoutMs - (performance.now() - cycle.t0))
+    })
   return call(app, input, cycle.session.id, 1)
 }
 
 function settle(cycle: Cycle, app: Run, output: unknown, before: Namespace | undefined): Namespace | undefined {
-  clearTimeout(cycle.timer)
+  cycle.running = false
+  if (cycle.timer !== undefined) clearTimeout(cycle.timer)
   const t1 = performance.now()
   const changed: string[] = []
   const next = take(output, app, before, changed, cycle)
