@@ -264,7 +264,7 @@ export async function runSuite(size: SuiteSize, log: (line: string) => void = ()
       },
       { batch: n, samples: Math.min(size.samples, 7), warmup: 1 },
     )
-    const patches = await measure((i) => engine.patch(ids[i % ids.length]!, { public: { postalCode: `${10_000 + (i % 7_919)}` } }), {
+    const patches = await measure((i) => engine.patch(ids[i % ids.length]!, POSTAL_CODE.changes(i)), {
       batch: n,
       samples: Math.min(size.samples, 7),
       warmup: 1,
@@ -274,12 +274,11 @@ export async function runSuite(size: SuiteSize, log: (line: string) => void = ()
     // the floor: the same patch written by hand with only what the contract needs, side by side
     const skeleton = storedSkeleton(commerceApps)
     for (const id of ids) skeleton.adopt((await engine.get(id))!)
-    const postal = (i: number) => `${10_000 + (i % 7_919)}`
     // the same answer first: namespaces, patch and report content of one patch, both ways
     await sameAnswer(engine.patch(ids[0]!, { public: { postalCode: '99999' } }), skeleton.postalCode(ids[0]!, '99999'))
     const [own, floor] = await timePair(
-      (i) => engine.patch(ids[i % ids.length]!, { public: { postalCode: postal(i) } }),
-      (i) => skeleton.postalCode(ids[i % ids.length]!, postal(i)),
+      (i) => engine.patch(ids[i % ids.length]!, POSTAL_CODE.changes(i)),
+      (i) => POSTAL_CODE.floor(skeleton, ids[i % ids.length]!, i),
     )
     add({ section: 'stored', name: '  the same patch hand-written with only what the contract needs (floor)', value: 1e3 / floor, unit: 'ops/s' })
     add({ section: 'stored', name: '  engine / floor, side by side', value: own / floor, unit: 'x' })
@@ -293,8 +292,8 @@ export async function runSuite(size: SuiteSize, log: (line: string) => void = ()
     add({ section: 'stored', name: 'sign-in patch (cookie.authToken: 3 waves, the async authentication app, profile, campaigns)', value: 1e3 / signIns, unit: 'ops/s' })
     for (const id of signInIds) skeleton.adopt((await engine.get(id))!)
     const check = calls.n++
-    await sameAnswer(engine.patch(ids[0]!, SIGN_IN.changes(check), SIGN_IN.options), skeleton.signIn(ids[0]!, signInToken(check)))
-    const [ownSignIn, floorSignIn] = await timePair(signIn, patcher(signInIds, (id, n) => skeleton.signIn(id, signInToken(n)), calls))
+    await sameAnswer(engine.patch(ids[0]!, SIGN_IN.changes(check), SIGN_IN.options), SIGN_IN.floor(skeleton, ids[0]!, check))
+    const [ownSignIn, floorSignIn] = await timePair(signIn, patcher(signInIds, (id, n) => SIGN_IN.floor(skeleton, id, n), calls))
     add({ section: 'stored', name: '  the same sign-in hand-written with only what the contract needs (floor)', value: 1e3 / floorSignIn, unit: 'ops/s' })
     add({ section: 'stored', name: '  engine / floor, side by side', value: ownSignIn / floorSignIn, unit: 'x' })
   }
@@ -523,11 +522,16 @@ function signInToken(n: number): string {
   return `user:${100_000 + n}:visitor${n}@example.com`
 }
 
+/** The postal code of call `n`. */
+function postalCode(n: number): string {
+  return `${10_000 + (n % 7_919)}`
+}
+
 /** A visitor's postal code: one wave, the async `checkout` app. */
 export const POSTAL_CODE: RealisticPatch = {
   name: 'patch (public.postalCode, 1 app)',
-  changes: (n) => ({ public: { postalCode: `${10_000 + (n % 7_919)}` } }),
-  floor: (skeleton, id, n) => skeleton.postalCode(id, `${10_000 + (n % 7_919)}`),
+  changes: (n) => ({ public: { postalCode: postalCode(n) } }),
+  floor: (skeleton, id, n) => skeleton.postalCode(id, postalCode(n)),
 }
 
 /** A sign-in as a host writes it (its own `cookie` namespace): `authentication` (async), then `profile`, then `campaigns`. */
