@@ -89,8 +89,6 @@ const ASYNC = {}
 let thrown: unknown
 let pendingCtx: RunContext | undefined
 let pendingResult: PromiseLike<unknown> | undefined
-/** When the async run was called, in `performance.now()` time, if {@link call} read it (else -1). */
-let pendingAt = -1
 /** When the async run was called, in its timers' time (read only for an app with a timeout). */
 let pendingFrom = 0
 
@@ -106,8 +104,6 @@ function call(app: CompiledApp, input: unknown, sessionId: string | undefined, w
   const ctx = new RunContext(sessionId, app.name, wave)
   // the overrun of a synchronous app is measured in the timers' time, so a manual clock drives it too
   const timedFrom = timeoutMs === undefined ? 0 : timers.now()
-  // the real timers' clock is performance.now(): an async run's start is that same read
-  pendingAt = timeoutMs !== undefined && timers === realTimers ? timedFrom : -1
   pendingFrom = timedFrom
   let result: unknown
   const outer = running
@@ -139,15 +135,16 @@ function later(app: CompiledApp, start: number, limits: Limits, timers: Timers, 
   const result = pendingResult!
   pendingCtx = pendingResult = undefined
   const timeoutMs = app.timeoutMs
-  // an untimed app (`start` < 0) that turns out async is timed from its call (read for its timeout) or its promise on
-  if (start < 0) start = pendingAt >= 0 ? pendingAt : performance.now()
+  const calledAt = pendingFrom
+  // an untimed app (`start` < 0) that turns out async is timed from its call, when that was read
+  // for its timeout on the real timers (whose clock is performance.now()), else from its promise on
+  if (start < 0) start = timeoutMs !== undefined && timers === realTimers ? calledAt : performance.now()
   // the call's deadline reaches the running transform through ctx.signal (the cycle itself stops waiting for it)
   const onAbort = signal === undefined ? undefined : () => abortRun(ctx, signal.reason)
   if (onAbort !== undefined) {
     if (signal!.aborted) onAbort()
     else signal!.addEventListener('abort', onAbort, { once: true })
   }
-  const calledAt = pendingFrom
   return new Promise<Settled>((resolve) => {
     let done = false
     let handle: unknown
