@@ -13,8 +13,8 @@
  * `cookie.authToken` (`authentication`, async, then `profile`, then `campaigns`: three waves).
  */
 import type { App, JsonValue, Namespace, Namespaces, Session, SessionResult, TransformContext } from '../../src/index'
-// sessions compare by value: the engine's own deep equality, the same work whoever does it
-import { jsonEqual, jsonStringBytes, sizeOf } from '../../src/util/json'
+// the engine's own plain-object test, deep equality and JSON sizes: the same work whoever does it
+import { isPlainObject, jsonEqual, jsonStringBytes, sizeOf } from '../../src/util/json'
 
 /** The hand-written stored patches of the commerce graph. */
 export interface Skeleton {
@@ -240,11 +240,11 @@ function settle(cycle: Cycle, app: Run, output: unknown, before: Namespace | und
  * `before`: the namespace anew, frozen, or `before` itself when nothing changed by value.
  */
 function take(output: unknown, app: Run, before: Namespace | undefined, changed: string[], cycle: Cycle): Namespace | undefined {
-  if (!isPlain(output)) throw new TypeError('not a plain object')
+  if (!isPlainObject(output)) throw new TypeError('not a plain object')
   const namespaces = Object.keys(output)
   if (namespaces.length !== 1 || namespaces[0] !== app.output) throw new TypeError('writes a namespace not in its output')
   const writes = output[app.output]
-  if (!isPlain(writes)) throw new TypeError('not a plain object')
+  if (!isPlainObject(writes)) throw new TypeError('not a plain object')
   let next: Record<string, JsonValue> | undefined
   for (const key of Object.keys(writes)) {
     const param = declared(app, key)
@@ -285,7 +285,7 @@ function json(value: unknown, depth: number): JsonValue {
     for (let i = 0; i < value.length; i++) copy[i] = json(member(value, String(i)), depth + 1)
     return Object.freeze(copy)
   }
-  if (!isPlain(value)) throw new TypeError('not a plain object')
+  if (!isPlainObject(value)) throw new TypeError('not a plain object')
   const copy: Record<string, JsonValue> = {}
   for (const key of names) {
     if (key === '__proto__' || key === 'constructor' || key === 'prototype' || key.length > MAX_STRING) throw new TypeError('bad key')
@@ -301,11 +301,6 @@ function member(object: object, key: string): unknown {
   return d.value
 }
 
-function isPlain(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
-  const proto = Object.getPrototypeOf(value)
-  return proto === Object.prototype || proto === null
-}
 
 /**
  * Sets `param` to `value` (`undefined`: removes it) in `next`, a copy of `before` made at the
